@@ -1,0 +1,23 @@
+import { expect, type Page } from '@playwright/test';
+
+/** A config small enough for SwiftShader: 16 images of 16 px, a narrow encoder, a small probe. */
+export const TINY =
+  '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=20&probeTrain=600&probeTest=400&probeIters=150';
+
+export async function metricValue(page: Page, testId: string): Promise<number> {
+  const raw = await page.getByTestId(testId).getAttribute('data-value');
+  return raw === null || raw === '' ? Number.NaN : Number(raw);
+}
+
+/** Opens the app and waits until the dataset is loaded and the encoder built. */
+export async function openApp(page: Page, search = TINY): Promise<void> {
+  await page.goto(`/${search}`);
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '12000', { timeout: 120_000 });
+  await expect(page.getByTestId('train-start')).toBeEnabled({ timeout: 120_000 });
+}
+
+export async function waitForStep(page: Page, atLeast: number, timeout = 150_000): Promise<void> {
+  await expect
+    .poll(async () => metricValue(page, 'metric-step'), { timeout, intervals: [200] })
+    .toBeGreaterThanOrEqual(atLeast);
+}

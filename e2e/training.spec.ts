@@ -1,0 +1,98 @@
+import { expect, test } from '@playwright/test';
+import { metricValue, openApp, waitForStep } from './helpers';
+
+test.describe('SimCLR in the browser', () => {
+  test('trains on WebGPU in the worker: loss falls, probe beats chance, main thread stays responsive', async ({ page }) => {
+    // record main-thread long tasks from the first moment
+    await page.addInitScript(() => {
+      const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
+      w.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await openApp(page);
+    await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
+    await expect(page.getByTestId('dataset-gallery').locator('canvas').first()).toBeVisible();
+
+    const trainingStartedAt = await page.evaluate(() => performance.now());
+    await page.getByTestId('train-start').click();
+
+    // sample the loss as training runs
+    const seen = new Map<number, number>();
+    await expect
+      .poll(
+        async () => {
+          const step = await metricValue(page, 'metric-step');
+          const loss = await metricValue(page, 'metric-loss');
+          if (step > 0 && Number.isFinite(loss)) seen.set(step, loss);
+          return step;
+        },
+        { timeout: 170_000, intervals: [100] },
+      )
+      .toBeGreaterThanOrEqual(40);
+
+    const early = [...seen].filter(([s]) => s <= 10).map(([, l]) => l);
+    const late = [...seen].filter(([s]) => s >= 30).map(([, l]) => l);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(early.length).toBeGreaterThan(0);
+    expect(late.length).toBeGreaterThan(0);
+    // at N = 16 the loss starts near log(2N − 1) = log 31 ≈ 3.43
+    expect(early[0]).toBeGreaterThan(2.5);
+    expect(mean(late)).toBeLessThan(mean(early) - 0.2);
+
+    // the probe ran at step 20 (and the baselines with it): well above the 10% of chance
+    await expect.poll(async () => metricValue(page, 'metric-probe-acc'), { timeout: 120_000 }).toBeGreaterThan(0.4);
+    const baseline = await metricValue(page, 'metric-probe-baseline');
+    expect(baseline).toBeGreaterThan(0.3);
+    expect(baseline).toBeLessThanOrEqual(1);
+    // the baseline is drawn on the probe chart as a labelled reference line (a horizontal line has no height, so read its label)
+    await expect(page.getByTestId('chart-probe').locator('.recharts-reference-line')).toHaveCount(2);
+    await expect(page.getByTestId('chart-probe').getByRole('application')).toContainText('random-init encoder');
+    await expect(page.getByTestId('chart-probe').locator('.recharts-line-curve')).toBeVisible();
+    await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve').first()).toBeVisible();
+
+    const pos = await metricValue(page, 'metric-pos-sim');
+    const neg = await metricValue(page, 'metric-neg-sim');
+    expect(pos).toBeGreaterThan(neg);
+    const contrastAcc = await metricValue(page, 'metric-contrast-acc');
+    expect(contrastAcc).toBeGreaterThan(1 / 31);
+
+    await page.getByTestId('train-pause').click();
+    const longTasks = await page.evaluate(
+      (since) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start >= since),
+      trainingStartedAt,
+    );
+    const longest = Math.max(0, ...longTasks.map((t) => t.duration));
+    expect(longest, `main-thread long tasks while training: ${JSON.stringify(longTasks)}`).toBeLessThan(200);
+  });
+
+  test('pause, resume, single step and reset behave', async ({ page }) => {
+    await openApp(page);
+    await page.getByTestId('train-step').click();
+    await waitForStep(page, 1);
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
+    expect(await metricValue(page, 'metric-step')).toBe(1);
+    await page.getByTestId('train-step').click();
+    await waitForStep(page, 2);
+    expect(await metricValue(page, 'metric-step')).toBe(2);
+
+    await page.getByTestId('train-start').click();
+    await waitForStep(page, 5);
+    await page.getByTestId('train-pause').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
+    const paused = await metricValue(page, 'metric-step');
+    await page.waitForTimeout(1500);
+    expect(await metricValue(page, 'metric-step')).toBe(paused);
+
+    await page.getByTestId('train-start').click(); // resume continues from where it stopped
+    await waitForStep(page, paused + 2);
+    await page.getByTestId('train-pause').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
+
+    await page.getByTestId('train-reset').click();
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'idle');
+    expect(await metricValue(page, 'metric-step')).toBe(0);
+    await expect(page.getByTestId('metric-loss')).toHaveAttribute('data-value', '');
+  });
+});

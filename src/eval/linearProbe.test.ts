@@ -1,0 +1,193 @@
+import * as tf from '@tensorflow/tfjs';
+await tf.setBackend('cpu');
+
+import { describe, expect, it } from 'vitest';
+import { createRng, normal, type Rng } from '../augment/random';
+import { fitLinearProbe } from './linearProbe';
+
+interface Dataset {
+  x: Float64Array; // [n*d] row-major
+  y: Int32Array;
+  n: number;
+  d: number;
+}
+
+/** Gaussian blobs: class centres ~ N(0, separation²·I), points = centre + N(0, I). */
+function blobs(rng: Rng, n: number, d: number, k: number, separation: number, centres?: Float64Array): Dataset & { centres: Float64Array } {
+  const c = centres ?? Float64Array.from({ length: k * d }, () => separation * normal(rng));
+  const x = new Float64Array(n * d);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = i % k;
+    y[i] = label;
+    for (let j = 0; j < d; j++) x[i * d + j] = c[label * d + j] + normal(rng);
+  }
+  return { x, y, n, d, centres: c };
+}
+
+/** Train and test splits drawn from the same class centres. */
+function blobSplits(seed: number, nTrain: number, nTest: number, d: number, k: number, separation: number) {
+  const rng = createRng(seed);
+  const train = blobs(rng, nTrain, d, k, separation);
+  const test = blobs(rng, nTest, d, k, separation, train.centres);
+  return { train, test };
+}
+
+function toTensor(ds: Dataset): tf.Tensor2D {
+  return tf.tensor2d(Float32Array.from(ds.x), [ds.n, ds.d]);
+}
+
+async function probe(train: Dataset, test: Dataset, k: number, opts = {}) {
+  const xTr = toTensor(train);
+  const xTe = toTensor(test);
+  try {
+    return await fitLinearProbe(xTr, train.y, xTe, test.y, k, opts);
+  } finally {
+    tf.dispose([xTr, xTe]);
+  }
+}
+
+/**
+ * Independent float64 reference: standardize with the train split's mean/std,
+ * then plain full-batch gradient descent on mean softmax cross-entropy + l2‖W‖².
+ * ∂L/∂W = x̂ᵀ(P - Y)/n + 2·l2·W,  ∂L/∂b = Σ_i (P - Y)_i / n.
+ */
+function referenceProbe(train: Dataset, test: Dataset, k: number, l2: number, steps: number, lr: number) {
+  const { n, d } = train;
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train.x[i * d + j] / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (train.x[i * d + j] - mean[j]) ** 2 / n;
+  for (let j = 0; j < d; j++) std[j] = Math.max(Math.sqrt(std[j]), 1e-6);
+  const standardize = (ds: Dataset) => ds.x.map((v, idx) => (v - mean[idx % d]) / std[idx % d]);
+  const xTr = standardize(train);
+  const xTe = standardize(test);
+
+  const W = new Float64Array(d * k);
+  const b = new Float64Array(k);
+  const logits = (x: Float64Array, i: number, out: Float64Array) => {
+    for (let c = 0; c < k; c++) {
+      let s = b[c];
+      for (let j = 0; j < d; j++) s += x[i * d + j] * W[j * k + c];
+      out[c] = s;
+    }
+  };
+  const z = new Float64Array(k);
+  for (let step = 0; step < steps; step++) {
+    const gW = new Float64Array(d * k);
+    const gb = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      logits(xTr, i, z);
+      const m = Math.max(...z);
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += (z[c] = Math.exp(z[c] - m));
+      for (let c = 0; c < k; c++) {
+        const g = (z[c] / sum - (train.y[i] === c ? 1 : 0)) / n;
+        gb[c] += g;
+        for (let j = 0; j < d; j++) gW[j * k + c] += xTr[i * d + j] * g;
+      }
+    }
+    for (let idx = 0; idx < W.length; idx++) W[idx] -= lr * (gW[idx] + 2 * l2 * W[idx]);
+    for (let c = 0; c < k; c++) b[c] -= lr * gb[c];
+  }
+  const accuracy = (x: Float64Array, y: Int32Array) => {
+    let correct = 0;
+    for (let i = 0; i < y.length; i++) {
+      logits(x, i, z);
+      let best = 0;
+      for (let c = 1; c < k; c++) if (z[c] > z[best]) best = c;
+      if (best === y[i]) correct++;
+    }
+    return correct / y.length;
+  };
+  return { trainAccuracy: accuracy(xTr, train.y), testAccuracy: accuracy(xTe, test.y) };
+}
+
+describe('fitLinearProbe', () => {
+  it('separates well-separated Gaussian blobs (3, 5 and 10 classes)', async () => {
+    for (const k of [3, 5, 10]) {
+      const { train, test } = blobSplits(k, 40 * k, 20 * k, 8, k, 6);
+      const r = await probe(train, test, k);
+      expect(r.testAccuracy).toBeGreaterThan(0.95);
+      expect(r.trainAccuracy).toBeGreaterThan(0.95);
+    }
+  });
+
+  it('is near chance on random labels independent of the features', async () => {
+    const rng = createRng(123);
+    const k = 5;
+    const make = (n: number): Dataset => ({
+      x: Float64Array.from({ length: n * 6 }, () => normal(rng)),
+      y: Int32Array.from({ length: n }, () => Math.floor(rng() * k)),
+      n,
+      d: 6,
+    });
+    const r = await probe(make(300), make(300), k);
+    expect(r.testAccuracy).toBeLessThan(0.35);
+    expect(r.testAccuracy).toBeGreaterThan(0.05);
+  });
+
+  it('fits when one feature is scaled by 1e4 and another is constant (standardization)', async () => {
+    const { train, test } = blobSplits(77, 200, 200, 4, 4, 5);
+    for (const ds of [train, test]) {
+      for (let i = 0; i < ds.n; i++) {
+        ds.x[i * ds.d + 0] *= 1e4;
+        ds.x[i * ds.d + 3] = 42; // zero variance: std floors at 1e-6, feature becomes 0
+      }
+    }
+    const r = await probe(train, test, 4);
+    expect(Number.isFinite(r.testAccuracy)).toBe(true);
+    expect(r.testAccuracy).toBeGreaterThan(0.95);
+  });
+
+  it('agrees with a float64 gradient-descent reference on overlapping blobs', async () => {
+    const k = 4;
+    const { train, test } = blobSplits(2024, 400, 400, 6, k, 0.8);
+    const ours = await probe(train, test, k);
+    const ref = referenceProbe(train, test, k, 1e-4, 1500, 0.5);
+    // A genuinely hard problem: well above chance (0.25) but far from perfect.
+    expect(ref.testAccuracy).toBeGreaterThan(0.4);
+    expect(ref.testAccuracy).toBeLessThan(0.9);
+    expect(Math.abs(ours.testAccuracy - ref.testAccuracy)).toBeLessThan(0.03);
+    expect(Math.abs(ours.trainAccuracy - ref.trainAccuracy)).toBeLessThan(0.03);
+  });
+
+  it('is deterministic', async () => {
+    const { train, test } = blobSplits(5, 150, 150, 5, 3, 1);
+    const a = await probe(train, test, 3, { epochs: 100 });
+    const b = await probe(train, test, 3, { epochs: 100 });
+    expect(a).toEqual(b);
+  });
+
+  it('does not leak tensors or variables and leaves the caller’s features alive', async () => {
+    const { train, test } = blobSplits(9, 90, 60, 5, 3, 3);
+    const xTr = toTensor(train);
+    const xTe = toTensor(test);
+    const before = tf.memory().numTensors;
+    await fitLinearProbe(xTr, train.y, xTe, test.y, 3, { epochs: 60 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(xTr.isDisposed).toBe(false);
+    expect(xTe.isDisposed).toBe(false);
+    // Also when validation throws.
+    await expect(fitLinearProbe(xTr, train.y.subarray(1), xTe, test.y, 3)).rejects.toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([xTr, xTe]);
+  });
+
+  it('validates its inputs', async () => {
+    const xTr = tf.zeros([4, 3]) as tf.Tensor2D;
+    const xTe = tf.zeros([2, 3]) as tf.Tensor2D;
+    const xTeWrongDim = tf.zeros([2, 5]) as tf.Tensor2D;
+    const yTr = Int32Array.from([0, 1, 2, 0]);
+    const yTe = Int32Array.from([1, 2]);
+    await expect(fitLinearProbe(xTr, yTr.subarray(0, 3), xTe, yTe, 3)).rejects.toThrow(/train labels/);
+    await expect(fitLinearProbe(xTr, yTr, xTe, Int32Array.from([1]), 3)).rejects.toThrow(/test labels/);
+    await expect(fitLinearProbe(xTr, yTr, xTeWrongDim, yTe, 3)).rejects.toThrow(/dims/);
+    await expect(fitLinearProbe(xTr, Int32Array.from([0, 1, 3, 0]), xTe, yTe, 3)).rejects.toThrow(/outside/);
+    await expect(fitLinearProbe(xTr, Int32Array.from([0, -1, 2, 0]), xTe, yTe, 3)).rejects.toThrow(/outside/);
+    await expect(fitLinearProbe(xTr, yTr, xTe, Int32Array.from([1, 5]), 3)).rejects.toThrow(/test label/);
+    await expect(fitLinearProbe(xTr, yTr, xTe, yTe, 1)).rejects.toThrow(/numClasses/);
+    await expect(fitLinearProbe(xTr, yTr, xTe, yTe, 3, { learningRate: 0 })).rejects.toThrow(/learningRate/);
+    tf.dispose([xTr, xTe, xTeWrongDim]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Linear evaluation protocol (SimCLR, Chen et al. 2020, §4 / Appendix B.5;
+ * originally Zhang et al. 2016, Kolesnikov et al. 2019): freeze the encoder,
+ * train a linear classifier on its representations h, and report test
+ * accuracy. Here the classifier is multinomial logistic regression
+ *   p(y | x) = softmax(x̂ W + b),  x̂ = (x - μ_train) / σ_train
+ * fitted full-batch with Adam on
+ *   L(W, b) = mean_i CE(onehot(y_i), x̂_i W + b) + l2 · ‖W‖².
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface ProbeOptions {
+  /** Full-batch iterations. */
+  epochs: number;
+  /** Adam learning rate. */
+  learningRate: number;
+  /** Weight of the l2 penalty l2·‖W‖² (the bias is not penalised). */
+  l2: number;
+}
+
+export interface ProbeResult {
+  testAccuracy: number;
+  trainAccuracy: number;
+}
+
+export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { epochs: 300, learningRate: 0.05, l2: 1e-4 };
+
+/** Iterations between yields to the event loop, so a worker stays responsive to messages. */
+const YIELD_EVERY = 50;
+/** Floor on the per-feature std: constant features become 0 rather than NaN. */
+const STD_FLOOR = 1e-6;
+
+function validateLabels(labels: Int32Array, numClasses: number, split: string): void {
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!(y >= 0 && y < numClasses)) {
+      throw new Error(`${split} label ${y} at index ${i} is outside [0, ${numClasses})`);
+    }
+  }
+}
+
+/** Multinomial logistic regression on standardized features: fit on (trainFeatures, trainLabels), report accuracy on the test split.
+ * Standardize with the TRAIN split's per-feature mean and std (std floored at 1e-6), apply the same to test. */
+export async function fitLinearProbe(
+  trainFeatures: tf.Tensor2D,
+  trainLabels: Int32Array,
+  testFeatures: tf.Tensor2D,
+  testLabels: Int32Array,
+  numClasses: number,
+  opts: Partial<ProbeOptions> = {},
+): Promise<ProbeResult> {
+  const options: ProbeOptions = { ...DEFAULT_PROBE_OPTIONS, ...opts };
+  if (trainFeatures.rank !== 2 || testFeatures.rank !== 2) throw new Error('features must be rank-2 [n, d] tensors');
+  const [nTrain, d] = trainFeatures.shape;
+  const [nTest, dTest] = testFeatures.shape;
+  if (!Number.isInteger(numClasses) || numClasses < 2) throw new Error(`numClasses must be an integer ≥ 2, got ${numClasses}`);
+  if (d !== dTest) throw new Error(`train features have ${d} dims but test features have ${dTest}`);
+  if (d < 1) throw new Error('features must have at least one dimension');
+  if (trainLabels.length !== nTrain) throw new Error(`${nTrain} train feature rows but ${trainLabels.length} train labels`);
+  if (testLabels.length !== nTest) throw new Error(`${nTest} test feature rows but ${testLabels.length} test labels`);
+  if (nTrain < 1) throw new Error('the train split is empty');
+  if (nTest < 1) throw new Error('the test split is empty');
+  validateLabels(trainLabels, numClasses, 'train');
+  validateLabels(testLabels, numClasses, 'test');
+  if (!Number.isInteger(options.epochs) || options.epochs < 0) throw new Error(`epochs must be a non-negative integer, got ${options.epochs}`);
+  if (!(options.learningRate > 0)) throw new Error(`learningRate must be positive, got ${options.learningRate}`);
+  if (!(options.l2 >= 0)) throw new Error(`l2 must be non-negative, got ${options.l2}`);
+
+  // Standardization and one-hot targets, kept across iterations (disposed in finally).
+  const [xTrain, xTest, yTrainOneHot, yTrain, yTest] = tf.tidy(() => {
+    const { mean, variance } = tf.moments(trainFeatures, 0, true);
+    const std = tf.maximum(tf.sqrt(variance), STD_FLOOR);
+    const standardize = (x: tf.Tensor2D) => tf.div(tf.sub(x, mean), std) as tf.Tensor2D;
+    const yTr = tf.tensor1d(trainLabels, 'int32');
+    return [
+      standardize(trainFeatures),
+      standardize(testFeatures),
+      tf.oneHot(yTr, numClasses).toFloat() as tf.Tensor2D,
+      yTr,
+      tf.tensor1d(testLabels, 'int32'),
+    ] as const;
+  });
+
+  // Zero init: the objective is convex, so the start point does not change the
+  // optimum and zeros make the fit deterministic without an rng.
+  // (Inside tidy so the zeros initial values are freed; variables survive tidy.)
+  const W = tf.tidy(() => tf.variable(tf.zeros([d, numClasses]) as tf.Tensor2D, true));
+  const b = tf.tidy(() => tf.variable(tf.zeros([numClasses]) as tf.Tensor1D, true));
+  const optimizer = tf.train.adam(options.learningRate);
+
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      // minimize runs inside its own tidy; returnCost=false so nothing escapes.
+      optimizer.minimize(
+        () => {
+          const logits = tf.add(tf.matMul(xTrain, W), b);
+          const ce = tf.losses.softmaxCrossEntropy(yTrainOneHot, logits);
+          return tf.add(ce, tf.mul(options.l2, tf.sum(tf.square(W)))) as tf.Scalar;
+        },
+        false,
+        [W, b],
+      );
+      if ((epoch + 1) % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+
+    // Accuracy = mean(argmax(x̂W + b) == y), reduced on the device; only two scalars come back.
+    const accuracy = (x: tf.Tensor2D, y: tf.Tensor1D) =>
+      tf.tidy(() => tf.mean(tf.cast(tf.equal(tf.argMax(tf.add(tf.matMul(x, W), b), 1), y), 'float32')));
+    const trainAcc = accuracy(xTrain, yTrain);
+    const testAcc = accuracy(xTest, yTest);
+    try {
+      const [train, test] = await Promise.all([trainAcc.data(), testAcc.data()]);
+      return { trainAccuracy: train[0], testAccuracy: test[0] };
+    } finally {
+      tf.dispose([trainAcc, testAcc]);
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose([W, b, xTrain, xTest, yTrainOneHot, yTrain, yTest]);
+  }
+}

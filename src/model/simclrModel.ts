@@ -1,0 +1,151 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng, normal, type Rng } from '../augment/random';
+import type { ProjectionHeadKind } from '../state/config';
+
+/**
+ * SimCLR's two networks, written with plain tf ops so a reader follows one
+ * forward pass top to bottom:
+ *
+ *   encoder f:  4 × [conv3×3 → batch norm → ReLU] with channels w, 2w, 4w, 8w,
+ *               2×2 max-pool after the first three blocks, global average pool
+ *               → h ∈ R^{8w}   (the representation the linear probe reads)
+ *   head g:     none:   z = h
+ *               linear: z = W h + b
+ *               mlp:    z = W₂ ReLU(W₁ h + b₁) + b₂   (hidden size 8w)
+ */
+export interface ModelConfig {
+  channels: number;
+  encoderWidth: number;
+  projectionHead: ProjectionHeadKind;
+  projectionDim: number;
+  seed: number;
+}
+
+interface ConvBlock {
+  kernel: tf.Variable; // [3, 3, inC, outC]
+  gamma: tf.Variable; // batch-norm scale
+  beta: tf.Variable; // batch-norm shift
+  movingMean: tf.Variable; // running statistics for inference (not trained)
+  movingVariance: tf.Variable;
+  pool: boolean;
+}
+
+interface Dense {
+  weight: tf.Variable; // [in, out]
+  bias: tf.Variable;
+}
+
+/** Momentum of the batch-norm running statistics (PyTorch's 0.1 update = 0.9 keep). */
+const BN_MOMENTUM = 0.9;
+const BN_EPSILON = 1e-5;
+
+/** tfjs registers variables by name globally: a counter keeps two models (trained and random-init baseline) apart. */
+let modelCounter = 0;
+
+/** He-normal initial values from the seeded rng: std = sqrt(2 / fanIn). */
+function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(size);
+  const std = Math.sqrt(2 / fanIn);
+  for (let i = 0; i < size; i++) values[i] = normal(rng) * std;
+  return tf.tensor(values, shape);
+}
+
+export class SimclrModel {
+  readonly hDim: number;
+  readonly zDim: number;
+  private readonly blocks: ConvBlock[] = [];
+  private readonly head: Dense[] = [];
+
+  constructor(readonly config: ModelConfig) {
+    const rng = createRng(config.seed ^ 0x5eed);
+    const prefix = `simclr${modelCounter++}`;
+    this.hDim = 8 * config.encoderWidth;
+    // tidy: the initial-value tensors are freed; variables survive tidy
+    tf.tidy(() => {
+      const w = config.encoderWidth;
+      const widths = [w, 2 * w, 4 * w, 8 * w];
+      let inChannels = config.channels;
+      widths.forEach((outChannels, i) => {
+        const fanIn = 9 * inChannels;
+        this.blocks.push({
+          kernel: tf.variable(heNormal(rng, [3, 3, inChannels, outChannels], fanIn), true, `${prefix}/f/conv${i}/kernel`),
+          gamma: tf.variable(tf.ones([outChannels]), true, `${prefix}/f/bn${i}/gamma`),
+          beta: tf.variable(tf.zeros([outChannels]), true, `${prefix}/f/bn${i}/beta`),
+          movingMean: tf.variable(tf.zeros([outChannels]), false, `${prefix}/f/bn${i}/moving_mean`),
+          movingVariance: tf.variable(tf.ones([outChannels]), false, `${prefix}/f/bn${i}/moving_variance`),
+          pool: i < 3,
+        });
+        inChannels = outChannels;
+      });
+      const dense = (name: string, inDim: number, outDim: number): Dense => ({
+        weight: tf.variable(heNormal(rng, [inDim, outDim], inDim), true, `${prefix}/${name}/weight`),
+        bias: tf.variable(tf.zeros([outDim]), true, `${prefix}/${name}/bias`),
+      });
+      if (config.projectionHead === 'linear') {
+        this.head.push(dense('g/dense0', this.hDim, config.projectionDim));
+      } else if (config.projectionHead === 'mlp') {
+        this.head.push(dense('g/dense0', this.hDim, this.hDim), dense('g/dense1', this.hDim, config.projectionDim));
+      }
+    });
+    this.zDim = config.projectionHead === 'none' ? this.hDim : config.projectionDim;
+  }
+
+  /** Variables the optimizer updates. */
+  get trainableVariables(): tf.Variable[] {
+    return [
+      ...this.blocks.flatMap((b) => [b.kernel, b.gamma, b.beta]),
+      ...this.head.flatMap((d) => [d.weight, d.bias]),
+    ];
+  }
+
+  get parameterCount(): number {
+    return this.trainableVariables.reduce((n, v) => n + v.size, 0);
+  }
+
+  /**
+   * h = f(x) for images x [B, H, W, C] in [0, 1].
+   * training: batch norm uses the batch's statistics and updates the running
+   * ones (as PyTorch's train mode); otherwise it uses the running statistics.
+   */
+  encode(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      let a: tf.Tensor4D = x;
+      for (const block of this.blocks) {
+        const conv = tf.conv2d(a, block.kernel as tf.Tensor4D, 1, 'same');
+        let normalized: tf.Tensor4D;
+        if (training) {
+          const { mean, variance } = tf.moments(conv, [0, 1, 2]);
+          normalized = tf.batchNorm(conv, mean, variance, block.beta, block.gamma, BN_EPSILON) as tf.Tensor4D;
+          // running ← m·running + (1−m)·batch, with the unbiased batch variance
+          const count = conv.size / conv.shape[3];
+          const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+          block.movingMean.assign(tf.add(tf.mul(block.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+          block.movingVariance.assign(tf.add(tf.mul(block.movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+        } else {
+          normalized = tf.batchNorm(conv, block.movingMean, block.movingVariance, block.beta, block.gamma, BN_EPSILON) as tf.Tensor4D;
+        }
+        a = tf.relu(normalized) as tf.Tensor4D;
+        if (block.pool) a = tf.maxPool(a, 2, 2, 'same') as tf.Tensor4D;
+      }
+      return tf.mean(a, [1, 2]) as tf.Tensor2D; // global average pool → h
+    });
+  }
+
+  /** z = g(h). */
+  project(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      let z = h;
+      this.head.forEach((layer, i) => {
+        z = tf.add(tf.matMul(z, layer.weight as tf.Tensor2D), layer.bias) as tf.Tensor2D;
+        if (i < this.head.length - 1) z = tf.relu(z);
+      });
+      // with no head, return a copy so the caller may dispose z and h independently
+      return this.head.length === 0 ? tf.clone(z) : z;
+    });
+  }
+
+  dispose(): void {
+    for (const v of [...this.trainableVariables, ...this.blocks.flatMap((b) => [b.movingMean, b.movingVariance])]) v.dispose();
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONFIG_KEYS, CONFIG_SCHEMA, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, pendingResetFields,
+} from './config';
+
+describe('experiment config schema', () => {
+  it('has defaults that pass their own validation', () => {
+    for (const key of CONFIG_KEYS) {
+      const raw = typeof DEFAULT_CONFIG[key] === 'boolean' ? (DEFAULT_CONFIG[key] ? '1' : '0') : String(DEFAULT_CONFIG[key]);
+      const parsed = parseField(key, raw);
+      expect(parsed, key).toEqual({ ok: true, value: DEFAULT_CONFIG[key] });
+    }
+  });
+
+  it('gives every setting a distinct URL key', () => {
+    const urls = CONFIG_KEYS.map((k) => CONFIG_SCHEMA[k].url);
+    expect(new Set(urls).size).toBe(urls.length);
+  });
+
+  it.each([
+    ['temperature', '0', /greater than 0/],
+    ['temperature', '-0.5', /greater than 0/],
+    ['temperature', 'NaN', /not a number/],
+    ['temperature', '', /empty/],
+    ['batchSize', '1', /at least 2/],
+    ['batchSize', '513', /at most 512/],
+    ['batchSize', '8.5', /whole number/],
+    ['learningRate', '0', /greater than 0/],
+    ['learningRate', 'Infinity', /not a number/],
+    ['learningRate', 'abc', /not a number/],
+    ['normalize', 'maybe', /on or off/],
+    ['projectionHead', 'transformer', /one of mlp, linear, none/],
+  ] as const)('refuses %s = %j with a message', (key, raw, message) => {
+    const parsed = parseField(key, raw);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(message);
+  });
+
+  it('accepts edge values inside the limits', () => {
+    expect(parseField('temperature', '0.001')).toEqual({ ok: true, value: 0.001 });
+    expect(parseField('batchSize', ' 512 ')).toEqual({ ok: true, value: 512 });
+    expect(parseField('learningRate', '1e-4')).toEqual({ ok: true, value: 1e-4 });
+  });
+});
+
+describe('URL round trip', () => {
+  it('writes only non-default settings and reads them back', () => {
+    const config = { ...DEFAULT_CONFIG, temperature: 0.1, normalize: false, batchSize: 64, projectionHead: 'linear' as const };
+    const search = configToSearch(config);
+    expect(search).toContain('tau=0.1');
+    expect(search).toContain('l2=0');
+    expect(search).not.toContain('lr=');
+    const back = configFromSearch(search);
+    expect(back.warnings).toEqual([]);
+    expect(back.config).toEqual(config);
+    expect(configToSearch(DEFAULT_CONFIG)).toBe('');
+  });
+
+  it('reports and ignores unknown or invalid parameters, keeping the good ones', () => {
+    const { config, warnings } = configFromSearch('?tau=banana&batch=32&evil=%3Cscript%3E&lr=-1&cropMin=0.9&cropMax=0.5');
+    expect(config.batchSize).toBe(32);
+    expect(config.temperature).toBe(DEFAULT_CONFIG.temperature);
+    expect(config.learningRate).toBe(DEFAULT_CONFIG.learningRate);
+    expect(config.cropScaleMin).toBe(DEFAULT_CONFIG.cropScaleMin);
+    expect(config.cropScaleMax).toBe(DEFAULT_CONFIG.cropScaleMax);
+    expect(warnings).toHaveLength(4);
+    expect(warnings.join(' ')).toMatch(/Temperature.*banana/);
+    expect(warnings.join(' ')).toMatch(/Unknown parameter “evil”/);
+  });
+});
+
+describe('pendingResetFields', () => {
+  it('lists architecture changes but not live ones', () => {
+    const changed = { ...DEFAULT_CONFIG, encoderWidth: 16, temperature: 0.1, learningRate: 0.01 };
+    expect(pendingResetFields(DEFAULT_CONFIG, changed)).toEqual(['encoderWidth']);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The experiment config, declared once. Each setting's declaration gives its
+ * default, its limits, how it is validated, how it appears in the URL and
+ * whether changing it needs a fresh encoder (a reset). The UI, the URL codec
+ * and the worker all read this one table (cf. tensorflow/playground's state.ts).
+ */
+
+export type ProjectionHeadKind = 'none' | 'linear' | 'mlp';
+export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'cpu';
+
+export interface ExperimentConfig {
+  dataset: string;
+  seed: number;
+  backend: BackendPreference;
+  // model
+  imageSize: number;
+  encoderWidth: number;
+  projectionHead: ProjectionHeadKind;
+  projectionDim: number;
+  // loss & optimizer
+  batchSize: number;
+  temperature: number;
+  normalize: boolean;
+  learningRate: number;
+  // augmentation (issue 2's subset)
+  cropScaleMin: number;
+  cropScaleMax: number;
+  flipProbability: number;
+  brightness: number;
+  contrast: number;
+  jitterProbability: number;
+  // linear probe
+  probeEvery: number;
+  probeTrainSize: number;
+  probeTestSize: number;
+  probeEpochs: number;
+}
+
+interface FieldBase {
+  /** short key in the address bar */
+  url: string;
+  label: string;
+  help: string;
+  /** true when a change only takes effect on a new encoder */
+  needsReset: boolean;
+}
+export interface NumberField extends FieldBase {
+  kind: 'number';
+  integer: boolean;
+  min: number;
+  max: number;
+  /** the minimum itself is not allowed (τ > 0, lr > 0) */
+  minExclusive?: boolean;
+  step?: number;
+}
+export interface BooleanField extends FieldBase {
+  kind: 'boolean';
+}
+export interface EnumField extends FieldBase {
+  kind: 'enum';
+  options: readonly { value: string; label: string }[];
+}
+export type FieldSpec = NumberField | BooleanField | EnumField;
+
+const num = (
+  url: string, label: string, help: string, min: number, max: number,
+  opts: { integer?: boolean; minExclusive?: boolean; needsReset?: boolean; step?: number } = {},
+): NumberField => ({
+  kind: 'number', url, label, help, min, max,
+  integer: opts.integer ?? false,
+  minExclusive: opts.minExclusive,
+  needsReset: opts.needsReset ?? false,
+  step: opts.step,
+});
+
+export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
+  dataset: {
+    kind: 'enum', url: 'data', label: 'Dataset', help: 'Images the encoder learns from.', needsReset: true,
+    options: [{ value: 'fashion-mnist', label: 'Fashion-MNIST (12k)' }],
+  },
+  seed: num('seed', 'Seed', 'Seeds weights, batch order and augmentations: same seed, same run.', 0, 2 ** 31 - 1, { integer: true, needsReset: true }),
+  backend: {
+    kind: 'enum', url: 'backend', label: 'Compute backend', needsReset: true,
+    help: 'auto tries WebGPU, then WebGL, then CPU.',
+    options: [
+      { value: 'auto', label: 'auto' }, { value: 'webgpu', label: 'webgpu' },
+      { value: 'webgl', label: 'webgl' }, { value: 'cpu', label: 'cpu' },
+    ],
+  },
+  imageSize: num('size', 'View size (px)', 'Side of each augmented view fed to the encoder.', 8, 64, { integer: true, needsReset: true }),
+  encoderWidth: num('width', 'Encoder width', 'Channels of the first conv block; the four blocks have w, 2w, 4w, 8w channels and h has 8w dimensions.', 2, 64, { integer: true, needsReset: true }),
+  projectionHead: {
+    kind: 'enum', url: 'head', label: 'Projection head g', needsReset: true,
+    help: 'z = g(h). SimCLR found an MLP head gives a better h than a linear head or none.',
+    options: [
+      { value: 'mlp', label: 'MLP (one hidden ReLU layer)' },
+      { value: 'linear', label: 'linear' },
+      { value: 'none', label: 'none (z = h)' },
+    ],
+  },
+  projectionDim: num('zdim', 'z dimensions', 'Output size of the projection head.', 2, 512, { integer: true, needsReset: true }),
+  batchSize: num('batch', 'Batch size N', 'Images per batch; each gives two views, so the affinity matrix is 2N×2N.', 2, 512, { integer: true }),
+  temperature: num('tau', 'Temperature τ', 'Divides the similarities before the softmax: small τ sharpens it.', 0, 100, { minExclusive: true, step: 0.05 }),
+  normalize: { kind: 'boolean', url: 'l2', label: 'L2-normalize z', help: 'Cosine similarity when on, raw dot product when off.', needsReset: false },
+  learningRate: num('lr', 'Learning rate', 'Adam step size.', 0, 1, { minExclusive: true, step: 0.0001 }),
+  cropScaleMin: num('cropMin', 'Crop scale min', 'Smallest crop, as a fraction of the image area.', 0.01, 1, { step: 0.05 }),
+  cropScaleMax: num('cropMax', 'Crop scale max', 'Largest crop, as a fraction of the image area.', 0.01, 1, { step: 0.05 }),
+  flipProbability: num('flip', 'Flip probability', 'Chance that a view is mirrored left–right.', 0, 1, { step: 0.1 }),
+  brightness: num('bright', 'Brightness jitter', 'Brightness factor drawn from [1−b, 1+b].', 0, 1, { step: 0.1 }),
+  contrast: num('contrast', 'Contrast jitter', 'Contrast factor drawn from [1−c, 1+c].', 0, 1, { step: 0.1 }),
+  jitterProbability: num('jitterP', 'Jitter probability', 'Chance that brightness/contrast jitter is applied to a view.', 0, 1, { step: 0.1 }),
+  probeEvery: num('probeEvery', 'Probe every K steps', 'Run the linear probe every K steps while training (0: only on demand).', 0, 100000, { integer: true }),
+  probeTrainSize: num('probeTrain', 'Probe train images', 'Labelled training images the probe is fitted on.', 50, 10000, { integer: true }),
+  probeTestSize: num('probeTest', 'Probe test images', 'Test images the probe accuracy is measured on.', 50, 2000, { integer: true }),
+  probeEpochs: num('probeIters', 'Probe iterations', 'Full-batch Adam iterations of the logistic regression.', 10, 2000, { integer: true }),
+};
+
+export const DEFAULT_CONFIG: ExperimentConfig = {
+  dataset: 'fashion-mnist',
+  seed: 1,
+  backend: 'auto',
+  imageSize: 28,
+  encoderWidth: 32,
+  projectionHead: 'mlp',
+  projectionDim: 128,
+  batchSize: 128,
+  temperature: 0.5,
+  normalize: true,
+  learningRate: 0.001,
+  cropScaleMin: 0.2,
+  cropScaleMax: 1,
+  flipProbability: 0.5,
+  brightness: 0.4,
+  contrast: 0.4,
+  jitterProbability: 0.8,
+  probeEvery: 50,
+  probeTrainSize: 5000,
+  probeTestSize: 2000,
+  probeEpochs: 200,
+};
+
+export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA) as (keyof ExperimentConfig)[];
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function describeRange(spec: NumberField): string {
+  const lo = spec.minExclusive ? `greater than ${spec.min}` : `at least ${spec.min}`;
+  return `${spec.integer ? 'a whole number' : 'a number'} ${lo} and at most ${spec.max}`;
+}
+
+/** Parses one setting from user text (an input box or a URL parameter). */
+export function parseField<K extends keyof ExperimentConfig>(key: K, raw: string): ParseResult<ExperimentConfig[K]> {
+  const spec = CONFIG_SCHEMA[key];
+  const text = raw.trim();
+  switch (spec.kind) {
+    case 'number': {
+      if (text === '') return { ok: false, error: `${spec.label} is empty: enter ${describeRange(spec)}.` };
+      const value = Number(text);
+      if (!Number.isFinite(value)) return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; “${raw}” is not a number.` };
+      const tooLow = spec.minExclusive ? value <= spec.min : value < spec.min;
+      if (tooLow || value > spec.max || (spec.integer && !Number.isInteger(value))) {
+        return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; got ${text}.` };
+      }
+      return { ok: true, value: value as ExperimentConfig[K] };
+    }
+    case 'boolean': {
+      if (['1', 'true', 'on', 'yes'].includes(text.toLowerCase())) return { ok: true, value: true as ExperimentConfig[K] };
+      if (['0', 'false', 'off', 'no'].includes(text.toLowerCase())) return { ok: true, value: false as ExperimentConfig[K] };
+      return { ok: false, error: `${spec.label} must be on or off; got “${raw}”.` };
+    }
+    case 'enum': {
+      if (spec.options.some((o) => o.value === text)) return { ok: true, value: text as ExperimentConfig[K] };
+      return { ok: false, error: `${spec.label} must be one of ${spec.options.map((o) => o.value).join(', ')}; got “${raw}”.` };
+    }
+  }
+}
+
+/** Settings tied by a rule across fields (crop scale min ≤ max). */
+export const CROSS_FIELD_KEYS: readonly (keyof ExperimentConfig)[] = ['cropScaleMin', 'cropScaleMax'];
+
+/** Problems that involve more than one setting. */
+export function crossFieldErrors(config: ExperimentConfig): Partial<Record<keyof ExperimentConfig, string>> {
+  const errors: Partial<Record<keyof ExperimentConfig, string>> = {};
+  if (config.cropScaleMin > config.cropScaleMax) {
+    errors.cropScaleMin = `Crop scale min (${config.cropScaleMin}) must not exceed crop scale max (${config.cropScaleMax}).`;
+  }
+  return errors;
+}
+
+function formatField(key: keyof ExperimentConfig, value: ExperimentConfig[keyof ExperimentConfig]): string {
+  return CONFIG_SCHEMA[key].kind === 'boolean' ? (value ? '1' : '0') : String(value);
+}
+
+/** URL query string holding the settings that differ from the defaults. */
+export function configToSearch(config: ExperimentConfig): string {
+  const params = new URLSearchParams();
+  for (const key of CONFIG_KEYS) {
+    if (config[key] !== DEFAULT_CONFIG[key]) params.set(CONFIG_SCHEMA[key].url, formatField(key, config[key]));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Reads a config from a query string: good parameters are applied, bad or unknown ones are reported and ignored. */
+export function configFromSearch(search: string): { config: ExperimentConfig; warnings: string[] } {
+  const params = new URLSearchParams(search);
+  const config: ExperimentConfig = { ...DEFAULT_CONFIG };
+  const warnings: string[] = [];
+  const byUrl = new Map(CONFIG_KEYS.map((k) => [CONFIG_SCHEMA[k].url, k] as const));
+  for (const [name, raw] of params) {
+    const key = byUrl.get(name);
+    if (!key) {
+      warnings.push(`Unknown parameter “${name}” ignored.`);
+      continue;
+    }
+    const parsed = parseField(key, raw);
+    if (parsed.ok) (config as unknown as Record<string, unknown>)[key] = parsed.value;
+    else warnings.push(`${parsed.error} Using the default, ${formatField(key, DEFAULT_CONFIG[key])}.`);
+  }
+  for (const error of Object.values(crossFieldErrors(config))) {
+    // the only cross-field rule is the crop range: fall back to the default range
+    warnings.push(`${error} Using the default crop range.`);
+    config.cropScaleMin = DEFAULT_CONFIG.cropScaleMin;
+    config.cropScaleMax = DEFAULT_CONFIG.cropScaleMax;
+  }
+  return { config, warnings };
+}
+
+/** Settings whose change since `applied` needs a reset to take effect. */
+export function pendingResetFields(applied: ExperimentConfig, current: ExperimentConfig): (keyof ExperimentConfig)[] {
+  return CONFIG_KEYS.filter((k) => CONFIG_SCHEMA[k].needsReset && applied[k] !== current[k]);
+}

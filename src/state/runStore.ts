@@ -1,0 +1,49 @@
+import { create } from 'zustand';
+import type { ExperimentConfig } from './config';
+import type {
+  BackendName, DatasetSummary, ModelSummary, ProbePoint, RunStatus, StepMetrics,
+} from '../train/protocol';
+
+export interface LoadProgress {
+  loadedBytes: number;
+  totalBytes: number | null;
+  phase: string;
+}
+
+export interface RunState {
+  status: RunStatus;
+  backend: BackendName | null;
+  backendReasons: string[];
+  adapter?: string;
+  loadProgress: LoadProgress | null;
+  dataset: DatasetSummary | null;
+  model: ModelSummary | null;
+  /** the config the current encoder was built with */
+  appliedConfig: ExperimentConfig | null;
+  steps: StepMetrics[];
+  probes: ProbePoint[];
+  randomInitBaseline: ProbePoint | null;
+  rawPixelBaseline: ProbePoint | null;
+  error: string | null;
+}
+
+export const initialRunState: RunState = {
+  status: 'loading',
+  backend: null,
+  backendReasons: [],
+  loadProgress: null,
+  dataset: null,
+  model: null,
+  appliedConfig: null,
+  steps: [],
+  probes: [],
+  randomInitBaseline: null,
+  rawPixelBaseline: null,
+  error: null,
+};
+
+/** Run state, written only by the training client from worker messages. */
+export const useRunStore = create<RunState>(() => initialRunState);
+
+export const latestStep = (s: RunState): StepMetrics | undefined => s.steps[s.steps.length - 1];
+export const latestProbe = (s: RunState): ProbePoint | undefined => s.probes[s.probes.length - 1];

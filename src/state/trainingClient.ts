@@ -1,0 +1,113 @@
+/**
+ * The page's side of the worker protocol: starts the worker, turns its
+ * messages into store updates and the user's actions into messages.
+ * Step metrics arrive up to hundreds of times a second on a fast GPU; they are
+ * buffered and written to the store at most every FLUSH_MS so React repaints
+ * the charts at a steady rate and the main thread never stalls.
+ */
+import { assertNever, type FromWorker, type StepMetrics, type ToWorker } from '../train/protocol';
+import { pendingResetFields, type ExperimentConfig } from './config';
+import { useConfigStore } from './configStore';
+import { initialRunState, useRunStore } from './runStore';
+
+const FLUSH_MS = 100;
+
+let worker: Worker | null = null;
+let pendingSteps: StepMetrics[] = [];
+let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+function flushSteps(): void {
+  flushTimer = null;
+  if (pendingSteps.length === 0) return;
+  const batch = pendingSteps;
+  pendingSteps = [];
+  useRunStore.setState((s) => ({ steps: s.steps.concat(batch) }));
+}
+
+function send(message: ToWorker): void {
+  worker?.postMessage(message);
+}
+
+function handle(message: FromWorker): void {
+  switch (message.type) {
+    case 'backend':
+      useRunStore.setState({ backend: message.backend, backendReasons: message.reasons, adapter: message.adapter });
+      break;
+    case 'dataset-progress':
+      useRunStore.setState({ loadProgress: { loadedBytes: message.loadedBytes, totalBytes: message.totalBytes, phase: message.phase } });
+      break;
+    case 'dataset-ready':
+      useRunStore.setState({ dataset: message.dataset, loadProgress: null });
+      break;
+    case 'model-ready':
+      flushSteps();
+      useRunStore.setState({
+        model: message.model, appliedConfig: message.config,
+        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null,
+      });
+      break;
+    case 'status':
+      flushSteps();
+      useRunStore.setState({ status: message.status });
+      break;
+    case 'step':
+      pendingSteps.push(message.metrics);
+      flushTimer ??= setTimeout(flushSteps, FLUSH_MS);
+      break;
+    case 'probe': {
+      flushSteps();
+      const { point } = message;
+      if (point.kind === 'random-init') useRunStore.setState({ randomInitBaseline: point });
+      else if (point.kind === 'raw-pixels') useRunStore.setState({ rawPixelBaseline: point });
+      else useRunStore.setState((s) => ({ probes: [...s.probes, point] }));
+      break;
+    }
+    case 'error':
+      flushSteps();
+      useRunStore.setState({ error: message.message });
+      break;
+    default:
+      assertNever(message);
+  }
+}
+
+export function startTrainingClient(): void {
+  if (worker) return;
+  worker = new Worker(new URL('../train/worker.ts', import.meta.url), { type: 'module' });
+  worker.onmessage = (event: MessageEvent<FromWorker>) => handle(event.data);
+  worker.onerror = (event) => {
+    useRunStore.setState({
+      status: 'error',
+      error: `The training worker crashed: ${event.message || 'unknown error'}. Reload the page; your settings are kept in the address bar.`,
+    });
+  };
+  useRunStore.setState(initialRunState);
+  send({ type: 'init', config: useConfigStore.getState().config, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href });
+
+  // live settings go to the worker as soon as they are valid
+  useConfigStore.subscribe((state, previous) => {
+    if (state.config !== previous.config) send({ type: 'configure', config: state.config });
+  });
+}
+
+/** Settings changed since the encoder was built that only a reset applies. */
+export function needsReset(config: ExperimentConfig, applied: ExperimentConfig | null): (keyof ExperimentConfig)[] {
+  return applied ? pendingResetFields(applied, config) : [];
+}
+
+export const training = {
+  start: () => {
+    useRunStore.setState({ error: null });
+    send({ type: 'start' });
+  },
+  pause: () => send({ type: 'pause' }),
+  step: () => {
+    useRunStore.setState({ error: null });
+    send({ type: 'step' });
+  },
+  probe: () => send({ type: 'probe' }),
+  reset: () => {
+    useRunStore.setState({ error: null });
+    send({ type: 'reset', config: useConfigStore.getState().config });
+  },
+};

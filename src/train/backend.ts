@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import type { BackendPreference } from '../state/config';
+import type { BackendName } from './protocol';
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** why each better backend was not used, in the user's words */
+  reasons: string[];
+  adapter?: string;
+}
+
+const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
+
+interface AdapterInfo { vendor?: string; architecture?: string; description?: string }
+
+/** The GPU adapter's name for the badge's tooltip (adapter.info is newer than tfjs's WebGPU typings). */
+async function adapterDescription(): Promise<string | undefined> {
+  try {
+    const adapter = await navigator.gpu?.requestAdapter();
+    const info = (adapter as unknown as { info?: AdapterInfo } | null)?.info;
+    if (!info) return undefined;
+    return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** WebGPU first, then WebGL, then CPU; a preference other than auto starts the list there. */
+export async function selectBackend(preference: BackendPreference): Promise<BackendChoice> {
+  const reasons: string[] = [];
+  const start = preference === 'auto' ? 0 : ORDER.indexOf(preference);
+  if (start > 0) reasons.push(`The config asks for ${preference} (backend=${preference}), so ${ORDER.slice(0, start).join(' and ')} ${start > 1 ? 'were' : 'was'} not tried.`);
+  for (const backend of ORDER.slice(start)) {
+    if (backend === 'webgpu' && !('gpu' in navigator)) {
+      reasons.push('WebGPU is not available in this browser (navigator.gpu is missing): try a recent Chrome or Edge, or enable WebGPU.');
+      continue;
+    }
+    if (backend === 'webgl' && typeof OffscreenCanvas === 'undefined') {
+      reasons.push('WebGL needs OffscreenCanvas in a worker, which this browser lacks.');
+      continue;
+    }
+    try {
+      const ok = await tf.setBackend(backend);
+      await tf.ready();
+      if (ok && tf.getBackend() === backend) {
+        return { backend, reasons, adapter: backend === 'webgpu' ? await adapterDescription() : undefined };
+      }
+      reasons.push(`${backend} failed to initialise (no adapter or context).`);
+    } catch (error) {
+      reasons.push(`${backend} failed to initialise: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new Error(`No compute backend could start. ${reasons.join(' ')}`);
+}

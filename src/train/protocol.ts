@@ -1,0 +1,83 @@
+/**
+ * The one protocol between the page and the training worker. Every message is
+ * a member of a discriminated union on `type`; both sides switch on it
+ * exhaustively, so adding a message without handling it is a type error.
+ */
+import type { ExperimentConfig } from '../state/config';
+
+export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'error';
+
+/** Metrics of one optimizer step, as plain numbers. */
+export interface StepMetrics {
+  step: number;
+  loss: number;
+  /** mean cosine similarity of the 2N positive pairs */
+  positiveSimilarity: number;
+  /** mean cosine similarity over the 2N(2N−2) negative pairs */
+  negativeSimilarity: number;
+  /** share of the 2N anchors whose positive is their most similar candidate */
+  contrastiveAccuracy: number;
+  stepMs: number;
+  imagesPerSecond: number;
+  batchSize: number;
+}
+
+export type ProbeKind = 'encoder' | 'random-init' | 'raw-pixels';
+
+export interface ProbePoint {
+  kind: ProbeKind;
+  /** optimizer steps the encoder had when probed (0 for baselines) */
+  step: number;
+  testAccuracy: number;
+  trainAccuracy: number;
+  trainSize: number;
+  testSize: number;
+  ms: number;
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  imageSize: number;
+  channels: 1 | 3;
+  classNames: string[];
+  trainCount: number;
+  testCount: number;
+  trainClassCounts: number[];
+  credit?: string;
+  /** a few training images for the gallery: count × imageSize² × channels bytes */
+  galleryImages: Uint8Array;
+  galleryLabels: number[];
+}
+
+export interface ModelSummary {
+  parameterCount: number;
+  hDim: number;
+  zDim: number;
+}
+
+export type ToWorker =
+  | { type: 'init'; config: ExperimentConfig; baseUrl: string }
+  /** settings that apply from the next step (τ, normalization, lr, N, augmentation, probe) */
+  | { type: 'configure'; config: ExperimentConfig }
+  | { type: 'start' }
+  | { type: 'pause' }
+  | { type: 'step' }
+  | { type: 'probe' }
+  /** new random encoder (and a new backend or dataset if the config says so), metrics cleared */
+  | { type: 'reset'; config: ExperimentConfig };
+
+export type FromWorker =
+  | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string }
+  | { type: 'dataset-progress'; loadedBytes: number; totalBytes: number | null; phase: string }
+  | { type: 'dataset-ready'; dataset: DatasetSummary }
+  | { type: 'model-ready'; model: ModelSummary; config: ExperimentConfig }
+  | { type: 'status'; status: RunStatus }
+  | { type: 'step'; metrics: StepMetrics }
+  | { type: 'probe'; point: ProbePoint }
+  | { type: 'error'; message: string; detail?: string };
+
+export function assertNever(x: never): never {
+  throw new Error(`Unhandled message: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../augment/random';
+import type { ImageDataset, ImageSplit } from '../data/dataset';
+import { DEFAULT_CONFIG, type ExperimentConfig } from '../state/config';
+import { NonFiniteLossError, SimclrTrainer } from './trainer';
+
+await tf.setBackend('cpu');
+
+const SIZE = 12;
+
+/**
+ * Four classes of 12×12 grayscale images: a bright bar (horizontal or
+ * vertical) or a blob (top-left or bottom-right) on noise. Small enough for
+ * the cpu backend, structured enough for a probe to read.
+ */
+function toyDataset(trainCount: number, testCount: number, seed = 7): ImageDataset {
+  const rng = createRng(seed);
+  const makeSplit = (count: number): ImageSplit => {
+    const images = new Uint8Array(count * SIZE * SIZE);
+    const labels = new Int32Array(count);
+    for (let n = 0; n < count; n++) {
+      const label = n % 4;
+      labels[n] = label;
+      const offset = 2 + Math.floor(rng() * 6);
+      for (let y = 0; y < SIZE; y++) {
+        for (let x = 0; x < SIZE; x++) {
+          let v = rng() * 60;
+          if (label === 0 && y >= offset && y < offset + 3) v = 230;
+          if (label === 1 && x >= offset && x < offset + 3) v = 230;
+          if (label === 2 && x < 6 && y < 6) v = 200;
+          if (label === 3 && x >= 6 && y >= 6) v = 200;
+          images[n * SIZE * SIZE + y * SIZE + x] = v;
+        }
+      }
+    }
+    return { images, labels, count };
+  };
+  return {
+    id: 'toy', name: 'toy', imageSize: SIZE, channels: 1,
+    classNames: ['horizontal', 'vertical', 'top-left', 'bottom-right'],
+    train: makeSplit(trainCount), test: makeSplit(testCount),
+  };
+}
+
+const tinyConfig: ExperimentConfig = {
+  ...DEFAULT_CONFIG,
+  imageSize: SIZE,
+  encoderWidth: 4,
+  projectionDim: 16,
+  batchSize: 16,
+  learningRate: 0.01,
+  probeTrainSize: 200,
+  probeTestSize: 200,
+  probeEpochs: 100,
+};
+
+describe('SimclrTrainer', () => {
+  it('lowers the NT-Xent loss over 40 steps and reports sane metrics', async () => {
+    const trainer = new SimclrTrainer(toyDataset(256, 64), tinyConfig);
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const m = await trainer.trainStep();
+      losses.push(m.loss);
+      expect(m.step).toBe(i + 1);
+      expect(m.contrastiveAccuracy).toBeGreaterThanOrEqual(0);
+      expect(m.contrastiveAccuracy).toBeLessThanOrEqual(1);
+      expect(Math.abs(m.positiveSimilarity)).toBeLessThanOrEqual(1 + 1e-5);
+      expect(m.imagesPerSecond).toBeGreaterThan(0);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // the loss starts near log(2N−1) = log 31 ≈ 3.43 and must fall clearly
+    expect(losses[0]).toBeGreaterThan(2.5);
+    expect(mean(losses.slice(-10))).toBeLessThan(mean(losses.slice(0, 10)) - 0.3);
+    trainer.dispose();
+  });
+
+  it('leaks no tensors per training step', async () => {
+    const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+    await trainer.trainStep(); // Adam creates its moment variables on the first step
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) await trainer.trainStep();
+    expect(tf.memory().numTensors).toBe(before);
+    await trainer.probe('encoder');
+    expect(tf.memory().numTensors).toBe(before);
+    const all = tf.memory().numTensors;
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(all);
+  });
+
+  it('is reproducible from its seed', async () => {
+    const run = async () => {
+      const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+      const losses = [(await trainer.trainStep()).loss, (await trainer.trainStep()).loss];
+      trainer.dispose();
+      return losses;
+    };
+    expect(await run()).toEqual(await run());
+  });
+
+  it('probes the random-init encoder and raw pixels well above chance on separable classes', async () => {
+    const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+    const baseline = await trainer.probe('random-init');
+    const pixels = await trainer.probe('raw-pixels');
+    expect(baseline.kind).toBe('random-init');
+    expect(baseline.step).toBe(0);
+    expect(baseline.trainSize).toBe(64);
+    expect(baseline.testSize).toBe(16);
+    expect(pixels.testAccuracy).toBeGreaterThan(0.6);
+    expect(baseline.testAccuracy).toBeGreaterThan(0.4); // chance is 0.25
+    trainer.dispose();
+  });
+
+  it('stops with an explanation, without updating the weights, when the loss is not finite', async () => {
+    // τ so small that s/τ overflows float32 without normalization
+    const trainer = new SimclrTrainer(toyDataset(64, 16), { ...tinyConfig, normalize: false, temperature: 1e-38 });
+    const before = await trainer.model.trainableVariables[0].data();
+    await expect(trainer.trainStep()).rejects.toThrow(NonFiniteLossError);
+    await expect(trainer.trainStep()).rejects.toThrow(/normalization/);
+    expect(await trainer.model.trainableVariables[0].data()).toEqual(before);
+    expect(trainer.step).toBe(0);
+    trainer.dispose();
+  });
+
+  it('applies a new learning rate and temperature from the next step', async () => {
+    const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+    await trainer.trainStep();
+    trainer.configure({ ...tinyConfig, batchSize: 8, temperature: 0.1 });
+    const m = await trainer.trainStep();
+    expect(m.batchSize).toBe(8);
+    trainer.dispose();
+  });
+});

@@ -1,0 +1,231 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRng, permutation, type Rng } from '../augment/random';
+import { augmentBatch, type AugmentConfig } from '../augment/simclrAugment';
+import type { ImageDataset, ImageSplit } from '../data/dataset';
+import { fitLinearProbe } from '../eval/linearProbe';
+import { ntXentWithMetrics } from '../loss/ntxent';
+import { SimclrModel } from '../model/simclrModel';
+import type { ExperimentConfig } from '../state/config';
+import type { ProbeKind, ProbePoint, StepMetrics } from './protocol';
+
+/** Raised when the loss stops being a finite number; the step's update is not applied. */
+export class NonFiniteLossError extends Error {}
+
+export function augmentConfigOf(config: ExperimentConfig): AugmentConfig {
+  return {
+    outputSize: config.imageSize,
+    cropScale: [config.cropScaleMin, config.cropScaleMax],
+    cropRatio: [3 / 4, 4 / 3],
+    flipProbability: config.flipProbability,
+    brightness: config.brightness,
+    contrast: config.contrast,
+    jitterProbability: config.jitterProbability,
+  };
+}
+
+/** uint8 HWC images → float32 [count, H, W, C] in [0, 1]. */
+function splitToTensor(split: ImageSplit, count: number, size: number, channels: number): tf.Tensor4D {
+  return tf.tidy(() =>
+    tf.div(tf.tensor4d(split.images.subarray(0, count * size * size * channels), [count, size, size, channels], 'int32'), 255),
+  );
+}
+
+/**
+ * One SimCLR run: the encoder, its optimizer and the training images on the
+ * device. Knows nothing of workers or UI; the worker drives it and the unit
+ * tests drive it in Node.
+ */
+export class SimclrTrainer {
+  model: SimclrModel;
+  private readonly optimizer: tf.Optimizer;
+  private readonly trainImages: tf.Tensor4D;
+  private config: ExperimentConfig;
+  private readonly rng: Rng;
+  private order: Int32Array;
+  private cursor = 0;
+  step = 0;
+
+  constructor(readonly dataset: ImageDataset, config: ExperimentConfig) {
+    this.config = config;
+    this.rng = createRng(config.seed);
+    this.model = new SimclrModel(SimclrTrainer.modelConfig(dataset, config));
+    this.optimizer = tf.train.adam(config.learningRate);
+    const { imageSize, channels } = dataset;
+    this.trainImages = splitToTensor(dataset.train, dataset.train.count, imageSize, channels);
+    this.order = permutation(this.rng, dataset.train.count);
+  }
+
+  static modelConfig(dataset: ImageDataset, config: ExperimentConfig) {
+    return {
+      channels: dataset.channels,
+      encoderWidth: config.encoderWidth,
+      projectionHead: config.projectionHead,
+      projectionDim: config.projectionDim,
+      seed: config.seed,
+    };
+  }
+
+  /** Settings that apply from the next step. */
+  configure(config: ExperimentConfig): void {
+    if (config.learningRate !== this.config.learningRate) {
+      // Adam's step size is fixed at construction in tfjs; its moment estimates are kept
+      (this.optimizer as unknown as { learningRate: number }).learningRate = config.learningRate;
+    }
+    this.config = config;
+  }
+
+  /** Next N indices of a seeded shuffle, reshuffled each epoch. */
+  private nextBatchIndices(n: number): Int32Array {
+    const indices = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (this.cursor >= this.order.length) {
+        this.order = permutation(this.rng, this.order.length);
+        this.cursor = 0;
+      }
+      indices[i] = this.order[this.cursor++];
+    }
+    return indices;
+  }
+
+  /**
+   * One step of SimCLR's Algorithm 1: draw N images, two views each, h = f(x̃),
+   * z = g(h), L = NT-Xent over the 2N views, one Adam update of f and g.
+   */
+  async trainStep(): Promise<StepMetrics> {
+    const started = performance.now();
+    const { batchSize, temperature, normalize } = this.config;
+    const indices = this.nextBatchIndices(batchSize);
+    const augment = augmentConfigOf(this.config);
+
+    const views = tf.tidy(() => {
+      const x = tf.gather(this.trainImages, Array.from(indices)) as tf.Tensor4D;
+      const view1 = augmentBatch(x, this.rng, augment);
+      const view2 = augmentBatch(x, this.rng, augment);
+      // one forward pass over both views: rows 0…N−1 are t(x), N…2N−1 are t'(x)
+      return tf.concat([view1, view2], 0) as tf.Tensor4D;
+    });
+
+    let metrics: tf.Tensor1D | undefined;
+    const { value: loss, grads } = tf.variableGrads(() => {
+      const h = this.model.encode(views, true);
+      const z = this.model.project(h);
+      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      const result = ntXentWithMetrics(z1, z2, { temperature, normalize });
+      result.affinityMatrix.dispose();
+      metrics = tf.keep(result.metrics);
+      return result.loss;
+    }, this.model.trainableVariables);
+    views.dispose();
+
+    const [lossValue] = await loss.data();
+    const [positiveSimilarity, negativeSimilarity, contrastiveAccuracy] = await metrics!.data();
+    loss.dispose();
+    metrics!.dispose();
+    if (!Number.isFinite(lossValue)) {
+      tf.dispose(grads);
+      throw new NonFiniteLossError(
+        `The NT-Xent loss became ${lossValue} at step ${this.step + 1} (τ = ${temperature}, L2 normalization ${normalize ? 'on' : 'off'}). ` +
+          (normalize
+            ? 'Lower the learning rate or raise τ, then press Reset.'
+            : 'Without normalization the logits z·z/τ grow without bound and overflow float32: turn L2 normalization on or raise τ, then press Reset.'),
+      );
+    }
+    this.optimizer.applyGradients(grads);
+    tf.dispose(grads);
+    this.step += 1;
+
+    const stepMs = performance.now() - started;
+    return {
+      step: this.step,
+      loss: lossValue,
+      positiveSimilarity,
+      negativeSimilarity,
+      contrastiveAccuracy,
+      stepMs,
+      imagesPerSecond: (batchSize * 1000) / stepMs,
+      batchSize,
+    };
+  }
+
+  /** Images of a split resized to the encoder's input size, [count, S, S, C] in [0, 1]. */
+  private probeImages(split: ImageSplit, count: number): tf.Tensor4D {
+    const { imageSize, channels } = this.dataset;
+    const size = this.config.imageSize;
+    return tf.tidy(() => {
+      const images = splitToTensor(split, count, imageSize, channels);
+      return size === imageSize ? images : tf.image.resizeBilinear(images, [size, size], true);
+    });
+  }
+
+  /** h = f(x) in inference mode, in chunks so a large probe set fits in memory. */
+  private async extractFeatures(model: SimclrModel | null, images: tf.Tensor4D): Promise<tf.Tensor2D> {
+    const chunk = 256;
+    const parts: tf.Tensor2D[] = [];
+    for (let start = 0; start < images.shape[0]; start += chunk) {
+      const size = Math.min(chunk, images.shape[0] - start);
+      parts.push(
+        tf.tidy(() => {
+          const x = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
+          return model ? model.encode(x, false) : (tf.reshape(x, [size, -1]) as tf.Tensor2D);
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 0)); // let the worker read messages between chunks
+    }
+    const features = tf.concat(parts, 0);
+    tf.dispose(parts);
+    return features;
+  }
+
+  /**
+   * Linear evaluation: freeze f, fit a logistic regression on h of labelled
+   * training images, report its test accuracy. `kind` picks the features:
+   * the current encoder, a fresh random-init encoder with this run's seed
+   * (the baseline), or the raw pixels.
+   */
+  async probe(kind: ProbeKind): Promise<ProbePoint> {
+    const started = performance.now();
+    const { dataset } = this;
+    const trainSize = Math.min(this.config.probeTrainSize, dataset.train.count);
+    const testSize = Math.min(this.config.probeTestSize, dataset.test.count);
+    const baselineModel = kind === 'random-init' ? new SimclrModel(SimclrTrainer.modelConfig(dataset, this.config)) : null;
+    const model = kind === 'encoder' ? this.model : kind === 'random-init' ? baselineModel : null;
+    const trainX = this.probeImages(dataset.train, trainSize);
+    const testX = this.probeImages(dataset.test, testSize);
+    try {
+      const trainFeatures = await this.extractFeatures(model, trainX);
+      const testFeatures = await this.extractFeatures(model, testX);
+      try {
+        const result = await fitLinearProbe(
+          trainFeatures,
+          dataset.train.labels.subarray(0, trainSize),
+          testFeatures,
+          dataset.test.labels.subarray(0, testSize),
+          dataset.classNames.length,
+          { epochs: this.config.probeEpochs },
+        );
+        return {
+          kind,
+          step: kind === 'encoder' ? this.step : 0,
+          testAccuracy: result.testAccuracy,
+          trainAccuracy: result.trainAccuracy,
+          trainSize,
+          testSize,
+          ms: performance.now() - started,
+        };
+      } finally {
+        trainFeatures.dispose();
+        testFeatures.dispose();
+      }
+    } finally {
+      trainX.dispose();
+      testX.dispose();
+      baselineModel?.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.optimizer.dispose();
+    this.trainImages.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+import { BackendBadge } from './BackendBadge';
+import { ConfigPanel } from './ConfigPanel';
+import { DatasetPanel } from './DatasetPanel';
+import { ErrorBanner, UrlWarnings } from './Banners';
+import { LossChart } from './LossChart';
+import { MetricsBar } from './MetricsBar';
+import { ProbeChart } from './ProbeChart';
+import { TrainControls } from './TrainControls';
+
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div>
+          <h1>Self-Supervised Playground</h1>
+          <p className="tagline">Train a SimCLR encoder on your own GPU and watch it learn: no install, no server.</p>
+        </div>
+        <BackendBadge />
+      </header>
+      <UrlWarnings />
+      <ErrorBanner />
+      <main className="layout">
+        <aside className="sidebar">
+          <DatasetPanel />
+          <ConfigPanel />
+        </aside>
+        <section className="content">
+          <TrainControls />
+          <MetricsBar />
+          <div className="charts">
+            <LossChart />
+            <ProbeChart />
+          </div>
+        </section>
+      </main>
+      <footer className="app-footer">
+        SimCLR: Chen, Kornblith, Norouzi, Hinton, <em>A Simple Framework for Contrastive Learning of Visual Representations</em>, ICML 2020.
+        Fashion-MNIST © Zalando Research (MIT licence).
+      </footer>
+    </div>
+  );
+}

@@ -1,0 +1,37 @@
+import type { ExperimentConfig } from '../state/config';
+import { useConfigStore } from '../state/configStore';
+import { useRunStore } from '../state/runStore';
+import { needsReset, training } from '../state/trainingClient';
+import { CONFIG_SCHEMA } from '../state/config';
+import { ConfigField } from './ConfigField';
+
+const GROUPS: { title: string; keys: (keyof ExperimentConfig)[] }[] = [
+  { title: 'Loss and optimizer', keys: ['batchSize', 'temperature', 'normalize', 'learningRate'] },
+  { title: 'Encoder f and head g', keys: ['imageSize', 'encoderWidth', 'projectionHead', 'projectionDim'] },
+  { title: 'Augmentation t ~ T', keys: ['cropScaleMin', 'cropScaleMax', 'flipProbability', 'brightness', 'contrast', 'jitterProbability'] },
+  { title: 'Linear probe', keys: ['probeEvery', 'probeTrainSize', 'probeTestSize', 'probeEpochs'] },
+  { title: 'Run', keys: ['seed', 'backend'] },
+];
+
+export function ConfigPanel() {
+  const config = useConfigStore((s) => s.config);
+  const applied = useRunStore((s) => s.appliedConfig);
+  const pending = needsReset(config, applied);
+  return (
+    <section className="panel config-panel" aria-label="Experiment settings">
+      <h2>Settings</h2>
+      {pending.length > 0 && (
+        <div className="reset-notice" data-testid="reset-notice" role="status">
+          {pending.map((k) => CONFIG_SCHEMA[k].label).join(', ')} changed: press <button type="button" onClick={training.reset}>Reset</button> to build a new encoder with {pending.length > 1 ? 'them' : 'it'}.
+        </div>
+      )}
+      {GROUPS.map((group) => (
+        <fieldset key={group.title}>
+          <legend>{group.title}</legend>
+          {group.keys.map((k) => <ConfigField key={k} name={k} pendingReset={pending.includes(k)} />)}
+        </fieldset>
+      ))}
+      <p className="hint">Settings marked ↺ take effect after Reset; the others apply from the next step. The address bar always holds the current settings, so a copied link reproduces this setup.</p>
+    </section>
+  );
+}

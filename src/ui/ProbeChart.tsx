@@ -1,0 +1,42 @@
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useRunStore } from '../state/runStore';
+import { percent } from './format';
+
+/** Linear-probe test accuracy against step, with the random-init encoder and raw pixels as reference lines. */
+export function ProbeChart() {
+  const probes = useRunStore((s) => s.probes);
+  const baseline = useRunStore((s) => s.randomInitBaseline);
+  const pixels = useRunStore((s) => s.rawPixelBaseline);
+  const lastStep = useRunStore((s) => s.steps[s.steps.length - 1]?.step ?? 0);
+  const data = probes.map((p) => ({ step: p.step, accuracy: p.testAccuracy }));
+  const values = [...probes.map((p) => p.testAccuracy), baseline?.testAccuracy, pixels?.testAccuracy].filter((v): v is number => v !== undefined);
+  const low = values.length ? Math.max(0, Math.floor((Math.min(...values) - 0.05) * 20) / 20) : 0;
+  return (
+    <figure className="panel chart" data-testid="chart-probe" data-points={probes.length}>
+      <figcaption>
+        <h2>Linear-probe accuracy</h2>
+        <p>
+          A logistic regression on the frozen h. The dashed lines are the same probe on an untrained encoder
+          ({percent(baseline?.testAccuracy)}) and on raw pixels ({percent(pixels?.testAccuracy)}): on easy data a random
+          encoder is already a strong baseline, and SimCLR has to beat it.
+        </p>
+      </figcaption>
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+          <XAxis dataKey="step" type="number" domain={[0, Math.max(lastStep, 1)]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
+          <YAxis domain={[low, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={48} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? percent(v) : String(v))} labelFormatter={(s) => `step ${s}`} />
+          <Legend />
+          {baseline && (
+            <ReferenceLine y={baseline.testAccuracy} stroke="#9333ea" strokeDasharray="6 4" label={{ value: `random-init encoder ${percent(baseline.testAccuracy)}`, position: 'insideBottomLeft', fill: '#9333ea', fontSize: 12 }} />
+          )}
+          {pixels && (
+            <ReferenceLine y={pixels.testAccuracy} stroke="#64748b" strokeDasharray="2 4" label={{ value: `raw pixels ${percent(pixels.testAccuracy)}`, position: 'insideTopLeft', fill: '#64748b', fontSize: 12 }} />
+          )}
+          <Line type="monotone" dataKey="accuracy" name="SimCLR encoder" stroke="#2563eb" strokeWidth={2} isAnimationActive={false} dot />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}

@@ -1,0 +1,27 @@
+import { useRunStore } from '../state/runStore';
+import { training } from '../state/trainingClient';
+
+export function TrainControls() {
+  const status = useRunStore((s) => s.status);
+  const ready = useRunStore((s) => s.model !== null);
+  const steps = useRunStore((s) => s.steps.length);
+  const running = status === 'running' || status === 'probing';
+  const busy = status === 'loading' || !ready;
+  return (
+    <div className="controls" role="toolbar" aria-label="Training controls">
+      <button type="button" className="primary" data-testid="train-start" disabled={busy || running} onClick={training.start}>
+        {steps > 0 ? 'Resume' : 'Train'}
+      </button>
+      <button type="button" data-testid="train-pause" disabled={!running} onClick={training.pause}>Pause</button>
+      <button type="button" data-testid="train-step" disabled={busy || running} onClick={training.step} title="Run exactly one optimizer step">
+        Step
+      </button>
+      <button type="button" data-testid="train-reset" disabled={busy} onClick={training.reset} title="New random encoder; metrics cleared">
+        Reset
+      </button>
+      <button type="button" data-testid="probe-run" disabled={busy} onClick={training.probe} title="Fit the linear probe on the current encoder now">
+        Probe now
+      </button>
+    </div>
+  );
+}
