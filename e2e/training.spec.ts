@@ -90,9 +90,16 @@ test.describe('SimCLR in the browser', () => {
     await page.getByTestId('train-pause').click();
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
 
+    // an architecture change needs a reset, and the panel says so
+    await expect(page.getByTestId('reset-notice')).toHaveCount(0);
+    await page.getByTestId('config-encoder-width').fill('6');
+    await expect(page.getByTestId('reset-notice')).toContainText('Encoder width');
     await page.getByTestId('train-reset').click();
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'idle');
+    await expect(page.getByTestId('reset-notice')).toHaveCount(0);
     expect(await metricValue(page, 'metric-step')).toBe(0);
     await expect(page.getByTestId('metric-loss')).toHaveAttribute('data-value', '');
+    // the new encoder has the new width: h = 8w = 48 dimensions
+    await expect(page.getByText('h 48')).toBeVisible();
   });
 });

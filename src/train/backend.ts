@@ -36,6 +36,10 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
       reasons.push('WebGPU is not available in this browser (navigator.gpu is missing): try a recent Chrome or Edge, or enable WebGPU.');
       continue;
     }
+    if (backend === 'webgpu' && !(await navigator.gpu.requestAdapter().catch(() => null))) {
+      reasons.push('WebGPU is present but the browser offered no GPU adapter (the GPU may be blocklisted, disabled, or absent): falling back.');
+      continue;
+    }
     if (backend === 'webgl' && typeof OffscreenCanvas === 'undefined') {
       reasons.push('WebGL needs OffscreenCanvas in a worker, which this browser lacks.');
       continue;

@@ -21,6 +21,9 @@ export interface StepMetrics {
   stepMs: number;
   imagesPerSecond: number;
   batchSize: number;
+  /** live tensors and their bytes on the backend after the step: flat while training means no leak */
+  tensors: number;
+  tensorBytes: number;
 }
 
 export type ProbeKind = 'encoder' | 'random-init' | 'raw-pixels';

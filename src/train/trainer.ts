@@ -135,6 +135,7 @@ export class SimclrTrainer {
     this.step += 1;
 
     const stepMs = performance.now() - started;
+    const memory = tf.memory();
     return {
       step: this.step,
       loss: lossValue,
@@ -144,6 +145,8 @@ export class SimclrTrainer {
       stepMs,
       imagesPerSecond: (batchSize * 1000) / stepMs,
       batchSize,
+      tensors: memory.numTensors,
+      tensorBytes: memory.numBytes,
     };
   }
 
