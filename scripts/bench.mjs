@@ -99,6 +99,17 @@ for (const c of cases) {
   results.trainStep.push(row);
   await page.close();
 }
+// augmentation throughput: the simclr pipeline on 256 RGB images of 32 px, per backend (checks.html)
+if (!wanted || wanted.includes('augment')) {
+  const page = await browser.newPage();
+  await page.goto(`${base}checks.html?check=augment-throughput&batch=256&size=32&repeats=5&preset=simclr&backends=webgpu,webgl,cpu`);
+  await page.getByTestId('check-status').filter({ hasText: /done|failed/ }).waitFor({ timeout: 600_000 });
+  const out = JSON.parse(await page.getByTestId('check-result').textContent());
+  if (out.error) throw new Error(out.error);
+  results.augmentation = out.rows;
+  console.log(out.rows);
+  await page.close();
+}
 await browser.close();
 await new Promise((r) => server.httpServer.close(r));
 
@@ -116,6 +127,18 @@ const lines = [
   '|---|---|---|---|---|---|---|---|---|---|',
   ...results.trainStep.map((r) => `| ${r.case} | ${r.backend} | ${r.batch} | ${r.imageSize} | ${r.msPerStep} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.steps} | ${r.leakedTensors} | ${r.longestMainThreadTaskMs} |`),
   '',
+  ...(results.augmentation
+    ? [
+        '## Augmentation throughput',
+        '',
+        'The simclr preset (crop, flip, colour jitter, grayscale, blur) on N = 256 RGB images of 32 px, median of 5 runs after warm-up, read-back included.',
+        '',
+        '| backend | N | px | median ms | images/s |',
+        '|---|---|---|---|---|',
+        ...results.augmentation.map((r) => (r.error ? `| ${r.backend} | — | — | ${r.error} | — |` : `| ${r.backend} | ${r.batch} | ${r.size} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSecond.toFixed(0)} |`)),
+        '',
+      ]
+    : []),
 ];
 writeFileSync('bench/results.md', lines.join('\n'));
 console.log(lines.join('\n'));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pipelineToParam, presetPipeline } from '../augment/pipeline';
 import {
   CONFIG_KEYS, CONFIG_SCHEMA, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, pendingResetFields,
 } from './config';
@@ -6,7 +7,9 @@ import {
 describe('experiment config schema', () => {
   it('has defaults that pass their own validation', () => {
     for (const key of CONFIG_KEYS) {
-      const raw = typeof DEFAULT_CONFIG[key] === 'boolean' ? (DEFAULT_CONFIG[key] ? '1' : '0') : String(DEFAULT_CONFIG[key]);
+      const value = DEFAULT_CONFIG[key];
+      const raw = typeof value === 'boolean' ? (value ? '1' : '0')
+        : typeof value === 'object' ? pipelineToParam(value) : String(value);
       const parsed = parseField(key, raw);
       expect(parsed, key).toEqual({ ok: true, value: DEFAULT_CONFIG[key] });
     }
@@ -45,7 +48,10 @@ describe('experiment config schema', () => {
 
 describe('URL round trip', () => {
   it('writes only non-default settings and reads them back', () => {
-    const config = { ...DEFAULT_CONFIG, temperature: 0.1, normalize: false, batchSize: 64, projectionHead: 'linear' as const };
+    const config = {
+      ...DEFAULT_CONFIG, temperature: 0.1, normalize: false, batchSize: 64, projectionHead: 'linear' as const,
+      augmentation: presetPipeline('crop-color'),
+    };
     const search = configToSearch(config);
     expect(search).toContain('tau=0.1');
     expect(search).toContain('l2=0');
@@ -53,17 +59,18 @@ describe('URL round trip', () => {
     const back = configFromSearch(search);
     expect(back.warnings).toEqual([]);
     expect(back.config).toEqual(config);
+    expect(search).toContain('aug=');
     expect(configToSearch(DEFAULT_CONFIG)).toBe('');
   });
 
   it('reports and ignores unknown or invalid parameters, keeping the good ones', () => {
-    const { config, warnings } = configFromSearch('?tau=banana&batch=32&evil=%3Cscript%3E&lr=-1&cropMin=0.9&cropMax=0.5');
+    const { config, warnings } = configFromSearch('?tau=banana&batch=32&evil=%3Cscript%3E&lr=-1&aug=%7B%7Bnot-a-pipeline');
     expect(config.batchSize).toBe(32);
     expect(config.temperature).toBe(DEFAULT_CONFIG.temperature);
     expect(config.learningRate).toBe(DEFAULT_CONFIG.learningRate);
-    expect(config.cropScaleMin).toBe(DEFAULT_CONFIG.cropScaleMin);
-    expect(config.cropScaleMax).toBe(DEFAULT_CONFIG.cropScaleMax);
+    expect(config.augmentation).toEqual(DEFAULT_CONFIG.augmentation);
     expect(warnings).toHaveLength(4);
+    expect(warnings.join(' ')).toMatch(/Augmentations/);
     expect(warnings.join(' ')).toMatch(/Temperature.*banana/);
     expect(warnings.join(' ')).toMatch(/Unknown parameter “evil”/);
   });
@@ -71,7 +78,7 @@ describe('URL round trip', () => {
 
 describe('pendingResetFields', () => {
   it('lists architecture changes but not live ones', () => {
-    const changed = { ...DEFAULT_CONFIG, encoderWidth: 16, temperature: 0.1, learningRate: 0.01 };
+    const changed = { ...DEFAULT_CONFIG, encoderWidth: 16, temperature: 0.1, learningRate: 0.01, augmentation: presetPipeline('none') };
     expect(pendingResetFields(DEFAULT_CONFIG, changed)).toEqual(['encoderWidth']);
   });
 });

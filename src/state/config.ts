@@ -5,6 +5,10 @@
  * and the worker all read this one table (cf. tensorflow/playground's state.ts).
  */
 
+import {
+  pipelineFromParam, pipelinesEqual, pipelineToParam, simclrPipeline, type AugmentPipeline,
+} from '../augment/pipeline';
+
 export type ProjectionHeadKind = 'none' | 'linear' | 'mlp';
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'cpu';
 
@@ -22,13 +26,8 @@ export interface ExperimentConfig {
   temperature: number;
   normalize: boolean;
   learningRate: number;
-  // augmentation (issue 2's subset)
-  cropScaleMin: number;
-  cropScaleMax: number;
-  flipProbability: number;
-  brightness: number;
-  contrast: number;
-  jitterProbability: number;
+  // augmentation: the ordered operator list t ~ T
+  augmentation: AugmentPipeline;
   // linear probe
   probeEvery: number;
   probeTrainSize: number;
@@ -60,7 +59,11 @@ export interface EnumField extends FieldBase {
   kind: 'enum';
   options: readonly { value: string; label: string }[];
 }
-export type FieldSpec = NumberField | BooleanField | EnumField;
+/** The augmentation pipeline: validated and encoded by src/augment/pipeline.ts. */
+export interface PipelineField extends FieldBase {
+  kind: 'pipeline';
+}
+export type FieldSpec = NumberField | BooleanField | EnumField | PipelineField;
 
 const num = (
   url: string, label: string, help: string, min: number, max: number,
@@ -103,12 +106,10 @@ export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
   temperature: num('tau', 'Temperature τ', 'Divides the similarities before the softmax: small τ sharpens it.', 0, 100, { minExclusive: true, step: 0.05 }),
   normalize: { kind: 'boolean', url: 'l2', label: 'L2-normalize z', help: 'Cosine similarity when on, raw dot product when off.', needsReset: false },
   learningRate: num('lr', 'Learning rate', 'Adam step size.', 0, 1, { minExclusive: true, step: 0.0001 }),
-  cropScaleMin: num('cropMin', 'Crop scale min', 'Smallest crop, as a fraction of the image area.', 0.01, 1, { step: 0.05 }),
-  cropScaleMax: num('cropMax', 'Crop scale max', 'Largest crop, as a fraction of the image area.', 0.01, 1, { step: 0.05 }),
-  flipProbability: num('flip', 'Flip probability', 'Chance that a view is mirrored left–right.', 0, 1, { step: 0.1 }),
-  brightness: num('bright', 'Brightness jitter', 'Brightness factor drawn from [1−b, 1+b].', 0, 1, { step: 0.1 }),
-  contrast: num('contrast', 'Contrast jitter', 'Contrast factor drawn from [1−c, 1+c].', 0, 1, { step: 0.1 }),
-  jitterProbability: num('jitterP', 'Jitter probability', 'Chance that brightness/contrast jitter is applied to a view.', 0, 1, { step: 0.1 }),
+  augmentation: {
+    kind: 'pipeline', url: 'aug', label: 'Augmentations', needsReset: false,
+    help: 'The ordered list of random operators that make the two views of each image.',
+  },
   probeEvery: num('probeEvery', 'Probe every K steps', 'Run the linear probe every K steps while training (0: only on demand).', 0, 100000, { integer: true }),
   probeTrainSize: num('probeTrain', 'Probe train images', 'Labelled training images the probe is fitted on.', 50, 10000, { integer: true }),
   probeTestSize: num('probeTest', 'Probe test images', 'Test images the probe accuracy is measured on.', 50, 2000, { integer: true }),
@@ -127,12 +128,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   temperature: 0.5,
   normalize: true,
   learningRate: 0.001,
-  cropScaleMin: 0.2,
-  cropScaleMax: 1,
-  flipProbability: 0.5,
-  brightness: 0.4,
-  contrast: 0.4,
-  jitterProbability: 0.8,
+  augmentation: simclrPipeline(),
   probeEvery: 50,
   probeTrainSize: 5000,
   probeTestSize: 2000,
@@ -172,30 +168,33 @@ export function parseField<K extends keyof ExperimentConfig>(key: K, raw: string
       if (spec.options.some((o) => o.value === text)) return { ok: true, value: text as ExperimentConfig[K] };
       return { ok: false, error: `${spec.label} must be one of ${spec.options.map((o) => o.value).join(', ')}; got “${raw}”.` };
     }
+    case 'pipeline': {
+      const parsed = pipelineFromParam(text);
+      if (parsed.pipeline) return { ok: true, value: parsed.pipeline as ExperimentConfig[K] };
+      return { ok: false, error: `${spec.label}: ${parsed.errors.join(' ')}` };
+    }
   }
 }
 
-/** Settings tied by a rule across fields (crop scale min ≤ max). */
-export const CROSS_FIELD_KEYS: readonly (keyof ExperimentConfig)[] = ['cropScaleMin', 'cropScaleMax'];
-
-/** Problems that involve more than one setting. */
-export function crossFieldErrors(config: ExperimentConfig): Partial<Record<keyof ExperimentConfig, string>> {
-  const errors: Partial<Record<keyof ExperimentConfig, string>> = {};
-  if (config.cropScaleMin > config.cropScaleMax) {
-    errors.cropScaleMin = `Crop scale min (${config.cropScaleMin}) must not exceed crop scale max (${config.cropScaleMax}).`;
-  }
-  return errors;
+/** Equality per setting (the pipeline is compared by value). */
+export function sameSetting<K extends keyof ExperimentConfig>(key: K, a: ExperimentConfig[K], b: ExperimentConfig[K]): boolean {
+  return CONFIG_SCHEMA[key].kind === 'pipeline'
+    ? pipelinesEqual(a as AugmentPipeline, b as AugmentPipeline)
+    : a === b;
 }
 
 function formatField(key: keyof ExperimentConfig, value: ExperimentConfig[keyof ExperimentConfig]): string {
-  return CONFIG_SCHEMA[key].kind === 'boolean' ? (value ? '1' : '0') : String(value);
+  const kind = CONFIG_SCHEMA[key].kind;
+  if (kind === 'boolean') return value ? '1' : '0';
+  if (kind === 'pipeline') return pipelineToParam(value as AugmentPipeline);
+  return String(value);
 }
 
 /** URL query string holding the settings that differ from the defaults. */
 export function configToSearch(config: ExperimentConfig): string {
   const params = new URLSearchParams();
   for (const key of CONFIG_KEYS) {
-    if (config[key] !== DEFAULT_CONFIG[key]) params.set(CONFIG_SCHEMA[key].url, formatField(key, config[key]));
+    if (!sameSetting(key, config[key], DEFAULT_CONFIG[key])) params.set(CONFIG_SCHEMA[key].url, formatField(key, config[key]));
   }
   const s = params.toString();
   return s ? `?${s}` : '';
@@ -215,18 +214,12 @@ export function configFromSearch(search: string): { config: ExperimentConfig; wa
     }
     const parsed = parseField(key, raw);
     if (parsed.ok) (config as unknown as Record<string, unknown>)[key] = parsed.value;
-    else warnings.push(`${parsed.error} Using the default, ${formatField(key, DEFAULT_CONFIG[key])}.`);
-  }
-  for (const error of Object.values(crossFieldErrors(config))) {
-    // the only cross-field rule is the crop range: fall back to the default range
-    warnings.push(`${error} Using the default crop range.`);
-    config.cropScaleMin = DEFAULT_CONFIG.cropScaleMin;
-    config.cropScaleMax = DEFAULT_CONFIG.cropScaleMax;
+    else warnings.push(`${parsed.error} Using the default${CONFIG_SCHEMA[key].kind === 'pipeline' ? '' : `, ${formatField(key, DEFAULT_CONFIG[key])}`}.`);
   }
   return { config, warnings };
 }
 
 /** Settings whose change since `applied` needs a reset to take effect. */
 export function pendingResetFields(applied: ExperimentConfig, current: ExperimentConfig): (keyof ExperimentConfig)[] {
-  return CONFIG_KEYS.filter((k) => CONFIG_SCHEMA[k].needsReset && applied[k] !== current[k]);
+  return CONFIG_KEYS.filter((k) => CONFIG_SCHEMA[k].needsReset && !sameSetting(k, applied[k], current[k]));
 }

@@ -1,8 +1,7 @@
 import { create } from 'zustand';
-import {
-  CROSS_FIELD_KEYS, configFromSearch, configToSearch, crossFieldErrors, parseField,
-  type ExperimentConfig,
-} from './config';
+import type { AugmentPipeline } from '../augment/pipeline';
+import { validatePipeline, type PipelineError } from '../augment/pipeline';
+import { configFromSearch, configToSearch, parseField, type ExperimentConfig } from './config';
 
 type FieldErrors = Partial<Record<keyof ExperimentConfig, string>>;
 
@@ -11,10 +10,14 @@ interface ConfigState {
   config: ExperimentConfig;
   /** per-setting message for a value the user typed that was refused */
   fieldErrors: FieldErrors;
+  /** problems with the last pipeline the user tried; the last good one stays in force */
+  pipelineErrors: PipelineError[];
   /** problems found in the address bar on load */
   urlWarnings: string[];
   /** Validates user text for one setting; applies it only when valid. Returns whether it was applied. */
   setField: <K extends keyof ExperimentConfig>(key: K, raw: string) => boolean;
+  /** Validates and applies a new augmentation pipeline. Returns whether it was applied. */
+  setPipeline: (pipeline: AugmentPipeline) => boolean;
   dismissUrlWarnings: () => void;
 }
 
@@ -23,6 +26,7 @@ function initialConfig(): { config: ExperimentConfig; warnings: string[] } {
   return configFromSearch(window.location.search);
 }
 
+/** Keeps the address bar current, so a copied link reproduces the setup. */
 function writeUrl(config: ExperimentConfig): void {
   if (typeof window === 'undefined') return;
   const url = `${window.location.pathname}${configToSearch(config)}${window.location.hash}`;
@@ -34,6 +38,7 @@ const initial = initialConfig();
 export const useConfigStore = create<ConfigState>((set, get) => ({
   config: initial.config,
   fieldErrors: {},
+  pipelineErrors: [],
   urlWarnings: initial.warnings,
   setField: (key, raw) => {
     const parsed = parseField(key, raw);
@@ -43,17 +48,20 @@ export const useConfigStore = create<ConfigState>((set, get) => ({
       set({ fieldErrors: { ...fieldErrors, [key]: parsed.error } });
       return false;
     }
-    const candidate = { ...get().config, [key]: parsed.value };
-    const crossErrors = crossFieldErrors(candidate);
-    const crossError = Object.values(crossErrors)[0];
-    if (crossError) {
-      set({ fieldErrors: { ...fieldErrors, [key]: crossError } });
+    const config = { ...get().config, [key]: parsed.value };
+    set({ config, fieldErrors });
+    writeUrl(config);
+    return true;
+  },
+  setPipeline: (pipeline) => {
+    const { pipeline: valid, errors } = validatePipeline(pipeline);
+    if (!valid) {
+      set({ pipelineErrors: errors });
       return false;
     }
-    // a fixed cross-field problem clears the message on the other field too
-    for (const k of CROSS_FIELD_KEYS) delete fieldErrors[k];
-    set({ config: candidate, fieldErrors });
-    writeUrl(candidate);
+    const config = { ...get().config, augmentation: valid };
+    set({ config, pipelineErrors: [] });
+    writeUrl(config);
     return true;
   },
   dismissUrlWarnings: () => set({ urlWarnings: [] }),

@@ -8,6 +8,7 @@
 import { assertNever, type FromWorker, type StepMetrics, type ToWorker } from '../train/protocol';
 import { pendingResetFields, type ExperimentConfig } from './config';
 import { useConfigStore } from './configStore';
+import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
 import { initialRunState, useRunStore } from './runStore';
 
 const FLUSH_MS = 100;
@@ -28,6 +29,43 @@ function send(message: ToWorker): void {
   worker?.postMessage(message);
 }
 
+// One preview render in flight at a time; changes that arrive meanwhile
+// (a slider being dragged) collapse into one more render when it returns.
+let previewRequestId = 0;
+let previewInFlight = false;
+let previewDirty = false;
+
+function requestPreview(): void {
+  const { indices, seed } = usePreviewStore.getState();
+  if (indices.length === 0) return;
+  if (previewInFlight) {
+    previewDirty = true;
+    return;
+  }
+  previewInFlight = true;
+  previewDirty = false;
+  usePreviewStore.setState({ pending: true });
+  const { augmentation, imageSize } = useConfigStore.getState().config;
+  send({ type: 'preview', requestId: ++previewRequestId, pipeline: augmentation, outputSize: imageSize, seed, indices });
+}
+
+function previewSettled(): void {
+  previewInFlight = false;
+  if (previewDirty) requestPreview();
+  else usePreviewStore.setState({ pending: false });
+}
+
+/** A seeded sample of distinct training images for the previewer. */
+function sampleIndices(count: number, total: number, seed: number): number[] {
+  const picked = new Set<number>();
+  let state = seed >>> 0;
+  while (picked.size < Math.min(count, total)) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0; // LCG: only picks which images to show
+    picked.add(state % total);
+  }
+  return [...picked];
+}
+
 function handle(message: FromWorker): void {
   switch (message.type) {
     case 'backend':
@@ -38,6 +76,11 @@ function handle(message: FromWorker): void {
       break;
     case 'dataset-ready':
       useRunStore.setState({ dataset: message.dataset, loadProgress: null });
+      {
+        const sample = sampleIndices(PREVIEW_COUNT, message.dataset.trainCount, 7);
+        usePreviewStore.setState({ sample, picked: [], indices: sample });
+      }
+      requestPreview();
       break;
     case 'model-ready':
       flushSteps();
@@ -66,6 +109,14 @@ function handle(message: FromWorker): void {
       flushSteps();
       useRunStore.setState({ error: message.message });
       break;
+    case 'preview':
+      if (message.requestId === previewRequestId) usePreviewStore.setState({ result: message.result, error: null });
+      previewSettled();
+      break;
+    case 'preview-error':
+      usePreviewStore.setState({ error: `The previewer could not render the views: ${message.message}` });
+      previewSettled();
+      break;
     default:
       assertNever(message);
   }
@@ -86,7 +137,11 @@ export function startTrainingClient(): void {
 
   // live settings go to the worker as soon as they are valid
   useConfigStore.subscribe((state, previous) => {
-    if (state.config !== previous.config) send({ type: 'configure', config: state.config });
+    if (state.config === previous.config) return;
+    send({ type: 'configure', config: state.config });
+    if (state.config.augmentation !== previous.config.augmentation || state.config.imageSize !== previous.config.imageSize) {
+      requestPreview();
+    }
   });
 }
 
@@ -94,6 +149,24 @@ export function startTrainingClient(): void {
 export function needsReset(config: ExperimentConfig, applied: ExperimentConfig | null): (keyof ExperimentConfig)[] {
   return applied ? pendingResetFields(applied, config) : [];
 }
+
+export const previewer = {
+  resample: () => {
+    usePreviewStore.setState((s) => ({ seed: (s.seed * 48271 + 1) % 2147483647 }));
+    requestPreview();
+  },
+  /**
+   * Toggle a training image (picked in the gallery) in the previewer. The
+   * first pick replaces the random sample; the previewer shows up to 16.
+   */
+  pick: (index: number) => {
+    usePreviewStore.setState((s) => {
+      const picked = s.picked.includes(index) ? s.picked.filter((i) => i !== index) : [...s.picked, index].slice(-16);
+      return { picked, indices: picked.length > 0 ? picked : s.sample };
+    });
+    requestPreview();
+  },
+};
 
 export const training = {
   start: () => {

@@ -3,6 +3,8 @@
  * a member of a discriminated union on `type`; both sides switch on it
  * exhaustively, so adding a message without handling it is a type error.
  */
+import type { AugmentPipeline } from '../augment/pipeline';
+import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../state/config';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -69,7 +71,9 @@ export type ToWorker =
   | { type: 'step' }
   | { type: 'probe' }
   /** new random encoder (and a new backend or dataset if the config says so), metrics cleared */
-  | { type: 'reset'; config: ExperimentConfig };
+  | { type: 'reset'; config: ExperimentConfig }
+  /** render t(x), t′(x) for some training images; answered out of turn, between training steps */
+  | { type: 'preview'; requestId: number; pipeline: AugmentPipeline; outputSize: number; seed: number; indices: number[] };
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string }
@@ -79,7 +83,9 @@ export type FromWorker =
   | { type: 'status'; status: RunStatus }
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'probe'; point: ProbePoint }
-  | { type: 'error'; message: string; detail?: string };
+  | { type: 'error'; message: string; detail?: string }
+  | { type: 'preview'; requestId: number; result: PreviewResult }
+  | { type: 'preview-error'; requestId: number; message: string };
 
 export function assertNever(x: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(x)}`);

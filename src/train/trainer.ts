@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, permutation, type Rng } from '../augment/random';
-import { augmentBatch, type AugmentConfig } from '../augment/simclrAugment';
+import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { fitLinearProbe } from '../eval/linearProbe';
 import { ntXentWithMetrics } from '../loss/ntxent';
@@ -10,18 +10,6 @@ import type { ProbeKind, ProbePoint, StepMetrics } from './protocol';
 
 /** Raised when the loss stops being a finite number; the step's update is not applied. */
 export class NonFiniteLossError extends Error {}
-
-export function augmentConfigOf(config: ExperimentConfig): AugmentConfig {
-  return {
-    outputSize: config.imageSize,
-    cropScale: [config.cropScaleMin, config.cropScaleMax],
-    cropRatio: [3 / 4, 4 / 3],
-    flipProbability: config.flipProbability,
-    brightness: config.brightness,
-    contrast: config.contrast,
-    jitterProbability: config.jitterProbability,
-  };
-}
 
 /** uint8 HWC images → float32 [count, H, W, C] in [0, 1]. */
 function splitToTensor(split: ImageSplit, count: number, size: number, channels: number): tf.Tensor4D {
@@ -93,14 +81,13 @@ export class SimclrTrainer {
    */
   async trainStep(): Promise<StepMetrics> {
     const started = performance.now();
-    const { batchSize, temperature, normalize } = this.config;
+    const { batchSize, temperature, normalize, augmentation, imageSize } = this.config;
     const indices = this.nextBatchIndices(batchSize);
-    const augment = augmentConfigOf(this.config);
 
     const views = tf.tidy(() => {
       const x = tf.gather(this.trainImages, Array.from(indices)) as tf.Tensor4D;
-      const view1 = augmentBatch(x, this.rng, augment);
-      const view2 = augmentBatch(x, this.rng, augment);
+      const view1 = augmentViews(x, this.rng, augmentation, imageSize);
+      const view2 = augmentViews(x, this.rng, augmentation, imageSize);
       // one forward pass over both views: rows 0…N−1 are t(x), N…2N−1 are t'(x)
       return tf.concat([view1, view2], 0) as tf.Tensor4D;
     });

@@ -5,6 +5,7 @@
  * and a reset never interleave; the loop yields between steps so pause and
  * configure messages are read promptly.
  */
+import { renderPreview } from '../augment/previewViews';
 import { classCounts, type ImageDataset } from '../data/dataset';
 import { loadBuiltinDataset } from '../data/fashionMnist';
 import type { ExperimentConfig } from '../state/config';
@@ -23,9 +24,12 @@ let backendPreference: string | null = null;
 let running = false;
 let baselinesDone = false;
 let queue: Promise<void> = Promise.resolve();
+/** resolves once the dataset is on hand, so a preview asked for during loading waits for it */
+let resolveDataset: (d: ImageDataset) => void = () => {};
+const datasetReady = new Promise<ImageDataset>((resolve) => { resolveDataset = resolve; });
 
-function post(message: FromWorker): void {
-  self.postMessage(message);
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(message, transfer);
 }
 
 function setStatus(status: RunStatus): void {
@@ -91,6 +95,22 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
   post({ type: 'model-ready', model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim }, config: next });
 }
 
+/**
+ * Previews run outside the queue: tfjs work here is synchronous between
+ * awaits, so a preview slots in while a training step waits for the GPU and
+ * the previewer stays live during training.
+ */
+async function preview(message: Extract<ToWorker, { type: 'preview' }>): Promise<void> {
+  try {
+    const ds = await datasetReady;
+    const indices = message.indices.filter((i) => Number.isInteger(i) && i >= 0 && i < ds.train.count);
+    const result = await renderPreview(ds.train, ds.imageSize, ds.channels, indices, message.pipeline, message.outputSize, message.seed);
+    post({ type: 'preview', requestId: message.requestId, result }, [result.originals.buffer, result.views1.buffer, result.views2.buffer]);
+  } catch (error) {
+    post({ type: 'preview-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
 /** The random-init and raw-pixel baselines, once per encoder; then the encoder itself. */
 async function runProbe(): Promise<void> {
   if (!trainer) return;
@@ -134,6 +154,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         backendPreference = message.config.backend;
         post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter });
         dataset = await loadDataset(message.baseUrl);
+        resolveDataset(dataset);
         await buildTrainer(message.config);
         setStatus('idle');
       });
@@ -174,6 +195,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         await buildTrainer(message.config);
         setStatus('idle');
       });
+      break;
+    case 'preview':
+      void preview(message);
       break;
     default:
       assertNever(message);

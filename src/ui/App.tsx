@@ -1,3 +1,4 @@
+import { AugmentPanel } from './AugmentPanel';
 import { BackendBadge } from './BackendBadge';
 import { ConfigPanel } from './ConfigPanel';
 import { DatasetPanel } from './DatasetPanel';
@@ -31,6 +32,7 @@ export function App() {
             <LossChart />
             <ProbeChart />
           </div>
+          <AugmentPanel />
         </section>
       </main>
       <footer className="app-footer">

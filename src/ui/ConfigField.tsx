@@ -41,6 +41,9 @@ export function ConfigField({ name, pendingReset }: { name: keyof ExperimentConf
     </span>
   );
 
+  // the augmentation pipeline has its own editor (AugmentControls)
+  if (spec.kind === 'pipeline') return null;
+
   let control;
   if (spec.kind === 'boolean') {
     control = (

@@ -1,14 +1,12 @@
-import type { ExperimentConfig } from '../state/config';
+import { CONFIG_SCHEMA, type ExperimentConfig } from '../state/config';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import { needsReset, training } from '../state/trainingClient';
-import { CONFIG_SCHEMA } from '../state/config';
 import { ConfigField } from './ConfigField';
 
 const GROUPS: { title: string; keys: (keyof ExperimentConfig)[] }[] = [
   { title: 'Loss and optimizer', keys: ['batchSize', 'temperature', 'normalize', 'learningRate'] },
   { title: 'Encoder f and head g', keys: ['imageSize', 'encoderWidth', 'projectionHead', 'projectionDim'] },
-  { title: 'Augmentation t ~ T', keys: ['cropScaleMin', 'cropScaleMax', 'flipProbability', 'brightness', 'contrast', 'jitterProbability'] },
   { title: 'Linear probe', keys: ['probeEvery', 'probeTrainSize', 'probeTestSize', 'probeEpochs'] },
   { title: 'Run', keys: ['seed', 'backend'] },
 ];
@@ -31,7 +29,7 @@ export function ConfigPanel() {
           {group.keys.map((k) => <ConfigField key={k} name={k} pendingReset={pending.includes(k)} />)}
         </fieldset>
       ))}
-      <p className="hint">Settings marked ↺ take effect after Reset; the others apply from the next step. The address bar always holds the current settings, so a copied link reproduces this setup.</p>
+      <p className="hint">Settings marked ↺ take effect after Reset; the others, augmentations included, apply from the next step. The address bar always holds the current settings, so a copied link reproduces this setup.</p>
     </section>
   );
 }

@@ -1,10 +1,14 @@
 import { useEffect, useRef } from 'react';
+import { usePreviewStore } from '../state/previewStore';
 import { useRunStore } from '../state/runStore';
+import { previewer } from '../state/trainingClient';
 import { ConfigField } from './ConfigField';
 import { bytes } from './format';
 
 /** One uint8 image drawn pixel for pixel; CSS scales it up without smoothing. */
-function Thumbnail({ pixels, size, channels, label }: { pixels: Uint8Array; size: number; channels: number; label: string }) {
+function Thumbnail({ pixels, size, channels, label, picked, onPick }: {
+  pixels: Uint8Array; size: number; channels: number; label: string; picked: boolean; onPick: () => void;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const ctx = canvas.current?.getContext('2d');
@@ -17,16 +21,17 @@ function Thumbnail({ pixels, size, channels, label }: { pixels: Uint8Array; size
     ctx.putImageData(image, 0, 0);
   }, [pixels, size, channels]);
   return (
-    <figure className="thumb">
+    <button type="button" className={`thumb${picked ? ' thumb-picked' : ''}`} aria-pressed={picked} onClick={onPick} title={`${label}: click to show in the augmentation previewer`}>
       <canvas ref={canvas} width={size} height={size} aria-label={label} />
-      <figcaption>{label}</figcaption>
-    </figure>
+      <span className="thumb-caption">{label}</span>
+    </button>
   );
 }
 
 export function DatasetPanel() {
   const dataset = useRunStore((s) => s.dataset);
   const progress = useRunStore((s) => s.loadProgress);
+  const picked = usePreviewStore((s) => s.picked);
   const pixelsPerImage = dataset ? dataset.imageSize * dataset.imageSize * dataset.channels : 0;
   return (
     <section className="panel dataset-panel" aria-label="Dataset">
@@ -64,6 +69,7 @@ export function DatasetPanel() {
               ))}
             </ul>
           </details>
+          <p className="hint">Click images to show them in the augmentation previewer.</p>
           <div className="gallery" data-testid="dataset-gallery">
             {dataset.galleryLabels.map((label, i) => (
               <Thumbnail
@@ -72,6 +78,8 @@ export function DatasetPanel() {
                 size={dataset.imageSize}
                 channels={dataset.channels}
                 label={dataset.classNames[label]}
+                picked={picked.includes(i)}
+                onPick={() => previewer.pick(i)}
               />
             ))}
           </div>

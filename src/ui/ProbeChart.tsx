@@ -7,7 +7,8 @@ export function ProbeChart() {
   const probes = useRunStore((s) => s.probes);
   const baseline = useRunStore((s) => s.randomInitBaseline);
   const pixels = useRunStore((s) => s.rawPixelBaseline);
-  const lastStep = useRunStore((s) => s.steps[s.steps.length - 1]?.step ?? 0);
+  // the x axis grows in blocks of 50 steps, so the chart repaints when a probe lands, not at every step
+  const lastStep = useRunStore((s) => Math.ceil((s.steps[s.steps.length - 1]?.step ?? 0) / 50) * 50);
   const data = probes.map((p) => ({ step: p.step, accuracy: p.testAccuracy }));
   const values = [...probes.map((p) => p.testAccuracy), baseline?.testAccuracy, pixels?.testAccuracy].filter((v): v is number => v !== undefined);
   const low = values.length ? Math.max(0, Math.floor((Math.min(...values) - 0.05) * 20) / 20) : 0;

@@ -1,0 +1,116 @@
+/**
+ * checks.html: runs the app's tensor code on several tfjs backends in one
+ * page and reports JSON, for checks that need a real browser backend:
+ *   ?check=augment-backends  same seed → same views on webgpu and cpu?
+ *   ?check=augment-throughput  augmentation images/s per backend
+ * Parameters: seed, batch, size, repeats, preset, backends (comma-separated).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { augmentViews } from '../augment/augmentViews';
+import { presetPipeline, type PresetName } from '../augment/pipeline';
+import { createRng } from '../augment/random';
+
+const params = new URLSearchParams(window.location.search);
+const check = params.get('check') ?? 'augment-backends';
+const seed = Number(params.get('seed') ?? 1);
+const batch = Number(params.get('batch') ?? 16);
+const size = Number(params.get('size') ?? 32);
+const repeats = Number(params.get('repeats') ?? 5);
+const preset = (params.get('preset') ?? 'simclr') as PresetName;
+const backends = (params.get('backends') ?? 'webgpu,cpu').split(',');
+
+/** Seeded RGB test images: coloured gradients and a square, so every operator has something to act on. */
+function testImages(n: number, side: number): Float32Array {
+  const rng = createRng(seed + 1000);
+  const out = new Float32Array(n * side * side * 3);
+  for (let b = 0; b < n; b++) {
+    const [r0, g0, b0] = [rng(), rng(), rng()];
+    const cx = Math.floor(rng() * side), cy = Math.floor(rng() * side), half = 2 + Math.floor(rng() * side / 4);
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const inSquare = Math.abs(x - cx) <= half && Math.abs(y - cy) <= half;
+        const o = ((b * side + y) * side + x) * 3;
+        out[o] = inSquare ? 1 - r0 : (r0 * x) / side;
+        out[o + 1] = inSquare ? 1 - g0 : (g0 * y) / side;
+        out[o + 2] = inSquare ? 0.5 : b0;
+      }
+    }
+  }
+  return out;
+}
+
+/** Every operator switched on, so the comparison covers all of them. */
+function everyOperatorPipeline() {
+  const pipeline = presetPipeline(preset);
+  if (params.get('all') === '1') for (const op of pipeline.operators) op.enabled = true;
+  return pipeline;
+}
+
+async function viewsOn(backend: string, pixels: Float32Array): Promise<Float32Array> {
+  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} is not available`);
+  await tf.ready();
+  const images = tf.tensor4d(pixels, [batch, size, size, 3]);
+  const views = augmentViews(images, createRng(seed), everyOperatorPipeline(), size);
+  const data = (await views.data()) as Float32Array;
+  tf.dispose([images, views]);
+  return data;
+}
+
+async function augmentBackends() {
+  const pixels = testImages(batch, size);
+  const results: Record<string, Float32Array> = {};
+  for (const backend of backends) results[backend] = await viewsOn(backend, pixels);
+  const [reference, ...others] = backends;
+  const comparisons = others.map((other) => {
+    let maxAbsDiff = 0;
+    for (let i = 0; i < results[reference].length; i++) {
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(results[reference][i] - results[other][i]));
+    }
+    return { a: reference, b: other, maxAbsDiff, values: results[reference].length };
+  });
+  return { check, seed, batch, size, preset, all: params.get('all') === '1', comparisons };
+}
+
+async function augmentThroughput() {
+  const pixels = testImages(batch, size);
+  const rows = [];
+  for (const backend of backends) {
+    if (!(await tf.setBackend(backend))) {
+      rows.push({ backend, error: 'not available' });
+      continue;
+    }
+    await tf.ready();
+    const images = tf.tensor4d(pixels, [batch, size, size, 3]);
+    const rng = createRng(seed);
+    const pipeline = everyOperatorPipeline();
+    const once = async () => {
+      const views = augmentViews(images, rng, pipeline, size);
+      await views.data();
+      views.dispose();
+    };
+    await once(); // warm-up: shader compilation
+    const times: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      await once();
+      times.push(performance.now() - t0);
+    }
+    images.dispose();
+    times.sort((a, b) => a - b);
+    const medianMs = times[Math.floor(times.length / 2)];
+    rows.push({ backend, batch, size, preset, medianMs, imagesPerSecond: (batch * 1000) / medianMs, tensorsAfter: tf.memory().numTensors });
+  }
+  return { check, rows };
+}
+
+const statusEl = document.querySelector('[data-testid="check-status"]')!;
+const resultEl = document.querySelector('[data-testid="check-result"]')!;
+try {
+  const result = check === 'augment-throughput' ? await augmentThroughput() : await augmentBackends();
+  resultEl.textContent = JSON.stringify(result, null, 2);
+  statusEl.textContent = 'done';
+} catch (error) {
+  resultEl.textContent = JSON.stringify({ check, error: error instanceof Error ? error.message : String(error) });
+  statusEl.textContent = 'failed';
+}
