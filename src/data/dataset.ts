@@ -183,3 +183,9 @@ export function classCounts(split: ImageSplit, numClasses: number): number[] {
   }
   return counts;
 }
+
+/**
+ * The label of every image of an unlabelled set (an upload without class
+ * folders): its `classNames` is empty and `classCounts` does not apply.
+ */
+export const UNLABELLED = -1;

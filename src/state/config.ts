@@ -5,6 +5,7 @@
  * and the worker all read this one table (cf. tensorflow/playground's state.ts).
  */
 
+import { BUILTIN_DATASETS, isDatasetId } from '../data/datasets';
 import {
   pipelineFromParam, pipelinesEqual, pipelineToParam, simclrPipeline, type AugmentPipeline,
 } from '../augment/pipeline';
@@ -63,7 +64,11 @@ export interface EnumField extends FieldBase {
 export interface PipelineField extends FieldBase {
   kind: 'pipeline';
 }
-export type FieldSpec = NumberField | BooleanField | EnumField | PipelineField;
+/** A dataset id: a built-in or an upload stored in this browser. */
+export interface DatasetField extends FieldBase {
+  kind: 'dataset';
+}
+export type FieldSpec = NumberField | BooleanField | EnumField | PipelineField | DatasetField;
 
 const num = (
   url: string, label: string, help: string, min: number, max: number,
@@ -77,10 +82,7 @@ const num = (
 });
 
 export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
-  dataset: {
-    kind: 'enum', url: 'data', label: 'Dataset', help: 'Images the encoder learns from.', needsReset: true,
-    options: [{ value: 'fashion-mnist', label: 'Fashion-MNIST (12k)' }],
-  },
+  dataset: { kind: 'dataset', url: 'data', label: 'Dataset', help: 'Images the encoder learns from.', needsReset: true },
   seed: num('seed', 'Seed', 'Seeds weights, batch order and augmentations: same seed, same run.', 0, 2 ** 31 - 1, { integer: true, needsReset: true }),
   backend: {
     kind: 'enum', url: 'backend', label: 'Compute backend', needsReset: true,
@@ -167,6 +169,10 @@ export function parseField<K extends keyof ExperimentConfig>(key: K, raw: string
     case 'enum': {
       if (spec.options.some((o) => o.value === text)) return { ok: true, value: text as ExperimentConfig[K] };
       return { ok: false, error: `${spec.label} must be one of ${spec.options.map((o) => o.value).join(', ')}; got “${raw}”.` };
+    }
+    case 'dataset': {
+      if (isDatasetId(text)) return { ok: true, value: text as ExperimentConfig[K] };
+      return { ok: false, error: `${spec.label} must be a built-in dataset (${BUILTIN_DATASETS.map((d) => d.id).join(', ')}) or upload:<id>; got “${raw}”.` };
     }
     case 'pipeline': {
       const parsed = pipelineFromParam(text);

@@ -25,6 +25,8 @@ export interface RunState {
   randomInitBaseline: ProbePoint | null;
   rawPixelBaseline: ProbePoint | null;
   error: string | null;
+  /** things the user should know that did not stop anything (dataset switched or fell back) */
+  notices: string[];
 }
 
 export const initialRunState: RunState = {
@@ -40,6 +42,7 @@ export const initialRunState: RunState = {
   randomInitBaseline: null,
   rawPixelBaseline: null,
   error: null,
+  notices: [],
 };
 
 /** Run state, written only by the training client from worker messages. */

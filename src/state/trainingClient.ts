@@ -109,6 +109,10 @@ function handle(message: FromWorker): void {
       flushSteps();
       useRunStore.setState({ error: message.message });
       break;
+    case 'notice':
+      useRunStore.setState((s) => ({ notices: [...s.notices, message.message] }));
+      if (message.dataset) useConfigStore.getState().setField('dataset', message.dataset);
+      break;
     case 'preview':
       if (message.requestId === previewRequestId) usePreviewStore.setState({ result: message.result, error: null });
       previewSettled();
@@ -138,6 +142,15 @@ export function startTrainingClient(): void {
   // live settings go to the worker as soon as they are valid
   useConfigStore.subscribe((state, previous) => {
     if (state.config === previous.config) return;
+    const applied = useRunStore.getState().appliedConfig;
+    if (state.config.dataset !== previous.config.dataset && applied && applied.dataset !== state.config.dataset) {
+      // a new dataset changes what everything else depends on: start over, and say so
+      useRunStore.setState((s) => ({
+        notices: [...s.notices, 'Switched dataset: the encoder, its metrics and the probe were reset.'],
+      }));
+      training.reset();
+      return;
+    }
     send({ type: 'configure', config: state.config });
     if (state.config.augmentation !== previous.config.augmentation || state.config.imageSize !== previous.config.imageSize) {
       requestPreview();

@@ -47,6 +47,8 @@ export interface DatasetSummary {
   imageSize: number;
   channels: 1 | 3;
   classNames: string[];
+  /** false for a set without class folders: training works, the probe cannot */
+  labelled: boolean;
   trainCount: number;
   testCount: number;
   trainClassCounts: number[];
@@ -54,6 +56,8 @@ export interface DatasetSummary {
   /** a few training images for the gallery: count × imageSize² × channels bytes */
   galleryImages: Uint8Array;
   galleryLabels: number[];
+  /** training-split index of each gallery image */
+  galleryIndices: number[];
 }
 
 export interface ModelSummary {
@@ -84,6 +88,8 @@ export type FromWorker =
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'probe'; point: ProbePoint }
   | { type: 'error'; message: string; detail?: string }
+  /** something the user should know that did not stop training, e.g. a dataset fallback */
+  | { type: 'notice'; message: string; dataset?: string }
   | { type: 'preview'; requestId: number; result: PreviewResult }
   | { type: 'preview-error'; requestId: number; message: string };
 

@@ -7,7 +7,10 @@
  */
 import { renderPreview } from '../augment/previewViews';
 import { classCounts, type ImageDataset } from '../data/dataset';
+import { loadDataset as loadStoredDataset } from '../data/datasetDb';
 import { loadBuiltinDataset } from '../data/fashionMnist';
+import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../data/datasets';
+import { generateSyntheticShapes } from '../data/syntheticShapes';
 import type { ExperimentConfig } from '../state/config';
 import { selectBackend } from './backend';
 import { assertNever, type FromWorker, type RunStatus, type ToWorker } from './protocol';
@@ -15,8 +18,11 @@ import { SimclrTrainer } from './trainer';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const GALLERY_SIZE = 40;
+/** Gallery: up to this many training images per class (or in all, for an unlabelled set). */
+const GALLERY_PER_CLASS = 8;
+const GALLERY_UNLABELLED = 48;
 
+let baseUrl = '';
 let dataset: ImageDataset | null = null;
 let trainer: SimclrTrainer | null = null;
 let config: ExperimentConfig | null = null;
@@ -24,9 +30,10 @@ let backendPreference: string | null = null;
 let running = false;
 let baselinesDone = false;
 let queue: Promise<void> = Promise.resolve();
-/** resolves once the dataset is on hand, so a preview asked for during loading waits for it */
-let resolveDataset: (d: ImageDataset) => void = () => {};
-const datasetReady = new Promise<ImageDataset>((resolve) => { resolveDataset = resolve; });
+/** the dataset being trained on, or on its way; a preview waits for it */
+let currentDataset: Promise<ImageDataset> = new Promise(() => {});
+/** built-in datasets are kept once made: switching back is instant */
+const builtins = new Map<string, ImageDataset>();
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -54,29 +61,92 @@ function fail(error: unknown): void {
   setStatus('error');
 }
 
-async function loadDataset(baseUrl: string): Promise<ImageDataset> {
-  const loaded = await loadBuiltinDataset(baseUrl, (p) =>
-    post({ type: 'dataset-progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, phase: p.phase }),
-  );
-  const { imageSize, channels } = loaded;
-  const gallery = Math.min(GALLERY_SIZE, loaded.train.count);
+async function obtainDataset(id: string): Promise<ImageDataset> {
+  const cached = builtins.get(id);
+  if (cached) return cached;
+  if (id === 'fashion-mnist') {
+    const loaded = await loadBuiltinDataset(baseUrl, (p) =>
+      post({ type: 'dataset-progress', loadedBytes: p.loadedBytes, totalBytes: p.totalBytes, phase: p.phase }),
+    );
+    builtins.set(id, loaded);
+    return loaded;
+  }
+  if (id === SYNTHETIC_SHAPES_ID) {
+    const generated = generateSyntheticShapes({ seed: 1 });
+    builtins.set(id, generated);
+    return generated;
+  }
+  if (id.startsWith(UPLOAD_PREFIX)) {
+    const stored = await loadStoredDataset(id.slice(UPLOAD_PREFIX.length));
+    if (!stored) throw new DatasetMissingError(id);
+    return { ...stored, id };
+  }
+  throw new DatasetMissingError(id);
+}
+
+class DatasetMissingError extends Error {
+  constructor(readonly id: string) {
+    super(`The dataset “${id}” is not stored in this browser (deleted, or the link came from another machine).`);
+  }
+}
+
+/** Training indices shown in the gallery: a few per class, in dataset order. */
+function galleryIndices(ds: ImageDataset): number[] {
+  const labelled = ds.classNames.length >= 2;
+  if (!labelled) return Array.from({ length: Math.min(GALLERY_UNLABELLED, ds.train.count) }, (_, i) => i);
+  const perClass = new Array(ds.classNames.length).fill(0);
+  const indices: number[] = [];
+  for (let i = 0; i < ds.train.count; i++) {
+    const label = ds.train.labels[i];
+    if (label >= 0 && perClass[label] < GALLERY_PER_CLASS) {
+      perClass[label] += 1;
+      indices.push(i);
+    }
+  }
+  return indices;
+}
+
+function announceDataset(ds: ImageDataset): void {
+  const { imageSize, channels } = ds;
+  const pixels = imageSize * imageSize * channels;
+  const indices = galleryIndices(ds);
+  const galleryImages = new Uint8Array(indices.length * pixels);
+  indices.forEach((index, k) => galleryImages.set(ds.train.images.subarray(index * pixels, (index + 1) * pixels), k * pixels));
+  const labelled = ds.classNames.length >= 2;
   post({
     type: 'dataset-ready',
     dataset: {
-      id: loaded.id,
-      name: loaded.name,
+      id: ds.id,
+      name: ds.name,
       imageSize,
       channels,
-      classNames: loaded.classNames,
-      trainCount: loaded.train.count,
-      testCount: loaded.test.count,
-      trainClassCounts: classCounts(loaded.train, loaded.classNames.length),
-      credit: loaded.credit,
-      galleryImages: loaded.train.images.slice(0, gallery * imageSize * imageSize * channels),
-      galleryLabels: Array.from(loaded.train.labels.subarray(0, gallery)),
+      classNames: ds.classNames,
+      labelled,
+      trainCount: ds.train.count,
+      testCount: ds.test.count,
+      trainClassCounts: labelled ? classCounts(ds.train, ds.classNames.length) : [],
+      credit: ds.credit,
+      galleryImages,
+      galleryLabels: indices.map((i) => ds.train.labels[i]),
+      galleryIndices: indices,
     },
-  });
-  return loaded;
+  }, [galleryImages.buffer]);
+}
+
+/** Makes `id` the dataset in use; a missing upload falls back to the built-in set and says so. */
+async function switchDataset(id: string): Promise<ExperimentConfig['dataset']> {
+  if (dataset?.id === id) return id;
+  const next = obtainDataset(id);
+  currentDataset = next;
+  try {
+    dataset = await next;
+  } catch (error) {
+    if (!(error instanceof DatasetMissingError) || id === 'fashion-mnist') throw error;
+    post({ type: 'notice', message: `${error.message} Using Fashion-MNIST instead.`, dataset: 'fashion-mnist' });
+    return switchDataset('fashion-mnist');
+  }
+  announceDataset(dataset);
+  return id;
 }
 
 async function buildTrainer(next: ExperimentConfig): Promise<void> {
@@ -88,11 +158,12 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
     backendPreference = next.backend;
     post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter });
   }
-  config = next;
-  trainer = new SimclrTrainer(dataset!, next);
+  const datasetId = await switchDataset(next.dataset);
+  config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
+  trainer = new SimclrTrainer(dataset!, config);
   baselinesDone = false;
   const { model } = trainer;
-  post({ type: 'model-ready', model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim }, config: next });
+  post({ type: 'model-ready', model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim }, config });
 }
 
 /**
@@ -102,7 +173,7 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
  */
 async function preview(message: Extract<ToWorker, { type: 'preview' }>): Promise<void> {
   try {
-    const ds = await datasetReady;
+    const ds = await currentDataset;
     const indices = message.indices.filter((i) => Number.isInteger(i) && i >= 0 && i < ds.train.count);
     const result = await renderPreview(ds.train, ds.imageSize, ds.channels, indices, message.pipeline, message.outputSize, message.seed);
     post({ type: 'preview', requestId: message.requestId, result }, [result.originals.buffer, result.views1.buffer, result.views2.buffer]);
@@ -113,7 +184,8 @@ async function preview(message: Extract<ToWorker, { type: 'preview' }>): Promise
 
 /** The random-init and raw-pixel baselines, once per encoder; then the encoder itself. */
 async function runProbe(): Promise<void> {
-  if (!trainer) return;
+  if (!trainer || !dataset) return;
+  if (dataset.classNames.length < 2 || dataset.test.count === 0) return; // unlabelled: the UI explains why there is no probe
   setStatus('probing');
   if (!baselinesDone) {
     post({ type: 'probe', point: await trainer.probe('random-init') });
@@ -150,11 +222,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'init':
       enqueue(async () => {
         setStatus('loading');
-        const choice = await selectBackend(message.config.backend);
-        backendPreference = message.config.backend;
-        post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter });
-        dataset = await loadDataset(message.baseUrl);
-        resolveDataset(dataset);
+        baseUrl = message.baseUrl;
         await buildTrainer(message.config);
         setStatus('idle');
       });
@@ -191,7 +259,6 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'reset':
       running = false;
       enqueue(async () => {
-        if (!dataset) return;
         await buildTrainer(message.config);
         setStatus('idle');
       });

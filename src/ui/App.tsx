@@ -2,7 +2,7 @@ import { AugmentPanel } from './AugmentPanel';
 import { BackendBadge } from './BackendBadge';
 import { ConfigPanel } from './ConfigPanel';
 import { DatasetPanel } from './DatasetPanel';
-import { ErrorBanner, UrlWarnings } from './Banners';
+import { ErrorBanner, Notices, UrlWarnings } from './Banners';
 import { LossChart } from './LossChart';
 import { MetricsBar } from './MetricsBar';
 import { ProbeChart } from './ProbeChart';
@@ -20,6 +20,7 @@ export function App() {
       </header>
       <UrlWarnings />
       <ErrorBanner />
+      <Notices />
       <main className="layout">
         <aside className="sidebar">
           <DatasetPanel />

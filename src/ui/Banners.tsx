@@ -25,3 +25,15 @@ export function UrlWarnings() {
     </div>
   );
 }
+
+/** Notices from the run (a dataset switch, a fallback); dismissable. */
+export function Notices() {
+  const notices = useRunStore((s) => s.notices);
+  if (notices.length === 0) return null;
+  return (
+    <div className="banner banner-info" role="status" data-testid="notices">
+      <ul>{notices.map((n, i) => <li key={i}>{n}</li>)}</ul>
+      <button type="button" onClick={() => useRunStore.setState({ notices: [] })}>Dismiss</button>
+    </div>
+  );
+}

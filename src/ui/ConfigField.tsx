@@ -8,7 +8,6 @@ const TEST_IDS: Partial<Record<keyof ExperimentConfig, string>> = {
   temperature: 'config-temperature',
   normalize: 'config-normalize',
   learningRate: 'config-lr',
-  dataset: 'dataset-select',
 };
 
 export function testIdOf(key: keyof ExperimentConfig): string {
@@ -41,8 +40,8 @@ export function ConfigField({ name, pendingReset }: { name: keyof ExperimentConf
     </span>
   );
 
-  // the augmentation pipeline has its own editor (AugmentControls)
-  if (spec.kind === 'pipeline') return null;
+  // the pipeline and the dataset have their own editors (AugmentControls, DatasetPanel)
+  if (spec.kind === 'pipeline' || spec.kind === 'dataset') return null;
 
   let control;
   if (spec.kind === 'boolean') {

@@ -1,9 +1,12 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../data/datasets';
+import { useConfigStore } from '../state/configStore';
+import { refreshStoredDatasets, uploads, useDatasetStore } from '../state/datasetStore';
 import { usePreviewStore } from '../state/previewStore';
 import { useRunStore } from '../state/runStore';
 import { previewer } from '../state/trainingClient';
-import { ConfigField } from './ConfigField';
 import { bytes } from './format';
+import { UploadPanel } from './UploadPanel';
 
 /** One uint8 image drawn pixel for pixel; CSS scales it up without smoothing. */
 function Thumbnail({ pixels, size, channels, label, picked, onPick }: {
@@ -32,12 +35,47 @@ export function DatasetPanel() {
   const dataset = useRunStore((s) => s.dataset);
   const progress = useRunStore((s) => s.loadProgress);
   const picked = usePreviewStore((s) => s.picked);
+  const datasetId = useConfigStore((s) => s.config.dataset);
+  const setField = useConfigStore((s) => s.setField);
+  const stored = useDatasetStore((s) => s.stored);
+  const storageError = useDatasetStore((s) => s.storageError);
+  const [classFilter, setClassFilter] = useState<number | 'all'>('all');
+  useEffect(() => {
+    void refreshStoredDatasets();
+  }, []);
+  useEffect(() => setClassFilter('all'), [dataset?.id]);
+
   const pixelsPerImage = dataset ? dataset.imageSize * dataset.imageSize * dataset.channels : 0;
+  const loading = !dataset || dataset.id !== datasetId;
+  const uploadId = datasetId.startsWith(UPLOAD_PREFIX) ? datasetId.slice(UPLOAD_PREFIX.length) : null;
+  const knownUpload = uploadId !== null && stored.some((d) => d.id === uploadId);
   return (
     <section className="panel dataset-panel" aria-label="Dataset">
       <h2>Dataset</h2>
-      <ConfigField name="dataset" />
-      {!dataset && (
+      <div className="field field-enum">
+        <label htmlFor="dataset-select">Dataset <span className="reset-mark" title="Switching resets the encoder">↺</span></label>
+        <select id="dataset-select" data-testid="dataset-select" value={datasetId} onChange={(e) => setField('dataset', e.target.value)}>
+          <optgroup label="Built in">
+            {BUILTIN_DATASETS.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+          </optgroup>
+          {stored.length > 0 && (
+            <optgroup label="Uploaded (kept in this browser)">
+              {stored.map((d) => <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>{d.name} ({d.imageCount})</option>)}
+            </optgroup>
+          )}
+          {uploadId !== null && !knownUpload && <option value={datasetId}>{datasetId}</option>}
+        </select>
+      </div>
+      {uploadId !== null && knownUpload && (
+        <button type="button" className="link-button" data-testid="dataset-delete" onClick={() => {
+          if (window.confirm('Delete this uploaded dataset from this browser?')) void uploads.remove(uploadId);
+        }}>
+          Delete this uploaded dataset
+        </button>
+      )}
+      {storageError && <div className="field-error" role="alert">{storageError}</div>}
+      <UploadPanel />
+      {loading && (
         <div className="loading" data-testid="dataset-progress">
           {progress ? (
             <>
@@ -48,7 +86,7 @@ export function DatasetPanel() {
               </span>
             </>
           ) : (
-            <span>Starting the training worker…</span>
+            <span>Loading the dataset…</span>
           )}
         </div>
       )}
@@ -58,30 +96,42 @@ export function DatasetPanel() {
             <span data-testid="dataset-count" data-value={dataset.trainCount + dataset.testCount}>
               {(dataset.trainCount + dataset.testCount).toLocaleString()} images
             </span>{' '}
-            ({dataset.trainCount.toLocaleString()} train, {dataset.testCount.toLocaleString()} test), {dataset.classNames.length} classes,{' '}
-            {dataset.imageSize}×{dataset.imageSize} {dataset.channels === 1 ? 'grayscale' : 'RGB'}
+            ({dataset.trainCount.toLocaleString()} train, {dataset.testCount.toLocaleString()} test),{' '}
+            {dataset.labelled ? `${dataset.classNames.length} classes` : 'no labels'}, {dataset.imageSize}×{dataset.imageSize}{' '}
+            {dataset.channels === 1 ? 'grayscale' : 'RGB'}
           </p>
-          <details className="class-counts">
-            <summary>Images per class</summary>
-            <ul>
-              {dataset.classNames.map((name, k) => (
-                <li key={name}>{name}: {dataset.trainClassCounts[k]}</li>
-              ))}
-            </ul>
-          </details>
+          {!dataset.labelled && (
+            <p className="hint" data-testid="probe-unavailable">
+              These images have no class folders, so there is nothing for a linear probe to predict: training works, the probe is off.
+            </p>
+          )}
+          {dataset.labelled && (
+            <div className="class-filter">
+              <label htmlFor="gallery-class">Show</label>
+              <select id="gallery-class" data-testid="gallery-class-filter" value={String(classFilter)}
+                onChange={(e) => setClassFilter(e.target.value === 'all' ? 'all' : Number(e.target.value))}>
+                <option value="all">all classes</option>
+                {dataset.classNames.map((name, k) => (
+                  <option key={k} value={k}>{name} ({dataset.trainClassCounts[k]})</option>
+                ))}
+              </select>
+            </div>
+          )}
           <p className="hint">Click images to show them in the augmentation previewer.</p>
           <div className="gallery" data-testid="dataset-gallery">
-            {dataset.galleryLabels.map((label, i) => (
-              <Thumbnail
-                key={i}
-                pixels={dataset.galleryImages.subarray(i * pixelsPerImage, (i + 1) * pixelsPerImage)}
-                size={dataset.imageSize}
-                channels={dataset.channels}
-                label={dataset.classNames[label]}
-                picked={picked.includes(i)}
-                onPick={() => previewer.pick(i)}
-              />
-            ))}
+            {dataset.galleryLabels.map((label, k) =>
+              classFilter !== 'all' && label !== classFilter ? null : (
+                <Thumbnail
+                  key={`${dataset.id}-${k}`}
+                  pixels={dataset.galleryImages.subarray(k * pixelsPerImage, (k + 1) * pixelsPerImage)}
+                  size={dataset.imageSize}
+                  channels={dataset.channels}
+                  label={label >= 0 ? dataset.classNames[label] : 'unlabelled'}
+                  picked={picked.includes(dataset.galleryIndices[k])}
+                  onPick={() => previewer.pick(dataset.galleryIndices[k])}
+                />
+              ),
+            )}
           </div>
           {dataset.credit && <p className="credit">Data: {dataset.credit}</p>}
         </>

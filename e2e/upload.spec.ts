@@ -1,0 +1,77 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { makePng } from './fixtures';
+import { metricValue, openApp, waitForStep } from './helpers';
+
+const HTML_NAME = '<img src=x onerror="window.__pwned=1">.png';
+
+/** A folder of three classes of generated PNGs, plus junk a user might have lying around. */
+function makeUploadFolder(): string {
+  const root = mkdtempSync(join(tmpdir(), 'ssp-upload-'));
+  const dir = join(root, 'my-shapes');
+  const classes: Record<string, (x: number, y: number, k: number) => [number, number, number]> = {
+    stripes: (x, _y, k) => ((x + k) % 6 < 3 ? [230, 40, 40] : [20, 20, 20]),
+    dots: (x, y, k) => ((x - 8 - (k % 4)) ** 2 + (y - 8) ** 2 < 20 ? [40, 220, 60] : [10, 10, 30]),
+    gradient: (x, y, k) => [x * 12, y * 12, 100 + k * 5],
+  };
+  for (const [name, colour] of Object.entries(classes)) {
+    mkdirSync(join(dir, name), { recursive: true });
+    for (let k = 0; k < 8; k++) writeFileSync(join(dir, name, `${name}-${k}.png`), makePng(16, (x, y) => colour(x, y, k)));
+  }
+  writeFileSync(join(dir, 'stripes', 'notes.txt'), 'not an image');
+  const truncated = makePng(16, () => [1, 2, 3]);
+  writeFileSync(join(dir, 'dots', 'broken.png'), truncated.subarray(0, 40));
+  writeFileSync(join(dir, 'gradient', HTML_NAME), 'this is text, not a png');
+  return dir;
+}
+
+test('upload a folder of classes with junk: counts and reasons shown, no script runs, training starts, the set survives a reload', async ({ page }) => {
+  await openApp(page, '?batch=8&size=16&width=4&zdim=32&probeEvery=0');
+  const dir = makeUploadFolder();
+  await page.getByTestId('dataset-upload-folder').setInputFiles(dir);
+
+  const summary = page.getByTestId('upload-summary');
+  await expect(summary).toContainText('24 images', { timeout: 60_000 });
+  await expect(summary).toContainText('3 classes');
+  const skipped = page.getByTestId('dataset-skipped');
+  await expect(skipped).toHaveAttribute('data-value', '3');
+  await expect(skipped).toContainText('notes.txt');
+  await expect(skipped).toContainText('broken.png');
+  // the HTML file name is shown as text and never interpreted
+  await expect(skipped).toContainText(HTML_NAME);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
+
+  // the upload becomes the active dataset, and training runs on it
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '24', { timeout: 60_000 });
+  expect(page.url()).toContain('data=upload');
+  await expect(page.getByTestId('train-step')).toBeEnabled();
+  await page.getByTestId('train-step').click();
+  await waitForStep(page, 1);
+  expect(Number.isFinite(await metricValue(page, 'metric-loss'))).toBe(true);
+
+  // still there after a reload, listed in the dataset select
+  await page.reload();
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '24', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-select').locator('option', { hasText: 'my-shapes' })).toHaveCount(1);
+
+  // and it can be deleted
+  page.on('dialog', (dialog) => dialog.accept());
+  await page.getByTestId('dataset-delete').click();
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '12000', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-select').locator('option', { hasText: 'my-shapes' })).toHaveCount(0);
+});
+
+test('the synthetic coloured shapes train from the dataset select', async ({ page }) => {
+  await openApp(page, '?batch=8&size=16&width=4&zdim=32&probeEvery=0');
+  await page.getByTestId('dataset-select').selectOption('synthetic-shapes');
+  await expect(page.getByTestId('notices')).toContainText('reset');
+  await expect(page.getByTestId('dataset-count')).not.toHaveAttribute('data-value', '12000', { timeout: 60_000 });
+  await expect(page.getByTestId('train-step')).toBeEnabled();
+  await page.getByTestId('train-step').click();
+  await waitForStep(page, 1);
+  // RGB data: the encoder now has 3 input channels and still trains
+  expect(Number.isFinite(await metricValue(page, 'metric-loss'))).toBe(true);
+});
