@@ -75,3 +75,22 @@ test('the synthetic coloured shapes train from the dataset select', async ({ pag
   // RGB data: the encoder now has 3 input channels and still trains
   expect(Number.isFinite(await metricValue(page, 'metric-loss'))).toBe(true);
 });
+
+test('a zip of unlabelled images trains without a probe and says why', async ({ page }) => {
+  const { zipSync } = await import('fflate');
+  const files: Record<string, Uint8Array> = {};
+  for (let k = 0; k < 6; k++) files[`photo-${k}.png`] = makePng(12, (x, y) => [x * 20, y * 20, k * 40]);
+  files['inner.zip'] = zipSync({ 'a.png': makePng(8, () => [0, 0, 0]) });
+  const archive = Buffer.from(zipSync(files));
+
+  await openApp(page, '?batch=4&size=16&width=4&zdim=32&probeEvery=0');
+  await page.getByTestId('dataset-upload').setInputFiles({ name: 'holiday.zip', mimeType: 'application/zip', buffer: archive });
+  await expect(page.getByTestId('upload-summary')).toContainText('6 images', { timeout: 60_000 });
+  await expect(page.getByTestId('upload-summary')).toContainText('no labels');
+  await expect(page.getByTestId('dataset-skipped')).toContainText('nested zip');
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '6', { timeout: 60_000 });
+  await expect(page.getByTestId('probe-unavailable-reason')).toContainText('no labels');
+  await expect(page.getByTestId('probe-run')).toBeDisabled();
+  await page.getByTestId('train-step').click();
+  await waitForStep(page, 1);
+});

@@ -9,6 +9,12 @@ export function ProbeChart() {
   const pixels = useRunStore((s) => s.rawPixelBaseline);
   // the x axis grows in blocks of 50 steps, so the chart repaints when a probe lands, not at every step
   const lastStep = useRunStore((s) => Math.ceil((s.steps[s.steps.length - 1]?.step ?? 0) / 50) * 50);
+  const dataset = useRunStore((s) => s.dataset);
+  const probeUnavailable = dataset && (!dataset.labelled || dataset.testCount === 0)
+    ? !dataset.labelled
+      ? 'This dataset has no labels (no class folders), so there is nothing for a linear probe to predict. Training still works.'
+      : 'This dataset has no test images (every class has a single image), so the probe cannot be measured.'
+    : null;
   const data = probes.map((p) => ({ step: p.step, accuracy: p.testAccuracy }));
   const values = [...probes.map((p) => p.testAccuracy), baseline?.testAccuracy, pixels?.testAccuracy].filter((v): v is number => v !== undefined);
   const low = values.length ? Math.max(0, Math.floor((Math.min(...values) - 0.05) * 20) / 20) : 0;
@@ -22,6 +28,7 @@ export function ProbeChart() {
           encoder is already a strong baseline, and SimCLR has to beat it.
         </p>
       </figcaption>
+      {probeUnavailable && <p className="probe-unavailable" role="status" data-testid="probe-unavailable-reason">{probeUnavailable}</p>}
       <ResponsiveContainer width="100%" height={280}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />

@@ -7,6 +7,7 @@ export function TrainControls() {
   const steps = useRunStore((s) => s.steps.length);
   const running = status === 'running' || status === 'probing';
   const busy = status === 'loading' || !ready;
+  const probeable = useRunStore((s) => !!s.dataset && s.dataset.labelled && s.dataset.testCount > 0);
   return (
     <div className="controls" role="toolbar" aria-label="Training controls">
       <button type="button" className="primary" data-testid="train-start" disabled={busy || running} onClick={training.start}>
@@ -19,7 +20,7 @@ export function TrainControls() {
       <button type="button" data-testid="train-reset" disabled={busy} onClick={training.reset} title="New random encoder; metrics cleared">
         Reset
       </button>
-      <button type="button" data-testid="probe-run" disabled={busy} onClick={training.probe} title="Fit the linear probe on the current encoder now">
+      <button type="button" data-testid="probe-run" disabled={busy || !probeable} onClick={training.probe} title={probeable ? 'Fit the linear probe on the current encoder now' : 'No labelled test images: the probe is off for this dataset'}>
         Probe now
       </button>
     </div>
