@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { ExperimentConfig } from './config';
 import type {
-  BackendName, DatasetSummary, ModelSummary, ProbePoint, RunStatus, StepMetrics,
+  AffinitySnapshot, BackendName, DatasetSummary, ModelSummary, ProbePoint, RunStatus, StepMetrics,
 } from '../train/protocol';
 
 export interface LoadProgress {
@@ -25,6 +25,8 @@ export interface RunState {
   randomInitBaseline: ProbePoint | null;
   rawPixelBaseline: ProbePoint | null;
   error: string | null;
+  /** the latest batch's affinity matrix, for the heatmap */
+  affinity: AffinitySnapshot | null;
   /** things the user should know that did not stop anything (dataset switched or fell back) */
   notices: string[];
 }
@@ -42,6 +44,7 @@ export const initialRunState: RunState = {
   randomInitBaseline: null,
   rawPixelBaseline: null,
   error: null,
+  affinity: null,
   notices: [],
 };
 

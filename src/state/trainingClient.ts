@@ -86,7 +86,7 @@ function handle(message: FromWorker): void {
       flushSteps();
       useRunStore.setState({
         model: message.model, appliedConfig: message.config,
-        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null,
+        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null,
       });
       break;
     case 'status':
@@ -108,6 +108,9 @@ function handle(message: FromWorker): void {
     case 'error':
       flushSteps();
       useRunStore.setState({ error: message.message });
+      break;
+    case 'affinity':
+      useRunStore.setState({ affinity: message.snapshot });
       break;
     case 'notice':
       useRunStore.setState((s) => ({ notices: [...s.notices, message.message] }));

@@ -28,6 +28,23 @@ export interface StepMetrics {
   tensorBytes: number;
 }
 
+/** One step's 2N×2N similarity matrix for the heatmap, as plain numbers. */
+export interface AffinitySnapshot {
+  step: number;
+  /** 2N of the batch */
+  twoN: number;
+  /** side of `matrix`: 2N, or less when block-averaged */
+  size: number;
+  /** row-major size × size; s_ij is cosine when normalized, else the dot product */
+  matrix: Float32Array;
+  temperature: number;
+  normalized: boolean;
+  /** the 2N views, 2N × viewSize² × channels HWC floats in [0, 1], when small enough to send */
+  views?: Float32Array;
+  viewSize: number;
+  channels: 1 | 3;
+}
+
 export type ProbeKind = 'encoder' | 'random-init' | 'raw-pixels';
 
 export interface ProbePoint {
@@ -86,6 +103,7 @@ export type FromWorker =
   | { type: 'model-ready'; model: ModelSummary; config: ExperimentConfig }
   | { type: 'status'; status: RunStatus }
   | { type: 'step'; metrics: StepMetrics }
+  | { type: 'affinity'; snapshot: AffinitySnapshot }
   | { type: 'probe'; point: ProbePoint }
   | { type: 'error'; message: string; detail?: string }
   /** something the user should know that did not stop training, e.g. a dataset fallback */

@@ -79,13 +79,40 @@ describe('SimclrTrainer', () => {
     const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
     await trainer.trainStep(); // Adam creates its moment variables on the first step
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) await trainer.trainStep();
+    for (let i = 0; i < 5; i++) {
+      trainer.captureAffinity = i % 2 === 0; // the heatmap's snapshot must not leak either
+      await trainer.trainStep();
+    }
     expect(tf.memory().numTensors).toBe(before);
     await trainer.probe('encoder');
     expect(tf.memory().numTensors).toBe(before);
     const all = tf.memory().numTensors;
     trainer.dispose();
     expect(tf.memory().numTensors).toBeLessThan(all);
+  });
+
+  it('snapshots the step\'s 2N×2N affinity matrix for the heatmap when asked', async () => {
+    const trainer = new SimclrTrainer(toyDataset(64, 16), { ...tinyConfig, batchSize: 8 });
+    await trainer.trainStep();
+    expect(trainer.affinity).toBeNull();
+    trainer.captureAffinity = true;
+    const metrics = await trainer.trainStep();
+    const snapshot = trainer.affinity!;
+    expect(snapshot.step).toBe(metrics.step);
+    expect(snapshot.twoN).toBe(16);
+    expect(snapshot.size).toBe(16);
+    expect(snapshot.matrix).toHaveLength(256);
+    // cosine similarities: symmetric, 1 on the diagonal, the positives' mean is the step's positive similarity
+    let positives = 0;
+    for (let i = 0; i < 16; i++) {
+      expect(snapshot.matrix[i * 16 + i]).toBeCloseTo(1, 4);
+      positives += snapshot.matrix[i * 16 + ((i + 8) % 16)];
+      for (let j = 0; j < 16; j++) expect(snapshot.matrix[i * 16 + j]).toBeCloseTo(snapshot.matrix[j * 16 + i], 5);
+    }
+    expect(positives / 16).toBeCloseTo(metrics.positiveSimilarity, 4);
+    expect(snapshot.views).toHaveLength(16 * SIZE * SIZE);
+    expect(trainer.captureAffinity).toBe(false);
+    trainer.dispose();
   });
 
   it('is reproducible from its seed', async () => {

@@ -6,7 +6,12 @@ import { fitLinearProbe } from '../eval/linearProbe';
 import { ntXentWithMetrics } from '../loss/ntxent';
 import { SimclrModel } from '../model/simclrModel';
 import type { ExperimentConfig } from '../state/config';
-import type { ProbeKind, ProbePoint, StepMetrics } from './protocol';
+import type { AffinitySnapshot, ProbeKind, ProbePoint, StepMetrics } from './protocol';
+
+/** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
+const MAX_HEATMAP_SIDE = 512;
+/** Views are sent with the matrix while they total at most this many floats (2N = 256 views of 28 px is 200k). */
+const MAX_THUMBNAIL_VALUES = 1 << 20;
 
 /** Raised when the loss stops being a finite number; the step's update is not applied. */
 export class NonFiniteLossError extends Error {}
@@ -32,6 +37,9 @@ export class SimclrTrainer {
   private order: Int32Array;
   private cursor = 0;
   step = 0;
+  /** set by the caller to keep the next step's affinity matrix in `affinity` */
+  captureAffinity = false;
+  affinity: AffinitySnapshot | null = null;
 
   constructor(readonly dataset: ImageDataset, config: ExperimentConfig) {
     this.config = config;
@@ -93,15 +101,22 @@ export class SimclrTrainer {
     });
 
     let metrics: tf.Tensor1D | undefined;
+    let affinity: tf.Tensor2D | undefined;
+    const capture = this.captureAffinity;
     const { value: loss, grads } = tf.variableGrads(() => {
       const h = this.model.encode(views, true);
       const z = this.model.project(h);
       const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       const result = ntXentWithMetrics(z1, z2, { temperature, normalize });
-      result.affinityMatrix.dispose();
+      if (capture) affinity = tf.keep(result.affinityMatrix);
+      else result.affinityMatrix.dispose();
       metrics = tf.keep(result.metrics);
       return result.loss;
     }, this.model.trainableVariables);
+    if (capture && affinity) {
+      this.captureAffinity = false;
+      this.affinity = await this.snapshotAffinity(affinity, views, normalize, temperature);
+    }
     views.dispose();
 
     const [lossValue] = await loss.data();
@@ -134,6 +149,37 @@ export class SimclrTrainer {
       batchSize,
       tensors: memory.numTensors,
       tensorBytes: memory.numBytes,
+    };
+  }
+
+  /**
+   * The step's 2N×2N affinity matrix as plain numbers for the heatmap: exact
+   * up to 2N = 512, block-averaged beyond; with the views as thumbnails.
+   */
+  private async snapshotAffinity(
+    affinity: tf.Tensor2D, views: tf.Tensor4D, normalized: boolean, temperature: number,
+  ): Promise<AffinitySnapshot> {
+    const twoN = affinity.shape[0];
+    const block = Math.ceil(twoN / MAX_HEATMAP_SIDE);
+    const shown = tf.tidy(() =>
+      block === 1 ? affinity : tf.avgPool(affinity.reshape([1, twoN, twoN, 1]) as tf.Tensor4D, block, block, 'same').squeeze() as tf.Tensor2D,
+    );
+    const matrix = (await shown.data()) as Float32Array;
+    const size = shown.shape[0];
+    if (shown !== affinity) shown.dispose();
+    affinity.dispose();
+    // thumbnails only while they are small enough to send often
+    const sendViews = twoN * views.shape[1] * views.shape[2] * views.shape[3] <= MAX_THUMBNAIL_VALUES;
+    return {
+      step: this.step + 1,
+      twoN,
+      size,
+      matrix,
+      temperature,
+      normalized,
+      views: sendViews ? ((await views.data()) as Float32Array) : undefined,
+      viewSize: views.shape[1],
+      channels: views.shape[3] as 1 | 3,
     };
   }
 

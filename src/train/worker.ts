@@ -195,10 +195,21 @@ async function runProbe(): Promise<void> {
   if (trainer.step > 0) post({ type: 'probe', point: await trainer.probe('encoder') });
 }
 
-async function oneStep(): Promise<void> {
+/** The heatmap gets a new matrix at most this often (and after every single step). */
+const AFFINITY_INTERVAL_MS = 500;
+let lastAffinityAt = 0;
+
+async function oneStep(single = false): Promise<void> {
   if (!trainer || !config) return;
+  trainer.captureAffinity = single || performance.now() - lastAffinityAt >= AFFINITY_INTERVAL_MS;
   const metrics = await trainer.trainStep();
   post({ type: 'step', metrics });
+  const snapshot = trainer.affinity;
+  if (snapshot) {
+    trainer.affinity = null;
+    lastAffinityAt = performance.now();
+    post({ type: 'affinity', snapshot }, snapshot.views ? [snapshot.matrix.buffer, snapshot.views.buffer] : [snapshot.matrix.buffer]);
+  }
   if (config.probeEvery > 0 && trainer.step % config.probeEvery === 0) {
     await runProbe();
   }
@@ -246,7 +257,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'step':
       running = false;
       enqueue(async () => {
-        await oneStep();
+        await oneStep(true);
         setStatus('paused');
       });
       break;
