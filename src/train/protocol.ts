@@ -37,6 +37,8 @@ export interface AffinitySnapshot {
   size: number;
   /** row-major size × size; s_ij is cosine when normalized, else the dot product */
   matrix: Float32Array;
+  /** ‖z_i‖ of the 2N projections: cosine ↔ dot product, s_ij = cos_ij ‖z_i‖‖z_j‖ (for the temperature lab) */
+  norms: Float32Array;
   temperature: number;
   normalized: boolean;
   /** the 2N views, 2N × viewSize² × channels HWC floats in [0, 1], when small enough to send */

@@ -102,20 +102,24 @@ export class SimclrTrainer {
 
     let metrics: tf.Tensor1D | undefined;
     let affinity: tf.Tensor2D | undefined;
+    let zNorms: tf.Tensor1D | undefined;
     const capture = this.captureAffinity;
     const { value: loss, grads } = tf.variableGrads(() => {
       const h = this.model.encode(views, true);
       const z = this.model.project(h);
       const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       const result = ntXentWithMetrics(z1, z2, { temperature, normalize });
-      if (capture) affinity = tf.keep(result.affinityMatrix);
+      if (capture) {
+        affinity = tf.keep(result.affinityMatrix);
+        zNorms = tf.keep(tf.norm(z, 2, 1) as tf.Tensor1D);
+      }
       else result.affinityMatrix.dispose();
       metrics = tf.keep(result.metrics);
       return result.loss;
     }, this.model.trainableVariables);
-    if (capture && affinity) {
+    if (capture && affinity && zNorms) {
       this.captureAffinity = false;
-      this.affinity = await this.snapshotAffinity(affinity, views, normalize, temperature);
+      this.affinity = await this.snapshotAffinity(affinity, zNorms, views, normalize, temperature);
     }
     views.dispose();
 
@@ -157,8 +161,10 @@ export class SimclrTrainer {
    * up to 2N = 512, block-averaged beyond; with the views as thumbnails.
    */
   private async snapshotAffinity(
-    affinity: tf.Tensor2D, views: tf.Tensor4D, normalized: boolean, temperature: number,
+    affinity: tf.Tensor2D, zNorms: tf.Tensor1D, views: tf.Tensor4D, normalized: boolean, temperature: number,
   ): Promise<AffinitySnapshot> {
+    const norms = (await zNorms.data()) as Float32Array;
+    zNorms.dispose();
     const twoN = affinity.shape[0];
     const block = Math.ceil(twoN / MAX_HEATMAP_SIDE);
     const shown = tf.tidy(() =>
@@ -175,6 +181,7 @@ export class SimclrTrainer {
       twoN,
       size,
       matrix,
+      norms,
       temperature,
       normalized,
       views: sendViews ? ((await views.data()) as Float32Array) : undefined,

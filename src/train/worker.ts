@@ -208,7 +208,7 @@ async function oneStep(single = false): Promise<void> {
   if (snapshot) {
     trainer.affinity = null;
     lastAffinityAt = performance.now();
-    post({ type: 'affinity', snapshot }, snapshot.views ? [snapshot.matrix.buffer, snapshot.views.buffer] : [snapshot.matrix.buffer]);
+    post({ type: 'affinity', snapshot }, [snapshot.matrix.buffer, snapshot.norms.buffer, ...(snapshot.views ? [snapshot.views.buffer] : [])]);
   }
   if (config.probeEvery > 0 && trainer.step % config.probeEvery === 0) {
     await runProbe();

@@ -1,3 +1,4 @@
+import { AffinityPanel } from './AffinityPanel';
 import { AugmentPanel } from './AugmentPanel';
 import { BackendBadge } from './BackendBadge';
 import { ConfigPanel } from './ConfigPanel';
@@ -6,6 +7,7 @@ import { ErrorBanner, Notices, UrlWarnings } from './Banners';
 import { LossChart } from './LossChart';
 import { MetricsBar } from './MetricsBar';
 import { ProbeChart } from './ProbeChart';
+import { TemperatureLab } from './TemperatureLab';
 import { TrainControls } from './TrainControls';
 
 export function App() {
@@ -33,6 +35,8 @@ export function App() {
             <LossChart />
             <ProbeChart />
           </div>
+          <AffinityPanel />
+          <TemperatureLab />
           <AugmentPanel />
         </section>
       </main>

@@ -1,0 +1,21 @@
+import { useRunStore } from '../state/runStore';
+import { AffinityHeatmap } from './AffinityHeatmap';
+
+/** The live affinity matrix of the latest batch (sent by the worker at most every 500 ms). */
+export function AffinityPanel() {
+  const a = useRunStore((s) => s.affinity);
+  if (!a) {
+    return (
+      <figure className="panel affinity-empty" data-testid="affinity-waiting">
+        <h2>Affinity matrix</h2>
+        <p className="hint">Press Train or Step: the 2N×2N similarity matrix of the current batch appears here.</p>
+      </figure>
+    );
+  }
+  return (
+    <AffinityHeatmap
+      matrix={a.matrix} size={a.size} twoN={a.twoN} temperature={a.temperature} normalized={a.normalized}
+      step={a.step} views={a.views} viewSize={a.viewSize} channels={a.channels}
+    />
+  );
+}
