@@ -12,7 +12,7 @@
  * (comma-separated case names), CHROMIUM_PATH.
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 import { preview } from 'vite';
 
@@ -59,6 +59,8 @@ async function waitStep(page, atLeast, timeoutMs) {
 }
 
 const results = { date: new Date().toISOString(), browser: browser.version(), adapter: null, trainStep: [] };
+// with BENCH_CASES, rows of the cases not run now are kept from the last results (each row says when it was measured)
+const previous = wanted && existsSync('bench/results.json') ? JSON.parse(readFileSync('bench/results.json', 'utf8')) : null;
 for (const c of cases) {
   const page = await browser.newPage();
   await page.addInitScript(() => {
@@ -87,7 +89,7 @@ for (const c of cases) {
   const longest = await page.evaluate((t) => Math.max(0, ...window.__longTasks.filter((x) => x.start >= t).map((x) => x.duration)), since);
   const stepsPerSecond = ((s2 - s1) * 1000) / (t2 - t1);
   const row = {
-    case: c.name, backend, batch, imageSize: size,
+    case: c.name, measured: new Date().toISOString(), backend, batch, imageSize: size,
     msPerStep: +(1000 / stepsPerSecond).toFixed(1),
     stepsPerSecond: +stepsPerSecond.toFixed(3),
     imagesPerSecond: +(stepsPerSecond * batch).toFixed(1),
@@ -113,6 +115,13 @@ if (!wanted || wanted.includes('augment')) {
 await browser.close();
 await new Promise((r) => server.httpServer.close(r));
 
+if (previous) {
+  const ran = new Set(results.trainStep.map((r) => r.case));
+  const kept = previous.trainStep.filter((r) => !ran.has(r.case)).map((r) => ({ ...r, measured: r.measured ?? previous.date }));
+  results.trainStep = [...kept, ...results.trainStep];
+  results.adapter ??= previous.adapter;
+  results.augmentation ??= previous.augmentation;
+}
 mkdirSync('bench', { recursive: true });
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 const lines = [
@@ -123,9 +132,9 @@ const lines = [
   'Measured by `npm run bench` on the real app: wall clock over the measured steps after warm-up, probe off.',
   'Where the adapter is SwiftShader the figures are a CPU emulating Vulkan, not a GPU.',
   '',
-  '| case | backend | N | px | ms/step | steps/s | images/s | steps | leaked tensors | longest main-thread task (ms) |',
-  '|---|---|---|---|---|---|---|---|---|---|',
-  ...results.trainStep.map((r) => `| ${r.case} | ${r.backend} | ${r.batch} | ${r.imageSize} | ${r.msPerStep} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.steps} | ${r.leakedTensors} | ${r.longestMainThreadTaskMs} |`),
+  '| case | measured | backend | N | px | ms/step | steps/s | images/s | steps | leaked tensors | longest main-thread task (ms) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...results.trainStep.map((r) => `| ${r.case} | ${(r.measured ?? results.date).slice(0, 16)} | ${r.backend} | ${r.batch} | ${r.imageSize} | ${r.msPerStep} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.steps} | ${r.leakedTensors} | ${r.longestMainThreadTaskMs} |`),
   '',
   ...(results.augmentation
     ? [

@@ -22,8 +22,10 @@ const SEARCH = process.env.YARDSTICK_SEARCH ?? `batch=256&probeTrain=10000&probe
 const OUT_NAME = process.env.YARDSTICK_OUT ?? 'yardstick';
 const TITLE = process.env.YARDSTICK_TITLE ?? 'Yardstick: SimCLR on Fashion-MNIST';
 
-execSync('npx vite build --logLevel warn', { stdio: 'inherit' });
-const server = await preview({ preview: { port: 4181, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
+const PORT = Number(process.env.YARDSTICK_PORT ?? 4181);
+// YARDSTICK_BUILD=0 reuses dist/ (two runs side by side must not rebuild it under each other)
+if (process.env.YARDSTICK_BUILD !== '0') execSync('npx vite build --logLevel warn', { stdio: 'inherit' });
+const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: true,
@@ -36,7 +38,7 @@ const value = async (id) => {
 };
 
 const started = Date.now();
-await page.goto(`http://127.0.0.1:4181/?${SEARCH}`);
+await page.goto(`http://127.0.0.1:${PORT}/?${SEARCH}`);
 await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 300_000 });
 const backend = await page.getByTestId('backend-badge').getAttribute('data-value');
 await page.getByTestId('train-start').click();

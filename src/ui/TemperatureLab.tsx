@@ -65,6 +65,23 @@ function SoftmaxPanel({ panel, trainingTau, twoN, testId }: { panel: Panel; trai
   );
 }
 
+/** A comma-separated list of τ; a valid list is passed on at once, an invalid one is shown as typed and reported below. */
+function TemperatureListField({ label, testId, text, onText, onValues }: {
+  label: string; testId: string; text: string; onText: (text: string) => void; onValues: (values: number[]) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <input type="text" value={text} data-testid={testId}
+        onChange={(e) => {
+          onText(e.target.value);
+          const parsed = parseTemperatures(e.target.value);
+          if ('values' in parsed) onValues(parsed.values);
+        }} />
+    </label>
+  );
+}
+
 function panelsFor(snapshot: AffinitySnapshot, anchor: number, normalizedTaus: number[], rawTaus: number[]): [Panel, Panel] {
   const { matrix, size, twoN, norms, normalized } = snapshot;
   const { similarities, indices } = candidateRow(matrix, size, anchor);
@@ -116,24 +133,10 @@ export function TemperatureLab() {
           <input type="number" min={0} max={snapshot ? snapshot.twoN - 1 : 0} value={anchor} data-testid="temperature-anchor"
             onChange={(e) => setAnchor(Math.max(0, Math.min(Number(e.target.value) || 0, (snapshot?.twoN ?? 1) - 1)))} />
         </label>
-        <label>
-          τ (normalized)
-          <input type="text" value={normalizedText} data-testid="temperature-set-normalized"
-            onChange={(e) => {
-              setNormalizedText(e.target.value);
-              const p = parseTemperatures(e.target.value);
-              if ('values' in p) setLastGood((g) => ({ ...g, normalized: p.values }));
-            }} />
-        </label>
-        <label>
-          τ (unnormalized)
-          <input type="text" value={rawText} data-testid="temperature-set-raw"
-            onChange={(e) => {
-              setRawText(e.target.value);
-              const p = parseTemperatures(e.target.value);
-              if ('values' in p) setLastGood((g) => ({ ...g, raw: p.values }));
-            }} />
-        </label>
+        <TemperatureListField label="τ (normalized)" testId="temperature-set-normalized" text={normalizedText}
+          onText={setNormalizedText} onValues={(values) => setLastGood((g) => ({ ...g, normalized: values }))} />
+        <TemperatureListField label="τ (unnormalized)" testId="temperature-set-raw" text={rawText}
+          onText={setRawText} onValues={(values) => setLastGood((g) => ({ ...g, raw: values }))} />
       </div>
       {'error' in normalizedParsed && <div className="field-error" role="alert">{normalizedParsed.error}</div>}
       {'error' in rawParsed && <div className="field-error" role="alert">{rawParsed.error}</div>}
