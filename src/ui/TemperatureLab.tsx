@@ -103,6 +103,23 @@ function panelsFor(snapshot: AffinitySnapshot, anchor: number, normalizedTaus: n
  * softmax(s/τ) at several τ, normalized and unnormalized side by side.
  */
 export function TemperatureLab() {
+  // closed by default: its four charts redraw with every new batch, which costs the page time while training
+  const [open, setOpen] = useState(false);
+  const trainingTau = useConfigStore((s) => s.config.temperature);
+  return (
+    <section className="panel temperature-lab" data-testid="chart-temperature" data-training-tau={trainingTau} aria-label="Temperature and normalization lab">
+      <div className="lab-header">
+        <h2>Temperature and normalization lab</h2>
+        <button type="button" aria-expanded={open} data-testid="temperature-toggle" onClick={() => setOpen((o) => !o)}>
+          {open ? 'Close' : 'Open the lab'}
+        </button>
+      </div>
+      {open ? <TemperatureLabBody /> : <p className="hint">What τ and L2 normalization do to one anchor's softmax, on the live batch.</p>}
+    </section>
+  );
+}
+
+function TemperatureLabBody() {
   const snapshot = useRunStore((s) => s.affinity);
   const trainingTau = useConfigStore((s) => s.config.temperature);
   const trainingNormalized = useConfigStore((s) => s.config.normalize);
@@ -120,8 +137,7 @@ export function TemperatureLab() {
     [usable, snapshot, anchor, normalizedTaus.join(), rawTaus.join()], // the τ lists by value, not by array identity
   );
   return (
-    <section className="panel temperature-lab" data-testid="chart-temperature" data-training-tau={trainingTau} aria-label="Temperature and normalization lab">
-      <h2>Temperature and normalization lab</h2>
+    <>
       <p className="hint">
         How the loss sees one anchor of the current batch: softmax(s/τ) over its 2N−1 candidates. Small τ makes the softmax
         sharp, so the loss focuses on the hardest negatives. Large τ makes it flat. Without L2 normalization, the scale of z acts as
@@ -151,6 +167,6 @@ export function TemperatureLab() {
           </div>
         </>
       )}
-    </section>
+    </>
   );
 }
