@@ -1,6 +1,5 @@
 import { create } from 'zustand';
-import type { AugmentPipeline } from '../augment/pipeline';
-import { validatePipeline, type PipelineError } from '../augment/pipeline';
+import { validatePipeline, type AugmentPipeline, type PipelineError } from '../augment/pipeline';
 import { configFromSearch, configToSearch, parseField, type ExperimentConfig } from './config';
 
 type FieldErrors = Partial<Record<keyof ExperimentConfig, string>>;

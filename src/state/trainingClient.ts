@@ -5,6 +5,7 @@
  * buffered and written to the store at most every FLUSH_MS so React repaints
  * the charts at a steady rate and the main thread never stalls.
  */
+import { createRng, permutation } from '../augment/random';
 import { assertNever, type FromWorker, type StepMetrics, type ToWorker } from '../train/protocol';
 import { pendingResetFields, type ExperimentConfig } from './config';
 import { useConfigStore } from './configStore';
@@ -57,13 +58,7 @@ function previewSettled(): void {
 
 /** A seeded sample of distinct training images for the previewer. */
 function sampleIndices(count: number, total: number, seed: number): number[] {
-  const picked = new Set<number>();
-  let state = seed >>> 0;
-  while (picked.size < Math.min(count, total)) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0; // LCG: only picks which images to show
-    picked.add(state % total);
-  }
-  return [...picked];
+  return Array.from(permutation(createRng(seed), total).subarray(0, Math.min(count, total)));
 }
 
 function handle(message: FromWorker): void {
@@ -168,7 +163,7 @@ export function needsReset(config: ExperimentConfig, applied: ExperimentConfig |
 
 export const previewer = {
   resample: () => {
-    usePreviewStore.setState((s) => ({ seed: (s.seed * 48271 + 1) % 2147483647 }));
+    usePreviewStore.setState((s) => ({ seed: s.seed + 1 }));
     requestPreview();
   },
   /**

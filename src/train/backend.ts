@@ -15,15 +15,10 @@ const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
 interface AdapterInfo { vendor?: string; architecture?: string; description?: string }
 
 /** The GPU adapter's name for the badge's tooltip (adapter.info is newer than tfjs's WebGPU typings). */
-async function adapterDescription(): Promise<string | undefined> {
-  try {
-    const adapter = await navigator.gpu?.requestAdapter();
-    const info = (adapter as unknown as { info?: AdapterInfo } | null)?.info;
-    if (!info) return undefined;
-    return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
-  } catch {
-    return undefined;
-  }
+function adapterDescription(adapter: GPUAdapter | null): string | undefined {
+  const info = (adapter as unknown as { info?: AdapterInfo } | null)?.info;
+  if (!info) return undefined;
+  return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
 }
 
 /** WebGPU first, then WebGL, then CPU; a preference other than auto starts the list there. */
@@ -36,7 +31,8 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
       reasons.push('WebGPU is not available in this browser (navigator.gpu is missing): try a recent Chrome or Edge, or enable WebGPU.');
       continue;
     }
-    if (backend === 'webgpu' && !(await navigator.gpu.requestAdapter().catch(() => null))) {
+    const adapter = backend === 'webgpu' ? await navigator.gpu.requestAdapter().catch(() => null) : null;
+    if (backend === 'webgpu' && !adapter) {
       reasons.push('WebGPU is present but the browser offered no GPU adapter (the GPU may be blocklisted, disabled, or absent): falling back.');
       continue;
     }
@@ -48,7 +44,7 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
       const ok = await tf.setBackend(backend);
       await tf.ready();
       if (ok && tf.getBackend() === backend) {
-        return { backend, reasons, adapter: backend === 'webgpu' ? await adapterDescription() : undefined };
+        return { backend, reasons, adapter: adapterDescription(adapter) };
       }
       reasons.push(`${backend} failed to initialise (no adapter or context).`);
     } catch (error) {

@@ -195,7 +195,10 @@ export class SimclrTrainer {
     const { imageSize, channels } = this.dataset;
     const size = this.config.imageSize;
     return tf.tidy(() => {
-      const images = splitToTensor(split, count, imageSize, channels);
+      // the training split is already on the device: slice it rather than upload it again
+      const images = split === this.dataset.train
+        ? tf.slice(this.trainImages, [0, 0, 0, 0], [count, -1, -1, -1])
+        : splitToTensor(split, count, imageSize, channels);
       return size === imageSize ? images : tf.image.resizeBilinear(images, [size, size], true);
     });
   }
