@@ -22,9 +22,9 @@ function sameBytes(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
-/** Small enough to be quick, big enough for per-class statistics. */
+/** Small enough to be quick, big enough for per-class statistics; both splits share the colour shortcut. */
 function small(seed: number, colourShortcut: number): ImageDataset {
-  return generateSyntheticShapes({ seed, colourShortcut, trainPerClass: 200, testPerClass: 100 });
+  return generateSyntheticShapes({ seed, colourShortcut, testColourShortcut: colourShortcut, trainPerClass: 200, testPerClass: 100 });
 }
 
 /**
@@ -144,7 +144,7 @@ describe('generateSyntheticShapes', () => {
     expect(ds.channels).toBe(3);
     expect(ds.imageSize).toBe(32);
     expect(ds.classNames).toEqual([...SHAPE_CLASSES]);
-    expect(ds.credit).toBe('Generated in your browser from a seed');
+    expect(ds.credit).toMatch(/^Generated in your browser from a seed. Test shapes get random colours/);
     expect(new Set(SHAPE_CLASSES).size).toBe(10);
     expect(SHAPE_TYPICAL_HUES).toHaveLength(10);
     expect(SHAPE_ROTATION).toHaveLength(10);
@@ -242,6 +242,7 @@ describe('generateSyntheticShapes', () => {
   it('rejects bad options with a message saying what is allowed', () => {
     expect(() => generateSyntheticShapes({ colourShortcut: 1.5 })).toThrow(/colour shortcut.*0 to 1.*1\.5/);
     expect(() => generateSyntheticShapes({ colourShortcut: NaN })).toThrow(/colour shortcut/);
+    expect(() => generateSyntheticShapes({ testColourShortcut: -0.1 })).toThrow(/test split's colour shortcut/);
     expect(() => generateSyntheticShapes({ trainPerClass: 0 })).toThrow(/training images per class/);
     expect(() => generateSyntheticShapes({ testPerClass: 2.5 })).toThrow(/test images per class/);
     expect(() => generateSyntheticShapes({ imageSize: 4 })).toThrow(/image size.*8 to 256/);
@@ -280,6 +281,15 @@ describe('colour shortcut', () => {
     expect(without).toBeLessThan(0.2); // chance is 0.1
     expect(usualAcc).toBeGreaterThan(0.6); // ≈ 0.75 at the default 0.8
     expect(usualAcc).toBeLessThan(withShortcut);
+  });
+
+  it('by default keeps the shortcut out of the test split, so the probe is scored on shape', () => {
+    // Colour means learnt on the (shortcut) training split; scored on the default, colour-neutral test split.
+    const defaults = generateSyntheticShapes({ seed: 11, trainPerClass: 200, testPerClass: 100 });
+    const acc = colourOnlyAccuracy(defaults);
+    expect(acc).toBeLessThan(0.2); // chance is 0.1; with the shortcut on the test split it is ≈ 0.75
+    // The training split is the one with the shortcut, unchanged by the test option.
+    expect(sameBytes(defaults.train.images, usual.train.images)).toBe(true);
   });
 
   it("draws the class's typical hue within ±10° when the shortcut applies", () => {

@@ -33,6 +33,13 @@ export interface SyntheticShapesOptions {
    * its class's typical colour; otherwise its hue is uniformly random.
    */
   colourShortcut: number;
+  /**
+   * The same probability for the TEST split (default 0: every test shape has a
+   * random hue). The linear probe is scored on the test split, so a colour-
+   * neutral test split makes its accuracy a measure of SHAPE: an encoder that
+   * learned "matching colours" scores low there, as the lesson needs.
+   */
+  testColourShortcut: number;
 }
 
 export const DEFAULT_SYNTHETIC_SHAPES_OPTIONS: Readonly<SyntheticShapesOptions> = {
@@ -41,6 +48,7 @@ export const DEFAULT_SYNTHETIC_SHAPES_OPTIONS: Readonly<SyntheticShapesOptions> 
   trainPerClass: 500,
   testPerClass: 100,
   colourShortcut: 0.8,
+  testColourShortcut: 0,
 };
 
 
@@ -449,11 +457,14 @@ function resolveOptions(options: Partial<SyntheticShapesOptions>): SyntheticShap
   if (!(o.colourShortcut >= 0 && o.colourShortcut <= 1)) {
     bad(`the colour shortcut is a probability from 0 to 1, got ${o.colourShortcut}`);
   }
+  if (!(o.testColourShortcut >= 0 && o.testColourShortcut <= 1)) {
+    bad(`the test split's colour shortcut is a probability from 0 to 1, got ${o.testColourShortcut}`);
+  }
   return o;
 }
 
 /** perClass images of every class, in an order shuffled by `rng` (classes interleaved). */
-function generateSplit(rng: Rng, perClass: number, o: SyntheticShapesOptions): ImageSplit {
+function generateSplit(rng: Rng, perClass: number, colourShortcut: number, o: SyntheticShapesOptions): ImageSplit {
   const numClasses = SHAPE_CLASSES.length;
   const count = perClass * numClasses;
   const order = permutation(rng, count);
@@ -463,7 +474,7 @@ function generateSplit(rng: Rng, perClass: number, o: SyntheticShapesOptions): I
   const bytes = o.imageSize * o.imageSize * 3;
   const images = new Uint8Array(count * bytes);
   for (let i = 0; i < count; i++) {
-    renderShapeImage(sampleShapeParams(rng, labels[i], o.imageSize, o.colourShortcut), o.imageSize, images, i * bytes);
+    renderShapeImage(sampleShapeParams(rng, labels[i], o.imageSize, colourShortcut), o.imageSize, images, i * bytes);
   }
   return { images, labels, count };
 }
@@ -485,8 +496,8 @@ export function generateSyntheticShapes(options: Partial<SyntheticShapesOptions>
     imageSize: o.imageSize,
     channels: 3,
     classNames: [...SHAPE_CLASSES],
-    train: generateSplit(trainRng, o.trainPerClass, o),
-    test: generateSplit(testRng, o.testPerClass, o),
-    credit: 'Generated in your browser from a seed',
+    train: generateSplit(trainRng, o.trainPerClass, o.colourShortcut, o),
+    test: generateSplit(testRng, o.testPerClass, o.testColourShortcut, o),
+    credit: 'Generated in your browser from a seed. Test shapes get random colours, so the probe scores shape, not colour',
   };
 }
