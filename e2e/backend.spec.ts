@@ -8,5 +8,7 @@ test.describe('compute backend', () => {
     await expect(page.getByTestId('backend-reasons')).toContainText('backend=cpu');
     await page.getByTestId('train-step').click();
     await waitForStep(page, 1);
+    // the fused loss kernels are WGSL: on cpu the op-composed loss runs, and the metrics say so
+    await expect(page.getByTestId('metric-loss-path')).toHaveAttribute('data-value', 'composed');
   });
 });

@@ -57,6 +57,8 @@ test.describe('SimCLR in the browser', () => {
     expect(pos).toBeGreaterThan(neg);
     const contrastAcc = await metricValue(page, 'metric-contrast-acc');
     expect(contrastAcc).toBeGreaterThan(1 / 31);
+    // on webgpu the steps ran through the fused WGSL loss kernels (the default)
+    await expect(page.getByTestId('metric-loss-path')).toHaveAttribute('data-value', 'fused');
 
     await page.getByTestId('train-pause').click();
     const longTasks = await page.evaluate(

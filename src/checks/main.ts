@@ -3,6 +3,12 @@
  * page and reports JSON, for checks that need a real browser backend:
  *   ?check=augment-backends  same seed → same views on webgpu and cpu?
  *   ?check=augment-throughput  augmentation images/s per backend
+ *   ?check=ntxent-fused  fused WebGPU NT-Xent against the float64 reference;
+ *     cases= a list of twoN:dim:temperature:normalize(1|0), comma-separated
+ *   ?check=ntxent-timing  fused vs op-composed NT-Xent, forward + backward;
+ *     twoN= comma-separated sizes, dim=, backends=
+ *   ?check=ntxent-training  a seeded run with the fused loss and with the
+ *     op-composed one: per-step losses side by side; steps=
  * Parameters: seed, batch, size, repeats, preset, backends (comma-separated).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -10,6 +16,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { augmentViews } from '../augment/augmentViews';
 import { presetPipeline, type PresetName } from '../augment/pipeline';
 import { createRng } from '../augment/random';
+import { fusedAccuracy, fusedAffinityMatches, fusedTrainingMatches, ntxentTiming, type NtXentCase } from './ntxentChecks';
 
 const params = new URLSearchParams(window.location.search);
 const check = params.get('check') ?? 'augment-backends';
@@ -104,10 +111,42 @@ async function augmentThroughput() {
   return { check, rows };
 }
 
+/** "256:128:0.1:1" → { twoN: 256, dim: 128, temperature: 0.1, normalize: true } */
+function parseCases(text: string): NtXentCase[] {
+  return text.split(',').map((item) => {
+    const [twoN, dim, temperature, normalize] = item.split(':');
+    return { twoN: Number(twoN), dim: Number(dim), temperature: Number(temperature), normalize: normalize !== '0' };
+  });
+}
+
+async function ntxentFusedCheck() {
+  const cases = parseCases(params.get('cases') ?? '2:2:0.5:1,6:8:0.1:1,130:16:0.01:1,130:16:0.5:0');
+  const rows = await fusedAccuracy(cases, seed);
+  const affinity = await fusedAffinityMatches(Number(params.get('affinityTwoN') ?? 70), 12, seed);
+  return { check, seed, rows, affinity };
+}
+
+async function ntxentTimingCheck() {
+  const sizes = (params.get('twoN') ?? '256,1024').split(',').map(Number);
+  const dim = Number(params.get('dim') ?? 128);
+  const rows = [];
+  for (const backend of backends) for (const twoN of sizes) rows.push(await ntxentTiming(backend, twoN, dim, repeats, seed));
+  return { check, rows };
+}
+
 const statusEl = document.querySelector('[data-testid="check-status"]')!;
 const resultEl = document.querySelector('[data-testid="check-result"]')!;
 try {
-  const result = check === 'augment-throughput' ? await augmentThroughput() : await augmentBackends();
+  const result =
+    check === 'augment-throughput'
+      ? await augmentThroughput()
+      : check === 'ntxent-fused'
+        ? await ntxentFusedCheck()
+        : check === 'ntxent-timing'
+          ? await ntxentTimingCheck()
+          : check === 'ntxent-training'
+            ? await fusedTrainingMatches(Number(params.get('steps') ?? 8), seed)
+            : await augmentBackends();
   resultEl.textContent = JSON.stringify(result, null, 2);
   statusEl.textContent = 'done';
 } catch (error) {

@@ -21,6 +21,12 @@ export interface ImageDataset {
   classNames: string[];
   train: ImageSplit;
   test: ImageSplit;
+  /**
+   * Labelled images the linear probe is fitted on, when they should differ
+   * from the training split (the coloured shapes' colour-neutral probe set);
+   * absent: the probe fits on the first images of `train`.
+   */
+  probeTrain?: ImageSplit;
   credit?: string;
 }
 

@@ -144,7 +144,7 @@ describe('generateSyntheticShapes', () => {
     expect(ds.channels).toBe(3);
     expect(ds.imageSize).toBe(32);
     expect(ds.classNames).toEqual([...SHAPE_CLASSES]);
-    expect(ds.credit).toMatch(/^Generated in your browser from a seed. Test shapes get random colours/);
+    expect(ds.credit).toMatch(/^Generated in your browser from a seed\. The linear probe is fitted and scored on shapes of random colours/);
     expect(new Set(SHAPE_CLASSES).size).toBe(10);
     expect(SHAPE_TYPICAL_HUES).toHaveLength(10);
     expect(SHAPE_ROTATION).toHaveLength(10);
@@ -243,6 +243,7 @@ describe('generateSyntheticShapes', () => {
     expect(() => generateSyntheticShapes({ colourShortcut: 1.5 })).toThrow(/colour shortcut.*0 to 1.*1\.5/);
     expect(() => generateSyntheticShapes({ colourShortcut: NaN })).toThrow(/colour shortcut/);
     expect(() => generateSyntheticShapes({ testColourShortcut: -0.1 })).toThrow(/test split's colour shortcut/);
+    expect(() => generateSyntheticShapes({ probePerClass: -1 })).toThrow(/probe images per class/);
     expect(() => generateSyntheticShapes({ trainPerClass: 0 })).toThrow(/training images per class/);
     expect(() => generateSyntheticShapes({ testPerClass: 2.5 })).toThrow(/test images per class/);
     expect(() => generateSyntheticShapes({ imageSize: 4 })).toThrow(/image size.*8 to 256/);
@@ -290,6 +291,13 @@ describe('colour shortcut', () => {
     expect(acc).toBeLessThan(0.2); // chance is 0.1; with the shortcut on the test split it is ≈ 0.75
     // The training split is the one with the shortcut, unchanged by the test option.
     expect(sameBytes(defaults.train.images, usual.train.images)).toBe(true);
+    // The probe is fitted on a colour-neutral labelled set: colour means learnt there name no shape either.
+    const probe = defaults.probeTrain!;
+    expect(probe.count).toBe(200 * K);
+    expect(classCounts(probe, K)).toEqual(Array(K).fill(200));
+    expect(colourOnlyAccuracy({ ...defaults, train: probe, test: usual.test })).toBeLessThan(0.2);
+    // without a probe set the probe falls back to the training split
+    expect(generateSyntheticShapes({ seed: 11, trainPerClass: 20, testPerClass: 5, probePerClass: 0 }).probeTrain).toBeUndefined();
   });
 
   it("draws the class's typical hue within ±10° when the shortcut applies", () => {

@@ -40,6 +40,13 @@ export interface SyntheticShapesOptions {
    * learned "matching colours" scores low there, as the lesson needs.
    */
   testColourShortcut: number;
+  /**
+   * Colour-neutral labelled images per class (default 200) that the linear
+   * probe is FITTED on (ImageDataset.probeTrain); 0: none, the probe fits on
+   * the training split. With the colour-neutral test split, the probe then
+   * learns and is scored on shape alone.
+   */
+  probePerClass: number;
 }
 
 export const DEFAULT_SYNTHETIC_SHAPES_OPTIONS: Readonly<SyntheticShapesOptions> = {
@@ -49,6 +56,7 @@ export const DEFAULT_SYNTHETIC_SHAPES_OPTIONS: Readonly<SyntheticShapesOptions> 
   testPerClass: 100,
   colourShortcut: 0.8,
   testColourShortcut: 0,
+  probePerClass: 200,
 };
 
 
@@ -451,6 +459,9 @@ function resolveOptions(options: Partial<SyntheticShapesOptions>): SyntheticShap
   if (!Number.isInteger(o.trainPerClass) || o.trainPerClass < 1) {
     bad(`training images per class must be a whole number ≥ 1, got ${o.trainPerClass}`);
   }
+  if (!Number.isInteger(o.probePerClass) || o.probePerClass < 0) {
+    bad(`probe images per class must be a whole number ≥ 0, got ${o.probePerClass}`);
+  }
   if (!Number.isInteger(o.testPerClass) || o.testPerClass < 0) {
     bad(`test images per class must be a whole number ≥ 0, got ${o.testPerClass}`);
   }
@@ -490,6 +501,7 @@ export function generateSyntheticShapes(options: Partial<SyntheticShapesOptions>
   const master = createRng(o.seed);
   const trainRng = createRng(Math.floor(master() * 4294967296));
   const testRng = createRng(Math.floor(master() * 4294967296));
+  const probeRng = createRng(Math.floor(master() * 4294967296));
   return {
     id: SYNTHETIC_SHAPES_ID,
     name: 'Coloured shapes (synthetic)',
@@ -498,6 +510,7 @@ export function generateSyntheticShapes(options: Partial<SyntheticShapesOptions>
     classNames: [...SHAPE_CLASSES],
     train: generateSplit(trainRng, o.trainPerClass, o.colourShortcut, o),
     test: generateSplit(testRng, o.testPerClass, o.testColourShortcut, o),
-    credit: 'Generated in your browser from a seed. Test shapes get random colours, so the probe scores shape, not colour',
+    ...(o.probePerClass > 0 ? { probeTrain: generateSplit(probeRng, o.probePerClass, 0, o) } : {}),
+    credit: 'Generated in your browser from a seed. The linear probe is fitted and scored on shapes of random colours, so it measures shape, not the colour shortcut',
   };
 }

@@ -26,6 +26,8 @@ export interface ExperimentConfig {
   batchSize: number;
   temperature: number;
   normalize: boolean;
+  /** on webgpu, NT-Xent through the fused WGSL kernels (src/loss/ntxent-fused.ts) rather than composed tfjs ops */
+  fusedLoss: boolean;
   learningRate: number;
   // augmentation: the ordered operator list t ~ T
   augmentation: AugmentPipeline;
@@ -107,6 +109,10 @@ export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
   batchSize: num('batch', 'Batch size N', 'Images per batch; each gives two views, so the affinity matrix is 2N×2N.', 2, 512, { integer: true }),
   temperature: num('tau', 'Temperature τ', 'Divides the similarities before the softmax: small τ sharpens it.', 0, 100, { minExclusive: true, step: 0.05 }),
   normalize: { kind: 'boolean', url: 'l2', label: 'L2-normalize z', help: 'Cosine similarity when on, raw dot product when off.', needsReset: false },
+  fusedLoss: {
+    kind: 'boolean', url: 'fused', label: 'Fused WebGPU loss kernels', needsReset: false,
+    help: 'On webgpu: NT-Xent and its gradient in purpose-built WGSL kernels, one pass over the 2N×2N matrix. Off: the same loss composed of generic tfjs ops, for comparison. Other backends always compose ops.',
+  },
   learningRate: num('lr', 'Learning rate', 'Adam step size.', 0, 1, { minExclusive: true, step: 0.0001 }),
   augmentation: {
     kind: 'pipeline', url: 'aug', label: 'Augmentations', needsReset: false,
@@ -129,6 +135,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   batchSize: 128,
   temperature: 0.5,
   normalize: true,
+  fusedLoss: true,
   learningRate: 0.001,
   augmentation: simclrPipeline(),
   probeEvery: 50,

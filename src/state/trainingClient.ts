@@ -11,6 +11,7 @@ import { pendingResetFields, type ExperimentConfig } from './config';
 import { useConfigStore } from './configStore';
 import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
 import { initialRunState, useRunStore } from './runStore';
+import { useWalkthroughStore } from './walkthroughStore';
 
 const FLUSH_MS = 100;
 
@@ -83,6 +84,8 @@ function handle(message: FromWorker): void {
         model: message.model, appliedConfig: message.config,
         steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null,
       });
+      // a walkthrough shows the encoder it ran on; a new encoder makes it history
+      useWalkthroughStore.setState({ result: null, line: 0 });
       break;
     case 'status':
       flushSteps();
@@ -118,6 +121,17 @@ function handle(message: FromWorker): void {
     case 'preview-error':
       usePreviewStore.setState({ error: `The previewer could not render the views: ${message.message}` });
       previewSettled();
+      break;
+    case 'walkthrough':
+      flushSteps();
+      if (message.result.requestId === useWalkthroughStore.getState().requestId) {
+        useWalkthroughStore.setState({ result: message.result, line: 0, pending: false, error: null });
+      }
+      break;
+    case 'walkthrough-error':
+      if (message.requestId === useWalkthroughStore.getState().requestId) {
+        useWalkthroughStore.setState({ pending: false, error: `The walkthrough stopped: ${message.message}` });
+      }
       break;
     default:
       assertNever(message);
@@ -193,5 +207,17 @@ export const training = {
   reset: () => {
     useRunStore.setState({ error: null });
     send({ type: 'reset', config: useConfigStore.getState().config });
+  },
+};
+
+/** Lecture mode: one small minibatch through Algorithm 1, with one real update of the model. */
+export const walkthrough = {
+  start: () => {
+    const { batchSize, requestId } = useWalkthroughStore.getState();
+    const id = requestId + 1;
+    useWalkthroughStore.setState({ requestId: id, pending: true, error: null });
+    // a new minibatch and new t, t′ each time, reproducible from the run's seed
+    const seed = (useConfigStore.getState().config.seed * 7919 + id) >>> 0;
+    send({ type: 'walkthrough', requestId: id, batchSize, seed });
   },
 };

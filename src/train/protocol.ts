@@ -3,7 +3,7 @@
  * a member of a discriminated union on `type`; both sides switch on it
  * exhaustively, so adding a message without handling it is a type error.
  */
-import type { AugmentPipeline } from '../augment/pipeline';
+import type { AugmentPipeline, OperatorKind } from '../augment/pipeline';
 import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../state/config';
 
@@ -11,6 +11,9 @@ export type BackendName = 'webgpu' | 'webgl' | 'cpu';
 export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'error';
 
 /** Metrics of one optimizer step, as plain numbers. */
+/** Which NT-Xent computed a step: the fused WGSL kernels or the op-composed tfjs reference. */
+export type LossPath = 'fused' | 'composed';
+
 export interface StepMetrics {
   step: number;
   loss: number;
@@ -23,6 +26,7 @@ export interface StepMetrics {
   stepMs: number;
   imagesPerSecond: number;
   batchSize: number;
+  lossPath: LossPath;
   /** live tensors and their bytes on the backend after the step: flat while training means no leak */
   tensors: number;
   tensorBytes: number;
@@ -45,6 +49,61 @@ export interface AffinitySnapshot {
   views?: Float32Array;
   viewSize: number;
   channels: 1 | 3;
+}
+
+/** Images per lecture-mode walkthrough: small enough to show every tensor. */
+export const WALKTHROUGH_MIN_N = 4;
+export const WALKTHROUGH_MAX_N = 8;
+export const WALKTHROUGH_DEFAULT_N = 6;
+
+/**
+ * One minibatch walked through SimCLR's Algorithm 1 (lecture mode), as plain
+ * numbers: computed from the current model, then one real optimizer update on
+ * exactly this batch and these views, then L again on the same views. Views
+ * are concatenated, not interleaved: rows 0…N−1 are t(x_k), N…2N−1 are t′(x_k),
+ * so the positive of i is (i + N) mod 2N.
+ */
+export interface WalkthroughResult {
+  requestId: number;
+  /** N */
+  n: number;
+  /** the run's step count after this walkthrough's update */
+  step: number;
+  temperature: number;
+  normalized: boolean;
+  learningRate: number;
+  /** T: the pipeline's enabled operators, in order, that t and t′ were drawn from */
+  operators: OperatorKind[];
+  /** training-split indices of x_1…x_N and their class labels (−1 when unlabelled) */
+  indices: number[];
+  labels: number[];
+  sourceSize: number;
+  channels: 1 | 3;
+  /** N × sourceSize² × channels, HWC uint8: the x_k */
+  originals: Uint8Array;
+  viewSize: number;
+  /** 2N × viewSize² × channels, HWC float in [0, 1]: t(x_k) then t′(x_k) */
+  views: Float32Array;
+  hDim: number;
+  zDim: number;
+  /** 2N × hDim, row-major: h = f(x̃) */
+  h: Float32Array;
+  /** 2N × zDim, row-major: z = g(h) */
+  z: Float32Array;
+  /** 2N × 2N, row-major: s_ij (cosine when normalized, else the dot product) */
+  s: Float32Array;
+  /** ℓ(i, positive(i)) for each of the 2N anchors, before the update */
+  anchorLoss: Float64Array;
+  /** log Σ_{k≠i} exp(s_ik/τ) for each anchor: ℓ(i, pos) = this − s_{i,pos}/τ */
+  logDenominator: Float64Array;
+  /** L on this batch before the update (what the gradient was taken of) */
+  lossBefore: number;
+  /** L on the same views after the one update */
+  lossAfter: number;
+  /** ‖∇L‖ over all trainable weights of f and g */
+  gradientNorm: number;
+  /** the update as a step of the run's history (its loss is L before the update, as for any step) */
+  metrics: StepMetrics;
 }
 
 export type ProbeKind = 'encoder' | 'random-init' | 'raw-pixels';
@@ -96,7 +155,9 @@ export type ToWorker =
   /** new random encoder (and a new backend or dataset if the config says so), metrics cleared */
   | { type: 'reset'; config: ExperimentConfig }
   /** render t(x), t′(x) for some training images; answered out of turn, between training steps */
-  | { type: 'preview'; requestId: number; pipeline: AugmentPipeline; outputSize: number; seed: number; indices: number[] };
+  | { type: 'preview'; requestId: number; pipeline: AugmentPipeline; outputSize: number; seed: number; indices: number[] }
+  /** lecture mode: walk N images through Algorithm 1 and apply one real update on them; queued like a step */
+  | { type: 'walkthrough'; requestId: number; batchSize: number; seed: number };
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string }
@@ -111,7 +172,9 @@ export type FromWorker =
   /** something the user should know that did not stop training, e.g. a dataset fallback */
   | { type: 'notice'; message: string; dataset?: string }
   | { type: 'preview'; requestId: number; result: PreviewResult }
-  | { type: 'preview-error'; requestId: number; message: string };
+  | { type: 'preview-error'; requestId: number; message: string }
+  | { type: 'walkthrough'; result: WalkthroughResult }
+  | { type: 'walkthrough-error'; requestId: number; message: string };
 
 export function assertNever(x: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(x)}`);

@@ -1,47 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../augment/random';
-import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { DEFAULT_CONFIG, type ExperimentConfig } from '../state/config';
+import { SIZE, toyDataset } from './toyDataset.testutil';
 import { NonFiniteLossError, SimclrTrainer } from './trainer';
 
 await tf.setBackend('cpu');
-
-const SIZE = 12;
-
-/**
- * Four classes of 12×12 grayscale images: a bright bar (horizontal or
- * vertical) or a blob (top-left or bottom-right) on noise. Small enough for
- * the cpu backend, structured enough for a probe to read.
- */
-function toyDataset(trainCount: number, testCount: number, seed = 7): ImageDataset {
-  const rng = createRng(seed);
-  const makeSplit = (count: number): ImageSplit => {
-    const images = new Uint8Array(count * SIZE * SIZE);
-    const labels = new Int32Array(count);
-    for (let n = 0; n < count; n++) {
-      const label = n % 4;
-      labels[n] = label;
-      const offset = 2 + Math.floor(rng() * 6);
-      for (let y = 0; y < SIZE; y++) {
-        for (let x = 0; x < SIZE; x++) {
-          let v = rng() * 60;
-          if (label === 0 && y >= offset && y < offset + 3) v = 230;
-          if (label === 1 && x >= offset && x < offset + 3) v = 230;
-          if (label === 2 && x < 6 && y < 6) v = 200;
-          if (label === 3 && x >= 6 && y >= 6) v = 200;
-          images[n * SIZE * SIZE + y * SIZE + x] = v;
-        }
-      }
-    }
-    return { images, labels, count };
-  };
-  return {
-    id: 'toy', name: 'toy', imageSize: SIZE, channels: 1,
-    classNames: ['horizontal', 'vertical', 'top-left', 'bottom-right'],
-    train: makeSplit(trainCount), test: makeSplit(testCount),
-  };
-}
 
 const tinyConfig: ExperimentConfig = {
   ...DEFAULT_CONFIG,
@@ -135,6 +98,18 @@ describe('SimclrTrainer', () => {
     expect(baseline.testSize).toBe(16);
     expect(pixels.testAccuracy).toBeGreaterThan(0.6);
     expect(baseline.testAccuracy).toBeGreaterThan(0.4); // chance is 0.25
+    trainer.dispose();
+  });
+
+  it('fits the probe on the dataset\'s own probe set when it has one', async () => {
+    const dataset = toyDataset(64, 16);
+    // training images all labelled 0: a probe fitted on them could not tell the classes apart
+    const unhelpful = { ...dataset.train, labels: new Int32Array(64) };
+    const probeTrain = toyDataset(40, 1, 9).train;
+    const trainer = new SimclrTrainer({ ...dataset, train: unhelpful, probeTrain }, tinyConfig);
+    const pixels = await trainer.probe('raw-pixels');
+    expect(pixels.trainSize).toBe(40);
+    expect(pixels.testAccuracy).toBeGreaterThan(0.6);
     trainer.dispose();
   });
 

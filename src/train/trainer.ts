@@ -4,9 +4,10 @@ import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { fitLinearProbe } from '../eval/linearProbe';
 import { ntXentWithMetrics } from '../loss/ntxent';
+import { MAX_FUSED_DIM, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
 import { SimclrModel } from '../model/simclrModel';
 import type { ExperimentConfig } from '../state/config';
-import type { AffinitySnapshot, ProbeKind, ProbePoint, StepMetrics } from './protocol';
+import type { AffinitySnapshot, LossPath, ProbeKind, ProbePoint, StepMetrics } from './protocol';
 
 /** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
 const MAX_HEATMAP_SIDE = 512;
@@ -70,6 +71,15 @@ export class SimclrTrainer {
     this.config = config;
   }
 
+  /**
+   * Which NT-Xent the next step uses: the fused WGSL kernels when the config
+   * asks for them, the backend is webgpu and z fits them; else the op-composed one.
+   */
+  lossPath(): LossPath {
+    const fits = this.model.zDim <= MAX_FUSED_DIM;
+    return this.config.fusedLoss && fits && tf.getBackend() === 'webgpu' ? 'fused' : 'composed';
+  }
+
   /** Next N indices of a seeded shuffle, reshuffled each epoch. */
   private nextBatchIndices(n: number): Int32Array {
     const indices = new Int32Array(n);
@@ -104,16 +114,20 @@ export class SimclrTrainer {
     let affinity: tf.Tensor2D | undefined;
     let zNorms: tf.Tensor1D | undefined;
     const capture = this.captureAffinity;
+    const lossPath = this.lossPath();
     const { value: loss, grads } = tf.variableGrads(() => {
       const h = this.model.encode(views, true);
       const z = this.model.project(h);
       const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const result = ntXentWithMetrics(z1, z2, { temperature, normalize });
+      const result =
+        lossPath === 'fused'
+          ? ntXentFusedWithMetrics(z1, z2, { temperature, normalize }, { withAffinity: capture })
+          : ntXentWithMetrics(z1, z2, { temperature, normalize });
       if (capture) {
-        affinity = tf.keep(result.affinityMatrix);
+        affinity = tf.keep(result.affinityMatrix!);
         zNorms = tf.keep(tf.norm(z, 2, 1) as tf.Tensor1D);
       }
-      else result.affinityMatrix.dispose();
+      else result.affinityMatrix?.dispose();
       metrics = tf.keep(result.metrics);
       return result.loss;
     }, this.model.trainableVariables);
@@ -151,6 +165,7 @@ export class SimclrTrainer {
       stepMs,
       imagesPerSecond: (batchSize * 1000) / stepMs,
       batchSize,
+      lossPath,
       tensors: memory.numTensors,
       tensorBytes: memory.numBytes,
     };
@@ -231,11 +246,12 @@ export class SimclrTrainer {
   async probe(kind: ProbeKind): Promise<ProbePoint> {
     const started = performance.now();
     const { dataset } = this;
-    const trainSize = Math.min(this.config.probeTrainSize, dataset.train.count);
+    const probeSplit = dataset.probeTrain ?? dataset.train;
+    const trainSize = Math.min(this.config.probeTrainSize, probeSplit.count);
     const testSize = Math.min(this.config.probeTestSize, dataset.test.count);
     const baselineModel = kind === 'random-init' ? new SimclrModel(SimclrTrainer.modelConfig(dataset, this.config)) : null;
     const model = kind === 'encoder' ? this.model : kind === 'random-init' ? baselineModel : null;
-    const trainX = this.probeImages(dataset.train, trainSize);
+    const trainX = this.probeImages(probeSplit, trainSize);
     const testX = this.probeImages(dataset.test, testSize);
     try {
       const trainFeatures = await this.extractFeatures(model, trainX);
@@ -243,7 +259,7 @@ export class SimclrTrainer {
       try {
         const result = await fitLinearProbe(
           trainFeatures,
-          dataset.train.labels.subarray(0, trainSize),
+          probeSplit.labels.subarray(0, trainSize),
           testFeatures,
           dataset.test.labels.subarray(0, testSize),
           dataset.classNames.length,
@@ -267,6 +283,12 @@ export class SimclrTrainer {
       testX.dispose();
       baselineModel?.dispose();
     }
+  }
+
+  /** One update with this run's optimizer from gradients taken elsewhere (the lecture-mode walkthrough); counts as a step. */
+  applyUpdate(grads: tf.NamedTensorMap): void {
+    this.optimizer.applyGradients(grads);
+    this.step += 1;
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@
  * configure messages are read promptly.
  */
 import { renderPreview } from '../augment/previewViews';
+import { createRng } from '../augment/random';
 import { classCounts, type ImageDataset } from '../data/dataset';
 import { loadDataset as loadStoredDataset } from '../data/datasetDb';
 import { loadBuiltinDataset } from '../data/fashionMnist';
@@ -15,6 +16,7 @@ import type { ExperimentConfig } from '../state/config';
 import { selectBackend } from './backend';
 import { assertNever, type FromWorker, type RunStatus, type ToWorker } from './protocol';
 import { SimclrTrainer } from './trainer';
+import { runWalkthrough } from './walkthrough';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -276,6 +278,22 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'preview':
       void preview(message);
+      break;
+    case 'walkthrough':
+      // on the queue: it applies a real update, so it never overlaps a training step
+      enqueue(async () => {
+        if (!trainer || !config || !dataset) {
+          post({ type: 'walkthrough-error', requestId: message.requestId, message: 'The encoder is not built yet: wait until the dataset has loaded.' });
+          return;
+        }
+        try {
+          const result = await runWalkthrough(trainer, dataset, config, message.batchSize, createRng(message.seed), message.requestId);
+          post({ type: 'step', metrics: result.metrics });
+          post({ type: 'walkthrough', result }, [result.originals.buffer, result.views.buffer, result.h.buffer, result.z.buffer, result.s.buffer]);
+        } catch (error) {
+          post({ type: 'walkthrough-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
+        }
+      });
       break;
     default:
       assertNever(message);

@@ -7,6 +7,7 @@ import { ErrorBanner, Notices, UrlWarnings } from './Banners';
 import { LossChart } from './LossChart';
 import { MetricsBar } from './MetricsBar';
 import { ProbeChart } from './ProbeChart';
+import { StepThroughPanel } from './StepThroughPanel';
 import { TemperatureLab } from './TemperatureLab';
 import { TrainControls } from './TrainControls';
 
@@ -37,6 +38,7 @@ export function App() {
           </div>
           <AffinityPanel />
           <TemperatureLab />
+          <StepThroughPanel />
           <AugmentPanel />
         </section>
       </main>

@@ -7,6 +7,7 @@ const TEST_IDS: Partial<Record<keyof ExperimentConfig, string>> = {
   batchSize: 'config-batch-size',
   temperature: 'config-temperature',
   normalize: 'config-normalize',
+  fusedLoss: 'config-fused-loss',
   learningRate: 'config-lr',
 };
 

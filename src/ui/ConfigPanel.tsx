@@ -5,7 +5,7 @@ import { needsReset, training } from '../state/trainingClient';
 import { ConfigField } from './ConfigField';
 
 const GROUPS: { title: string; keys: (keyof ExperimentConfig)[] }[] = [
-  { title: 'Loss and optimizer', keys: ['batchSize', 'temperature', 'normalize', 'learningRate'] },
+  { title: 'Loss and optimizer', keys: ['batchSize', 'temperature', 'normalize', 'fusedLoss', 'learningRate'] },
   { title: 'Encoder f and head g', keys: ['imageSize', 'encoderWidth', 'projectionHead', 'projectionDim'] },
   { title: 'Linear probe', keys: ['probeEvery', 'probeTrainSize', 'probeTestSize', 'probeEpochs'] },
   { title: 'Run', keys: ['seed', 'backend'] },

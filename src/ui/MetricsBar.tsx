@@ -24,6 +24,10 @@ export function MetricsBar() {
       <Metric testId="metric-neg-sim" label="negative sim" value={step?.negativeSimilarity} text={fixed(step?.negativeSimilarity)} hint="Mean cosine similarity of views of different images" />
       <Metric testId="metric-contrast-acc" label="contrastive acc" value={step?.contrastiveAccuracy} text={percent(step?.contrastiveAccuracy)} hint="Share of the 2N anchors whose positive is their most similar candidate" />
       <Metric testId="metric-step-ms" label="ms / step" value={step?.stepMs} text={fixed(step?.stepMs, 0)} hint="Wall time of the last step, read-back included" />
+      <div className="metric" data-testid="metric-loss-path" data-value={step?.lossPath ?? ''} title="Which NT-Xent computed the last step: fused WGSL kernels (webgpu) or composed tfjs ops. Switch with “Fused WebGPU loss kernels”.">
+        <span className="metric-label">loss kernels</span>
+        <span className="metric-value">{step ? (step.lossPath === 'fused' ? 'fused WGSL' : 'tfjs ops') : '—'}</span>
+      </div>
       <Metric testId="metric-images-per-second" label="images / s" value={step?.imagesPerSecond} text={fixed(step?.imagesPerSecond, 0)} hint="N images (2N views) per second at the last step" />
       <Metric testId="metric-probe-acc" label="probe accuracy" value={probe?.testAccuracy} text={percent(probe?.testAccuracy)} hint={probe ? `Linear probe on h at step ${probe.step}: ${probe.trainSize} train / ${probe.testSize} test images` : 'Linear probe on h: runs every K steps or on demand'} />
       <Metric testId="metric-probe-baseline" label="random-init encoder" value={baseline?.testAccuracy} text={percent(baseline?.testAccuracy)} hint="The same probe on an untrained encoder with the same seed: what SimCLR must beat" />
