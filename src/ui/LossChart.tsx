@@ -1,18 +1,31 @@
+import { memo, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { StepMetrics } from '../train/protocol';
 import { useRunStore } from '../state/runStore';
 import { downsample } from './format';
+import { useThrottled } from './useThrottled';
 
-const MAX_POINTS = 400;
+const MAX_POINTS = 300;
+/** The chart redraws at most this often; the metrics bar above it shows every step. */
+const REDRAW_MS = 500;
 
 /** NT-Xent loss (left axis) with the positive and negative cosine similarities (right axis) against step. */
 export function LossChart() {
-  const steps = useRunStore((s) => s.steps);
-  const data = downsample(steps, MAX_POINTS).map((m) => ({
-    step: m.step,
-    loss: m.loss,
-    positive: m.positiveSimilarity,
-    negative: m.negativeSimilarity,
-  }));
+  const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS);
+  return <LossChartFigure steps={steps} />;
+}
+
+const LossChartFigure = memo(function LossChartFigure({ steps }: { steps: StepMetrics[] }) {
+  const data = useMemo(
+    () =>
+      downsample(steps, MAX_POINTS).map((m) => ({
+        step: m.step,
+        loss: m.loss,
+        positive: m.positiveSimilarity,
+        negative: m.negativeSimilarity,
+      })),
+    [steps],
+  );
   return (
     <figure className="panel chart" data-testid="chart-loss" data-points={steps.length}>
       <figcaption>
@@ -34,4 +47,4 @@ export function LossChart() {
       </ResponsiveContainer>
     </figure>
   );
-}
+});

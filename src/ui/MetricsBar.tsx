@@ -32,7 +32,10 @@ export function MetricsBar() {
       <Metric testId="metric-probe-acc" label="probe accuracy" value={probe?.testAccuracy} text={percent(probe?.testAccuracy)} hint={probe ? `Linear probe on h at step ${probe.step}: ${probe.trainSize} train / ${probe.testSize} test images` : 'Linear probe on h: runs every K steps or on demand'} />
       <Metric testId="metric-probe-baseline" label="random-init encoder" value={baseline?.testAccuracy} text={percent(baseline?.testAccuracy)} hint="The same probe on an untrained encoder with the same seed: what SimCLR must beat" />
       <Metric testId="metric-probe-pixels" label="raw pixels" value={pixels?.testAccuracy} text={percent(pixels?.testAccuracy)} hint="The same probe on the raw pixels" />
-      <Metric testId="metric-tensors" label="live tensors" value={step?.tensors} text={step ? `${step.tensors} · ${(step.tensorBytes / 2 ** 20).toFixed(1)} MiB` : '—'} hint="Tensors alive in the worker after the last step: flat while training means nothing leaks" />
+      <div className="metric" data-testid="metric-tensors" data-value={step?.tensors ?? ''} data-bytes={step?.tensorBytes ?? ''} title="Tensors alive in the worker after the last step, and their bytes: flat while training means nothing leaks">
+        <span className="metric-label">live tensors</span>
+        <span className="metric-value">{step ? `${step.tensors} · ${(step.tensorBytes / 2 ** 20).toFixed(1)} MiB` : '—'}</span>
+      </div>
       {model && (
         <div className="metric metric-model" title="Trainable parameters of f and g">
           <span className="metric-label">model</span>
