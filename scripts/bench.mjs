@@ -1,15 +1,26 @@
 #!/usr/bin/env node
 /**
- * npm run bench: measures the real app in headless Chromium (WebGPU through
- * SwiftShader where there is no GPU). For each case it opens the page with a
- * config in the URL, trains, and reads the metrics the page shows:
- * steps/s and images/s (wall clock over the measured steps, after warm-up),
- * live tensors before and after (a leak shows as growth), and the longest
- * main-thread task while training. Writes bench/results.json and bench/results.md.
+ * npm run bench: speed and memory of the real app in headless Chromium
+ * (WebGPU through SwiftShader where there is no GPU). Writes bench/results.json
+ * and bench/results.md with the adapter and browser version and:
  *
- * Options: BENCH_STEPS (measured steps per case, overriding each case's own),
- * BENCH_WARMUP (default 1), BENCH_CASES
- * (comma-separated case names), CHROMIUM_PATH.
+ *  - ntxent:   NT-Xent forward + backward, fused WGSL kernels vs op-composed
+ *              tfjs ops, 2N ∈ {256, 1024, 4096}, d = 128, median after warm-up
+ *              (checks.html?check=ntxent-timing), and the fused kernels checked
+ *              against the float64 reference over 2N 2…4096, d 2…512, τ 0.01…1,
+ *              normalization on and off (checks.html?check=ntxent-fused);
+ *  - trainStep: one SimCLR step per backend (webgpu, webgl, cpu) at 32 px, N ∈
+ *              {64, 256}: the app opened with the config in its URL, wall clock
+ *              over the measured steps after a warm-up step;
+ *  - augmentation throughput per backend (checks.html?check=augment-throughput);
+ *  - memory:   live tensors and bytes before and after 200 training steps, and
+ *              the longest main-thread task while training.
+ *
+ * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
+ * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
+ * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
+ * accuracy, trainStep, augment, memory, legacy), BENCH_OUT (default bench/results),
+ * CHROMIUM_PATH. With BENCH_PARTS, the parts not run are kept from the last results.
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,19 +28,24 @@ import { chromium } from '@playwright/test';
 import { preview } from 'vite';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Steps are counted after WARMUP steps (shader compilation, Adam's first allocations). */
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+const OUT = process.env.BENCH_OUT ?? 'bench/results';
+const PARTS = process.env.BENCH_PARTS?.split(',') ?? ['ntxent', 'accuracy', 'trainStep', 'augment', 'memory'];
+const started = Date.now();
 
-// heavy cases measure few steps: on SwiftShader one default-config step takes about a minute
-const ALL_CASES = [
-  { name: 'default', search: '', steps: 2 },
-  { name: 'n64-32px-webgpu', search: 'batch=64&size=32', steps: 2 },
-  { name: 'n64-32px-cpu', search: 'batch=64&size=32&backend=cpu', steps: 2 },
-  { name: 'n64-28px-w8-webgpu', search: 'batch=64&width=8', steps: 5 },
-  { name: 'tiny-e2e-webgpu', search: 'batch=16&size=16&width=4&zdim=32', steps: 20 },
+const TRAIN_STEP_CASES = ['webgpu', 'webgl', 'cpu'].flatMap((backend) => [
+  { backend, batch: 64, imageSize: 32, search: `batch=64&size=32&width=4&zdim=32&backend=${backend}`, steps: 2 },
+  { backend, batch: 256, imageSize: 32, search: `batch=256&size=32&width=4&zdim=32&backend=${backend}`, steps: 1 },
+]);
+/** The issue-2 rows (full-width encoder): minutes per case on SwiftShader, so only on request (BENCH_PARTS=legacy). */
+const LEGACY_CASES = [
+  { backend: 'webgpu', batch: 128, imageSize: 28, search: 'backend=webgpu', steps: 1, label: 'default config (width 32)' },
+  { backend: 'webgpu', batch: 64, imageSize: 28, search: 'batch=64&width=8&backend=webgpu', steps: 3, label: 'width 8' },
 ];
-const wanted = process.env.BENCH_CASES?.split(',');
-const cases = wanted ? ALL_CASES.filter((c) => wanted.includes(c.name)) : ALL_CASES;
+const MEMORY_STEPS = 200;
+const TINY = 'batch=16&size=16&width=4&zdim=32';
+const FUSED_CASES = [
+  '2:2:0.5:1', '2:512:0.01:0', '6:3:0.01:1', '130:16:0.01:0', '258:128:0.1:1', '1000:64:1:0', '1026:512:0.01:1', '4096:128:0.01:1', '4096:2:0.5:0',
+];
 
 execSync('npx vite build --logLevel warn', { stdio: 'inherit' });
 const server = await preview({ preview: { port: 4180, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
@@ -40,28 +56,20 @@ const browser = await chromium.launch({
   args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
 });
 
-const value = async (page, id) => Number(await page.getByTestId(id).getAttribute('data-value'));
+const value = async (page, id, attribute = 'data-value') => Number(await page.getByTestId(id).getAttribute(attribute));
 async function waitStep(page, atLeast, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  let lastLog = Date.now();
   for (;;) {
     const step = await value(page, 'metric-step');
-    if (Date.now() - lastLog > 20_000) {
-      lastLog = Date.now();
-      console.log(`  … step ${step} of ${atLeast}, ${await value(page, 'metric-step-ms')} ms/step`);
-    }
     if (step >= atLeast) return step;
-    const error = await page.getByTestId('error-banner').count();
-    if (error) throw new Error(await page.getByTestId('error-banner').innerText());
+    if (await page.getByTestId('error-banner').count()) throw new Error(await page.getByTestId('error-banner').innerText());
     if (Date.now() > deadline) throw new Error(`timed out at step ${step}`);
     await page.waitForTimeout(50);
   }
 }
 
-const results = { date: new Date().toISOString(), browser: browser.version(), adapter: null, trainStep: [] };
-// with BENCH_CASES, rows of the cases not run now are kept from the last results (each row says when it was measured)
-const previous = wanted && existsSync('bench/results.json') ? JSON.parse(readFileSync('bench/results.json', 'utf8')) : null;
-for (const c of cases) {
+/** Opens the app with `search`, recording main-thread long tasks from the start. */
+async function openApp(search) {
   const page = await browser.newPage();
   await page.addInitScript(() => {
     window.__longTasks = [];
@@ -69,86 +77,192 @@ for (const c of cases) {
       for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
   });
-  console.log(`${c.name}: ${c.search || 'default config'}`);
-  await page.goto(`${base}?probeEvery=0&${c.search}`);
-  await page.getByTestId('train-start').waitFor({ state: 'visible' });
-  await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]').disabled, null, { timeout: 120_000 });
-  const backend = await page.getByTestId('backend-badge').getAttribute('data-value');
-  results.adapter ??= (await page.getByTestId('backend-badge').getAttribute('title'))?.replace('GPU adapter: ', '') ?? null;
-  const batch = Number(new URLSearchParams(c.search).get('batch') ?? 128);
-  const size = Number(new URLSearchParams(c.search).get('size') ?? 28);
-  await page.getByTestId('train-start').click();
-  const s1 = await waitStep(page, WARMUP, 600_000);
-  const t1 = Date.now();
-  const tensors1 = await value(page, 'metric-tensors');
-  const since = await page.evaluate(() => performance.now());
-  const s2 = await waitStep(page, s1 + Number(process.env.BENCH_STEPS ?? c.steps), 900_000);
-  const t2 = Date.now();
-  const tensors2 = await value(page, 'metric-tensors');
-  await page.getByTestId('train-pause').click();
-  const longest = await page.evaluate((t) => Math.max(0, ...window.__longTasks.filter((x) => x.start >= t).map((x) => x.duration)), since);
-  const stepsPerSecond = ((s2 - s1) * 1000) / (t2 - t1);
-  const row = {
-    case: c.name, measured: new Date().toISOString(), backend, batch, imageSize: size,
-    msPerStep: +(1000 / stepsPerSecond).toFixed(1),
-    stepsPerSecond: +stepsPerSecond.toFixed(3),
-    imagesPerSecond: +(stepsPerSecond * batch).toFixed(1),
-    steps: s2 - s1,
-    leakedTensors: tensors2 - tensors1,
-    longestMainThreadTaskMs: longest,
-  };
-  console.log(row);
-  results.trainStep.push(row);
-  await page.close();
+  await page.goto(`${base}?probeEvery=0&${search}`);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 180_000 });
+  return page;
 }
-// augmentation throughput: the simclr pipeline on 256 RGB images of 32 px, per backend (checks.html)
-if (!wanted || wanted.includes('augment')) {
+
+async function runCheck(search, timeout = 600_000) {
   const page = await browser.newPage();
-  await page.goto(`${base}checks.html?check=augment-throughput&batch=256&size=32&repeats=5&preset=simclr&backends=webgpu,webgl,cpu`);
-  await page.getByTestId('check-status').filter({ hasText: /done|failed/ }).waitFor({ timeout: 600_000 });
+  await page.goto(`${base}checks.html?${search}`);
+  await page.getByTestId('check-status').filter({ hasText: /done|failed/ }).waitFor({ timeout });
   const out = JSON.parse(await page.getByTestId('check-result').textContent());
-  if (out.error) throw new Error(out.error);
-  results.augmentation = out.rows;
-  console.log(out.rows);
   await page.close();
+  if (out.error) throw new Error(`${search}: ${out.error}`);
+  return out;
+}
+
+const previous = existsSync(`${OUT}.json`) ? JSON.parse(readFileSync(`${OUT}.json`, 'utf8')) : {};
+const results = { ...previous, date: new Date().toISOString(), browser: browser.version(), adapter: previous.adapter ?? null };
+const log = (...args) => console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s]`, ...args);
+
+async function trainStepRow(c) {
+  const page = await openApp(c.search);
+  const backend = await page.getByTestId('backend-badge').getAttribute('data-value');
+  if (backend === 'webgpu') results.adapter = (await page.getByTestId('backend-badge').getAttribute('title'))?.replace('GPU adapter: ', '') ?? null;
+  await page.getByTestId('train-start').click();
+  const s1 = await waitStep(page, 1, 600_000); // warm-up: shader compilation, Adam's first allocations
+  const t1 = Date.now();
+  const s2 = await waitStep(page, s1 + c.steps, 600_000);
+  const t2 = Date.now();
+  await page.getByTestId('train-pause').click();
+  const lossPath = await page.getByTestId('metric-loss-path').getAttribute('data-value');
+  await page.close();
+  const msPerStep = (t2 - t1) / (s2 - s1);
+  return {
+    backend, batch: c.batch, imageSize: c.imageSize, encoderWidth: Number(new URLSearchParams(c.search).get('width') ?? 32),
+    ...(c.label ? { label: c.label } : {}),
+    lossPath, msPerStep: +msPerStep.toFixed(1), imagesPerSecond: +((c.batch * 1000) / msPerStep).toFixed(2), steps: s2 - s1,
+  };
+}
+
+if (PARTS.includes('ntxent')) {
+  results.ntxent = [];
+  for (const [twoN, repeats, warmup] of [[256, 5, 1], [1024, 3, 1], [4096, 1, 0]]) {
+    const out = await runCheck(`check=ntxent-timing&backends=webgpu&twoN=${twoN}&dim=128&repeats=${repeats}&warmup=${warmup}`);
+    for (const row of out.rows) {
+      results.ntxent.push({ backend: row.backend, twoN: row.twoN, dim: row.dim, fusedMs: +row.fusedMs.toFixed(1), composedMs: +row.composedMs.toFixed(1), speedup: +row.speedup.toFixed(2), runs: repeats, leakedTensors: row.tensorsAfter });
+      log('ntxent', results.ntxent.at(-1));
+    }
+  }
+}
+if (PARTS.includes('accuracy')) {
+  const out = await runCheck(`check=ntxent-fused&seed=11&cases=${FUSED_CASES.join(',')}`);
+  results.fusedAccuracy = out.rows.map((r) => ({
+    twoN: r.twoN, dim: r.dim, temperature: r.temperature, normalize: r.normalize,
+    lossRelativeError: r.lossRelativeError, gradientRelativeError: r.gradientRelativeError, finite: r.finite,
+  }));
+  log('fused accuracy: worst loss', Math.max(...results.fusedAccuracy.map((r) => r.lossRelativeError)), 'gradient', Math.max(...results.fusedAccuracy.map((r) => r.gradientRelativeError)));
+}
+if (PARTS.includes('trainStep')) {
+  results.trainStep = [];
+  for (const c of TRAIN_STEP_CASES) {
+    results.trainStep.push(await trainStepRow(c));
+    log('trainStep', results.trainStep.at(-1));
+  }
+}
+if (PARTS.includes('legacy')) {
+  results.legacyTrainStep = [];
+  for (const c of LEGACY_CASES) {
+    results.legacyTrainStep.push(await trainStepRow(c));
+    log('legacy', results.legacyTrainStep.at(-1));
+  }
+}
+if (PARTS.includes('augment')) {
+  const out = await runCheck('check=augment-throughput&batch=256&size=32&repeats=3&preset=simclr&backends=webgpu,webgl,cpu');
+  results.augmentation = out.rows.map((r) => (r.error ? r : { backend: r.backend, batch: r.batch, size: r.size, medianMs: +r.medianMs.toFixed(1), imagesPerSecond: +r.imagesPerSecond.toFixed(1) }));
+  log('augmentation', results.augmentation);
+}
+if (PARTS.includes('memory')) {
+  const page = await openApp(TINY);
+  await page.getByTestId('train-start').click();
+  const first = await waitStep(page, 1, 300_000);
+  const tensorsBefore = await value(page, 'metric-tensors');
+  const bytesBefore = await value(page, 'metric-tensors', 'data-bytes');
+  const since = await page.evaluate(() => performance.now());
+  const t1 = Date.now();
+  const last = await waitStep(page, first + MEMORY_STEPS, 600_000);
+  const seconds = (Date.now() - t1) / 1000;
+  await page.getByTestId('train-pause').click();
+  const tensorsAfter = await value(page, 'metric-tensors');
+  const bytesAfter = await value(page, 'metric-tensors', 'data-bytes');
+  const longTasks = await page.evaluate((t) => window.__longTasks.filter((x) => x.start >= t), since);
+  const lossPath = await page.getByTestId('metric-loss-path').getAttribute('data-value');
+  await page.close();
+  results.memory = {
+    config: TINY, backend: 'webgpu', lossPath, steps: last - first, seconds: +seconds.toFixed(1),
+    leakedTensors: tensorsAfter - tensorsBefore, tensorsBefore, tensorsAfter, bytesBefore, bytesAfter,
+  };
+  results.mainThread = {
+    longestTaskMs: Math.max(0, ...longTasks.map((t) => t.duration)),
+    tasksOver50Ms: longTasks.length,
+    during: `${last - first} training steps of ${TINY}`,
+  };
+  log('memory', results.memory, results.mainThread);
 }
 await browser.close();
 await new Promise((r) => server.httpServer.close(r));
+results.totalSeconds = Math.round((Date.now() - started) / 1000);
 
-if (previous) {
-  const ran = new Set(results.trainStep.map((r) => r.case));
-  const kept = previous.trainStep.filter((r) => !ran.has(r.case)).map((r) => ({ ...r, measured: r.measured ?? previous.date }));
-  results.trainStep = [...kept, ...results.trainStep];
-  results.adapter ??= previous.adapter;
-  results.augmentation ??= previous.augmentation;
-}
 mkdirSync('bench', { recursive: true });
-writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${OUT}.json`, `${JSON.stringify(results, null, 2)}\n`);
+const fmt = (x, digits = 1) => (x === null || x === undefined ? '—' : Number(x).toFixed(digits));
 const lines = [
   '# Benchmark results',
   '',
-  `${results.date} · Chromium ${results.browser} · adapter: ${results.adapter ?? 'unknown'}`,
+  `${results.date} · Chromium ${results.browser} · adapter: ${results.adapter ?? 'unknown'} · ${results.totalSeconds} s`,
   '',
-  'Measured by `npm run bench` on the real app: wall clock over the measured steps after warm-up, probe off.',
-  'Where the adapter is SwiftShader the figures are a CPU emulating Vulkan, not a GPU.',
+  'Measured by `npm run bench` in headless Chromium. Where the adapter is SwiftShader, the figures come from a CPU emulating Vulkan, not a GPU; compare ratios within one run, not absolute times across machines.',
   '',
-  '| case | measured | backend | N | px | ms/step | steps/s | images/s | steps | leaked tensors | longest main-thread task (ms) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...results.trainStep.map((r) => `| ${r.case} | ${(r.measured ?? results.date).slice(0, 16)} | ${r.backend} | ${r.batch} | ${r.imageSize} | ${r.msPerStep} | ${r.stepsPerSecond} | ${r.imagesPerSecond} | ${r.steps} | ${r.leakedTensors} | ${r.longestMainThreadTaskMs} |`),
-  '',
+  ...(results.ntxent
+    ? [
+        '## NT-Xent: fused WGSL kernels vs op-composed tfjs ops',
+        '',
+        'Forward + backward (loss and both gradients read back), d = 128, τ = 0.5, L2 on; median of `runs` timed runs after one warm-up run (none at 2N = 4096).',
+        '',
+        '| backend | 2N | d | fused ms | composed ms | speed-up | runs |',
+        '|---|---|---|---|---|---|---|',
+        ...results.ntxent.map((r) => `| ${r.backend} | ${r.twoN} | ${r.dim} | ${fmt(r.fusedMs)} | ${fmt(r.composedMs)} | ${fmt(r.speedup, 2)}× | ${r.runs} |`),
+        '',
+      ]
+    : []),
+  ...(results.fusedAccuracy
+    ? [
+        '## Fused kernels against the float64 reference',
+        '',
+        '| 2N | d | τ | L2 | loss rel. error | gradient rel. error (max abs / max abs ref.) | finite |',
+        '|---|---|---|---|---|---|---|',
+        ...results.fusedAccuracy.map((r) => `| ${r.twoN} | ${r.dim} | ${r.temperature} | ${r.normalize ? 'on' : 'off'} | ${r.lossRelativeError.toExponential(1)} | ${r.gradientRelativeError.toExponential(1)} | ${r.finite} |`),
+        '',
+      ]
+    : []),
+  ...(results.trainStep
+    ? [
+        '## Training step per backend',
+        '',
+        'One SimCLR step (augment both views, f and g forward and backward, NT-Xent, Adam) in the app, 32 px views, encoder width 4 (h = 32, z = 32), after one warm-up step.',
+        '',
+        '| backend | N | px | loss | ms/step | images/s | steps timed |',
+        '|---|---|---|---|---|---|---|',
+        ...results.trainStep.map((r) => `| ${r.backend} | ${r.batch} | ${r.imageSize} | ${r.lossPath} | ${fmt(r.msPerStep, 0)} | ${fmt(r.imagesPerSecond, 2)} | ${r.steps} |`),
+        '',
+      ]
+    : []),
+  ...(results.legacyTrainStep
+    ? [
+        '### Wider encoders (BENCH_PARTS=legacy)',
+        '',
+        '| config | backend | N | px | width | loss | ms/step | images/s |',
+        '|---|---|---|---|---|---|---|---|',
+        ...results.legacyTrainStep.map((r) => `| ${r.label} | ${r.backend} | ${r.batch} | ${r.imageSize} | ${r.encoderWidth} | ${r.lossPath} | ${fmt(r.msPerStep, 0)} | ${fmt(r.imagesPerSecond, 2)} |`),
+        '',
+      ]
+    : []),
   ...(results.augmentation
     ? [
         '## Augmentation throughput',
         '',
-        'The simclr preset (crop, flip, colour jitter, grayscale, blur) on N = 256 RGB images of 32 px, median of 5 runs after warm-up, read-back included.',
+        'The simclr preset (crop, flip, colour jitter, grayscale, blur) on 256 RGB images of 32 px, median of 3 runs after warm-up, read-back included.',
         '',
         '| backend | N | px | median ms | images/s |',
         '|---|---|---|---|---|',
-        ...results.augmentation.map((r) => (r.error ? `| ${r.backend} | — | — | ${r.error} | — |` : `| ${r.backend} | ${r.batch} | ${r.size} | ${r.medianMs.toFixed(1)} | ${r.imagesPerSecond.toFixed(0)} |`)),
+        ...results.augmentation.map((r) => (r.error ? `| ${r.backend} | — | — | ${r.error} | — |` : `| ${r.backend} | ${r.batch} | ${r.size} | ${fmt(r.medianMs)} | ${fmt(r.imagesPerSecond, 0)} |`)),
+        '',
+      ]
+    : []),
+  ...(results.memory
+    ? [
+        '## Memory and main-thread responsiveness over 200 training steps',
+        '',
+        `Config \`${results.memory.config}\` on ${results.memory.backend} (${results.memory.lossPath} loss), ${results.memory.steps} steps in ${results.memory.seconds} s.`,
+        '',
+        '| live tensors before | after | leaked | bytes before | bytes after | longest main-thread task | tasks over 50 ms |',
+        '|---|---|---|---|---|---|---|',
+        `| ${results.memory.tensorsBefore} | ${results.memory.tensorsAfter} | ${results.memory.leakedTensors} | ${results.memory.bytesBefore} | ${results.memory.bytesAfter} | ${results.mainThread.longestTaskMs} ms | ${results.mainThread.tasksOver50Ms} |`,
         '',
       ]
     : []),
 ];
-writeFileSync('bench/results.md', lines.join('\n'));
+writeFileSync(`${OUT}.md`, lines.join('\n'));
 console.log(lines.join('\n'));
 process.exit(0);

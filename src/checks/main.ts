@@ -6,7 +6,7 @@
  *   ?check=ntxent-fused  fused WebGPU NT-Xent against the float64 reference;
  *     cases= a list of twoN:dim:temperature:normalize(1|0), comma-separated
  *   ?check=ntxent-timing  fused vs op-composed NT-Xent, forward + backward;
- *     twoN= comma-separated sizes, dim=, backends=
+ *     twoN= comma-separated sizes, dim=, backends=, repeats=, warmup=
  *   ?check=ntxent-training  a seeded run with the fused loss and with the
  *     op-composed one: per-step losses side by side; steps=
  * Parameters: seed, batch, size, repeats, preset, backends (comma-separated).
@@ -130,7 +130,7 @@ async function ntxentTimingCheck() {
   const sizes = (params.get('twoN') ?? '256,1024').split(',').map(Number);
   const dim = Number(params.get('dim') ?? 128);
   const rows = [];
-  for (const backend of backends) for (const twoN of sizes) rows.push(await ntxentTiming(backend, twoN, dim, repeats, seed));
+  for (const backend of backends) for (const twoN of sizes) rows.push(await ntxentTiming(backend, twoN, dim, repeats, seed, Number(params.get('warmup') ?? 1)));
   return { check, rows };
 }
 

@@ -103,9 +103,9 @@ function median(values: number[]): number {
 
 /**
  * Median ms of forward + backward (value and both gradients, read back) for
- * the fused and the op-composed loss on one backend, after a warm-up.
+ * the fused and the op-composed loss on one backend, after `warmup` untimed runs.
  */
-export async function ntxentTiming(backend: string, twoN: number, dim: number, repeats: number, seed: number) {
+export async function ntxentTiming(backend: string, twoN: number, dim: number, repeats: number, seed: number, warmup = 1) {
   if (!(await tf.setBackend(backend))) return { backend, twoN, dim, error: 'not available' };
   await tf.ready();
   const opts = { temperature: 0.5, normalize: true };
@@ -125,7 +125,7 @@ export async function ntxentTiming(backend: string, twoN: number, dim: number, r
       tf.dispose([value, ...grads]);
       return ms;
     };
-    await once(); // warm-up: shader compilation, buffer pools
+    for (let w = 0; w < warmup; w++) await once(); // warm-up: shader compilation, buffer pools
     const times = [];
     for (let r = 0; r < repeats; r++) times.push(await once());
     return median(times);
