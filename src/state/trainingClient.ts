@@ -31,6 +31,38 @@ function send(message: ToWorker): void {
   worker?.postMessage(message);
 }
 
+/**
+ * While a comparison (src/state/comparisonRunner.ts) owns the worker, the
+ * user's own actions and setting changes are not sent: they would change the
+ * run being measured. The settings are applied with a reset on release.
+ */
+let claimed = false;
+const listeners = new Set<(message: FromWorker) => void>();
+
+/** Sends messages for the owner of the worker, and stops the user's actions and live settings from reaching it. */
+export function claimWorker(): (message: ToWorker) => void {
+  claimed = true;
+  return send;
+}
+
+/**
+ * Gives the worker back. With `reset`, a new encoder with the user's current
+ * settings; without, the user's live settings apply to the encoder loaded now
+ * (after an error, so its history and the error stay on screen; settings that
+ * need a reset are flagged by the settings panel as usual).
+ */
+export function releaseWorker({ reset }: { reset: boolean }): void {
+  claimed = false;
+  const { config } = useConfigStore.getState();
+  send(reset ? { type: 'reset', config } : { type: 'configure', config });
+}
+
+/** Every message from the worker, unbuffered, after the stores have been updated. Returns the unsubscribe. */
+export function onWorkerMessage(listener: (message: FromWorker) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 // One preview render in flight at a time; changes that arrive meanwhile
 // (a slider being dragged) collapse into one more render when it returns.
 let previewRequestId = 0;
@@ -141,7 +173,10 @@ function handle(message: FromWorker): void {
 export function startTrainingClient(): void {
   if (worker) return;
   worker = new Worker(new URL('../train/worker.ts', import.meta.url), { type: 'module' });
-  worker.onmessage = (event: MessageEvent<FromWorker>) => handle(event.data);
+  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+    handle(event.data);
+    for (const listener of listeners) listener(event.data);
+  };
   worker.onerror = (event) => {
     useRunStore.setState({
       status: 'error',
@@ -153,7 +188,7 @@ export function startTrainingClient(): void {
 
   // live settings go to the worker as soon as they are valid
   useConfigStore.subscribe((state, previous) => {
-    if (state.config === previous.config) return;
+    if (state.config === previous.config || claimed) return;
     const applied = useRunStore.getState().appliedConfig;
     if (state.config.dataset !== previous.config.dataset && applied && applied.dataset !== state.config.dataset) {
       // a new dataset changes what everything else depends on: start over, and say so
@@ -193,26 +228,32 @@ export const previewer = {
   },
 };
 
+/** Sends a user action unless a comparison owns the worker. */
+function userSend(message: ToWorker): void {
+  if (!claimed) send(message);
+}
+
 export const training = {
   start: () => {
     useRunStore.setState({ error: null });
-    send({ type: 'start' });
+    userSend({ type: 'start' });
   },
-  pause: () => send({ type: 'pause' }),
+  pause: () => userSend({ type: 'pause' }),
   step: () => {
     useRunStore.setState({ error: null });
-    send({ type: 'step' });
+    userSend({ type: 'step' });
   },
-  probe: () => send({ type: 'probe' }),
+  probe: () => userSend({ type: 'probe' }),
   reset: () => {
     useRunStore.setState({ error: null });
-    send({ type: 'reset', config: useConfigStore.getState().config });
+    userSend({ type: 'reset', config: useConfigStore.getState().config });
   },
 };
 
 /** Lecture mode: one small minibatch through Algorithm 1, with one real update of the model. */
 export const walkthrough = {
   start: () => {
+    if (claimed) return;
     const { batchSize, requestId } = useWalkthroughStore.getState();
     const id = requestId + 1;
     useWalkthroughStore.setState({ requestId: id, pending: true, error: null });

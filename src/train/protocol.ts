@@ -148,7 +148,8 @@ export type ToWorker =
   | { type: 'init'; config: ExperimentConfig; baseUrl: string }
   /** settings that apply from the next step (τ, normalization, lr, N, augmentation, probe) */
   | { type: 'configure'; config: ExperimentConfig }
-  | { type: 'start' }
+  /** untilStep: pause by itself once the encoder has taken that many steps (a comparison run's exact length) */
+  | { type: 'start'; untilStep?: number }
   | { type: 'pause' }
   | { type: 'step' }
   | { type: 'probe' }

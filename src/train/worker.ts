@@ -31,6 +31,8 @@ let config: ExperimentConfig | null = null;
 let backendPreference: string | null = null;
 let running = false;
 let baselinesDone = false;
+/** a 'start' with untilStep pauses once the encoder has taken this many steps */
+let stopAtStep: number | null = null;
 let queue: Promise<void> = Promise.resolve();
 /** the dataset being trained on, or on its way; a preview waits for it */
 let currentDataset: Promise<ImageDataset> = new Promise(() => {});
@@ -220,6 +222,12 @@ async function oneStep(single = false): Promise<void> {
 function loop(): void {
   enqueue(async () => {
     if (!running) return;
+    if (stopAtStep !== null && trainer && trainer.step >= stopAtStep) {
+      running = false;
+      stopAtStep = null;
+      setStatus('paused');
+      return;
+    }
     await oneStep();
     if (running) {
       setStatus('running');
@@ -248,6 +256,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'start':
       if (running) break;
+      stopAtStep = message.untilStep ?? null;
       running = true;
       setStatus('running');
       loop();

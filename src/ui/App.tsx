@@ -1,6 +1,7 @@
 import { AffinityPanel } from './AffinityPanel';
 import { AugmentPanel } from './AugmentPanel';
 import { BackendBadge } from './BackendBadge';
+import { ComparePanel } from './ComparePanel';
 import { ConfigPanel } from './ConfigPanel';
 import { DatasetPanel } from './DatasetPanel';
 import { ErrorBanner, Notices, UrlWarnings } from './Banners';
@@ -40,6 +41,7 @@ export function App() {
           <TemperatureLab />
           <StepThroughPanel />
           <AugmentPanel />
+          <ComparePanel />
         </section>
       </main>
       <footer className="app-footer">

@@ -1,3 +1,4 @@
+import { useComparisonStore } from '../state/comparisonStore';
 import { useRunStore } from '../state/runStore';
 import { training } from '../state/trainingClient';
 
@@ -6,14 +7,16 @@ export function TrainControls() {
   const ready = useRunStore((s) => s.model !== null);
   const steps = useRunStore((s) => s.steps.length);
   const running = status === 'running' || status === 'probing';
-  const busy = status === 'loading' || !ready;
+  // a comparison (Runs side by side) owns the worker until it ends
+  const comparing = useComparisonStore((s) => s.progress !== null);
+  const busy = status === 'loading' || !ready || comparing;
   const probeable = useRunStore((s) => !!s.dataset && s.dataset.labelled && s.dataset.testCount > 0);
   return (
-    <div className="controls" role="toolbar" aria-label="Training controls">
+    <div className="controls" role="toolbar" aria-label="Training controls" title={comparing ? 'A comparison is running: it owns the training worker until it ends or is cancelled.' : undefined}>
       <button type="button" className="primary" data-testid="train-start" disabled={busy || running} onClick={training.start}>
         {steps > 0 ? 'Resume' : 'Train'}
       </button>
-      <button type="button" data-testid="train-pause" disabled={!running} onClick={training.pause}>Pause</button>
+      <button type="button" data-testid="train-pause" disabled={!running || comparing} onClick={training.pause}>Pause</button>
       <button type="button" data-testid="train-step" disabled={busy || running} onClick={training.step} title="Run exactly one optimizer step">
         Step
       </button>

@@ -1,0 +1,227 @@
+/**
+ * Runs side by side: the pure part. A comparison is a list of run specs made
+ * from the current config by a preset (each spec overrides one setting), run
+ * one after another with the same seed, so the runs differ only in what the
+ * preset varies. Here: the presets, the recorded run, its summary row, the
+ * overlaid chart series and the CSV/JSON exports. No DOM, no worker.
+ */
+import { presetPipeline } from '../augment/pipeline';
+import type { ProbeKind, StepMetrics } from '../train/protocol';
+import { configToSearch, type ExperimentConfig } from './config';
+
+export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment';
+
+export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: string; help: string }[] = [
+  { id: 'tau-sweep', label: 'τ sweep (0.05, 0.1, 0.5, 1)', help: 'Small τ sharpens the softmax over similarities; large τ flattens it.' },
+  { id: 'l2', label: 'L2 normalization on / off', help: 'Cosine similarity against the raw dot product of z.' },
+  { id: 'head', label: 'Projection head none / linear / MLP', help: 'SimCLR found an MLP head g gives the best h for the probe.' },
+  { id: 'augment', label: 'Augmentation crop only / crop + colour', help: 'Without colour jitter, views can be matched by colour alone.' },
+];
+
+export function isComparisonPreset(value: string): value is ComparisonPresetId {
+  return COMPARISON_PRESETS.some((p) => p.id === value);
+}
+
+/** One queued run: the current config with the preset's override, run for `steps` optimizer steps. */
+export interface RunSpec {
+  label: string;
+  config: ExperimentConfig;
+  steps: number;
+}
+
+export const TAU_SWEEP = [0.05, 0.1, 0.5, 1] as const;
+
+/** The runs of a preset, made from the user's current config; labels name what differs between them. */
+export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, steps: number): RunSpec[] {
+  const spec = (label: string, override: Partial<ExperimentConfig>): RunSpec => ({ label, config: { ...base, ...override }, steps });
+  switch (preset) {
+    case 'tau-sweep':
+      return TAU_SWEEP.map((temperature) => spec(`τ = ${temperature}`, { temperature }));
+    case 'l2':
+      return [spec('L2 on', { normalize: true }), spec('L2 off', { normalize: false })];
+    case 'head':
+      return [
+        spec('head: none', { projectionHead: 'none' }),
+        spec('head: linear', { projectionHead: 'linear' }),
+        spec('head: MLP', { projectionHead: 'mlp' }),
+      ];
+    case 'augment':
+      return [
+        spec('crop only', { augmentation: presetPipeline('crop-only') }),
+        spec('crop + colour', { augmentation: presetPipeline('crop-color') }),
+      ];
+  }
+}
+
+export const MAX_STEPS_PER_RUN = 100_000;
+
+/** Steps per run from user text: a whole number from 1 to MAX_STEPS_PER_RUN. */
+export function parseStepsPerRun(raw: string): { ok: true; value: number } | { ok: false; error: string } {
+  const text = raw.trim();
+  const value = Number(text);
+  if (text === '' || !Number.isInteger(value) || value < 1 || value > MAX_STEPS_PER_RUN) {
+    return { ok: false, error: `Steps per run must be a whole number from 1 to ${MAX_STEPS_PER_RUN}; got “${raw}”.` };
+  }
+  return { ok: true, value };
+}
+
+/** One step of a recorded run: the metrics the charts, the table and the exports use. */
+export type RunStep = Pick<StepMetrics, 'step' | 'loss' | 'positiveSimilarity' | 'negativeSimilarity' | 'contrastiveAccuracy' | 'stepMs'>;
+
+export interface RunProbe {
+  kind: ProbeKind;
+  step: number;
+  testAccuracy: number;
+  trainAccuracy: number;
+}
+
+/** A completed run, as stored in IndexedDB and exported. */
+export interface ComparisonRun {
+  id: string;
+  /** the comparison it belongs to; runs of one comparison are drawn together */
+  comparisonId: string;
+  /** e.g. "τ sweep, 100 steps per run" */
+  comparisonTitle: string;
+  preset: ComparisonPresetId;
+  /** position in its comparison, from 0 */
+  index: number;
+  label: string;
+  /** the config the encoder was built with (what the worker reported) */
+  config: ExperimentConfig;
+  stepsRequested: number;
+  steps: RunStep[];
+  /** the encoder's probes, in step order */
+  probes: RunProbe[];
+  /** the same probe on the untrained encoder and on raw pixels, when the dataset is labelled */
+  randomInitBaseline: number | null;
+  rawPixelBaseline: number | null;
+  /** wall time from start to the last step, periodic probes included */
+  wallMs: number;
+  backend: string | null;
+  /** ms since the epoch, when the run finished */
+  createdAt: number;
+}
+
+export function toRunStep(m: StepMetrics): RunStep {
+  return {
+    step: m.step, loss: m.loss, positiveSimilarity: m.positiveSimilarity, negativeSimilarity: m.negativeSimilarity,
+    contrastiveAccuracy: m.contrastiveAccuracy, stepMs: m.stepMs,
+  };
+}
+
+/** The summary table's row: the run's final numbers (undefined where there is none, e.g. no probe on unlabelled data). */
+export interface SummaryRow {
+  label: string;
+  finalProbeAccuracy: number | undefined;
+  contrastiveAccuracy: number | undefined;
+  positiveSimilarity: number | undefined;
+  negativeSimilarity: number | undefined;
+  steps: number;
+  wallMs: number;
+}
+
+export function summarize(run: ComparisonRun): SummaryRow {
+  const last = run.steps[run.steps.length - 1];
+  const probe = run.probes.filter((p) => p.kind === 'encoder').at(-1);
+  return {
+    label: run.label,
+    finalProbeAccuracy: probe?.testAccuracy,
+    contrastiveAccuracy: last?.contrastiveAccuracy,
+    positiveSimilarity: last?.positiveSimilarity,
+    negativeSimilarity: last?.negativeSimilarity,
+    steps: last?.step ?? 0,
+    wallMs: run.wallMs,
+  };
+}
+
+/** Keeps at most `max` evenly spaced indices of 0…n−1, always the first and the last. */
+function sampledIndices(n: number, max: number): number[] {
+  if (n <= max) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [];
+  for (let k = 0; k < max; k++) out.push(Math.round((k * (n - 1)) / (max - 1)));
+  return out;
+}
+
+/**
+ * One chart row per step with a column per run (`r0`, `r1`, …), as recharts
+ * wants overlaid lines; a run without a value at that step has none (the line
+ * connects over it). Rows are thinned to at most `maxPoints`.
+ */
+export function overlaySeries(
+  runs: readonly { points: readonly { step: number; value: number }[] }[],
+  maxPoints: number,
+): Record<string, number>[] {
+  const rows = new Map<number, Record<string, number>>();
+  runs.forEach((run, r) => {
+    // thin each run first (runs of equal length keep the same steps), so merging stays cheap on long runs
+    for (const i of sampledIndices(run.points.length, maxPoints)) {
+      const p = run.points[i];
+      let row = rows.get(p.step);
+      if (!row) rows.set(p.step, (row = { step: p.step }));
+      row[`r${r}`] = p.value;
+    }
+  });
+  const sorted = [...rows.values()].sort((a, b) => a.step - b.step);
+  return sampledIndices(sorted.length, maxPoints).map((i) => sorted[i]);
+}
+
+const CSV_COLUMNS = [
+  'step', 'loss', 'positiveSimilarity', 'negativeSimilarity', 'contrastiveAccuracy', 'stepMs', 'probeTestAccuracy', 'probeTrainAccuracy',
+] as const;
+
+/**
+ * One row per step; the probe columns are filled at the steps where the
+ * encoder was probed. A plain table: the label and config are in the file
+ * name and the JSON export.
+ */
+export function runToCsv(run: ComparisonRun): string {
+  const probes = new Map(run.probes.filter((p) => p.kind === 'encoder').map((p) => [p.step, p]));
+  const lines = [CSV_COLUMNS.join(',')];
+  const stepsSeen = new Set<number>();
+  for (const s of run.steps) {
+    stepsSeen.add(s.step);
+    const p = probes.get(s.step);
+    lines.push([s.step, s.loss, s.positiveSimilarity, s.negativeSimilarity, s.contrastiveAccuracy, s.stepMs, p?.testAccuracy ?? '', p?.trainAccuracy ?? ''].join(','));
+  }
+  // a probe at a step without step metrics (should not happen) still gets its row
+  for (const p of probes.values()) {
+    if (!stepsSeen.has(p.step)) lines.push([p.step, '', '', '', '', '', p.testAccuracy, p.trainAccuracy].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const JSON_FORMAT = 'ssl-playground-run';
+
+/** Everything about the run, with its config as an object and as the link that reproduces it. */
+export function runToJson(run: ComparisonRun): string {
+  return JSON.stringify(
+    {
+      format: JSON_FORMAT,
+      version: 1,
+      label: run.label,
+      comparison: run.comparisonTitle,
+      preset: run.preset,
+      createdAt: new Date(run.createdAt).toISOString(),
+      backend: run.backend,
+      link: configToSearch(run.config),
+      config: run.config,
+      summary: summarize(run),
+      baselines: { randomInit: run.randomInitBaseline, rawPixels: run.rawPixelBaseline },
+      probes: run.probes,
+      steps: run.steps,
+    },
+    null,
+    2,
+  );
+}
+
+/** A file name from the label, safe on every OS: "simclr-tau-0.05.csv". */
+export function exportFileName(run: Pick<ComparisonRun, 'label' | 'index'>, extension: string): string {
+  const slug = run.label
+    .replace(/τ/g, 'tau')
+    .replace(/\+/g, 'plus')
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `simclr-${slug || `run-${run.index + 1}`}.${extension}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * Completed comparison runs kept in IndexedDB, so they are listed again after
+ * a reload. Raw IndexedDB, one object store keyed by the run's id; each run
+ * is small (plain numbers per step), so listing reads them whole.
+ */
+import type { ComparisonRun } from './comparison';
+
+const DB_NAME = 'ssl-playground-comparisons';
+const DB_VERSION = 1;
+const RUNS = 'runs';
+
+const UNAVAILABLE =
+  'Saved comparisons need IndexedDB, which this browser does not allow here (private browsing, or site data turned off). ' +
+  'The runs are shown until you reload; allow site data for this page to keep them.';
+
+function describe(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
+}
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    let factory: IDBFactory | undefined;
+    try {
+      factory = globalThis.indexedDB;
+    } catch {
+      // some browsers throw a SecurityError on access when storage is blocked
+    }
+    if (!factory) return reject(new Error(UNAVAILABLE));
+    let request: IDBOpenDBRequest;
+    try {
+      request = factory.open(DB_NAME, DB_VERSION);
+    } catch (error) {
+      return reject(new Error(`${UNAVAILABLE} (${describe(error)})`));
+    }
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    request.onerror = () => reject(new Error(`${UNAVAILABLE} (${describe(request.error)})`));
+    request.onblocked = () => reject(new Error('The saved comparisons are locked by another tab of this page running an older version. Close the other tabs, then reload.'));
+  });
+}
+
+/** Runs `body` in one transaction and resolves with its result once the transaction has committed. */
+async function transact<T>(mode: IDBTransactionMode, body: (runs: IDBObjectStore) => () => T, what: string): Promise<T> {
+  const db = await openDb();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      let tx: IDBTransaction;
+      let result: () => T;
+      try {
+        tx = db.transaction(RUNS, mode);
+        result = body(tx.objectStore(RUNS));
+      } catch (error) {
+        return reject(new Error(`Could not ${what} (${describe(error)}).`));
+      }
+      tx.oncomplete = () => resolve(result());
+      tx.onabort = () => reject(new Error(`Could not ${what} (${describe(tx.error ?? 'the transaction was aborted')}). Reload the page to try again.`));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+export async function saveRun(run: ComparisonRun): Promise<void> {
+  await transact('readwrite', (store) => {
+    store.put(run);
+    return () => undefined;
+  }, `save the run “${run.label}”`);
+}
+
+/** Every saved run, oldest first (and in queue order within a comparison). */
+export async function listRuns(): Promise<ComparisonRun[]> {
+  const runs = await transact('readonly', (store) => {
+    const request = store.getAll();
+    return () => request.result as ComparisonRun[];
+  }, 'read the saved comparisons');
+  return runs.sort((a, b) => a.createdAt - b.createdAt || a.index - b.index);
+}
+
+export async function deleteRuns(ids: readonly string[]): Promise<void> {
+  await transact('readwrite', (store) => {
+    for (const id of ids) store.delete(id);
+    return () => undefined;
+  }, 'delete the runs');
+}
