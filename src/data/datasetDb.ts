@@ -6,6 +6,7 @@
  */
 import { imageBytes, type ImageDataset } from './dataset';
 import type { SkippedFile } from './upload/protocol';
+import { describeError as describe, openDatabase } from './indexedDb';
 
 const DB_NAME = 'ssp-datasets';
 const DB_VERSION = 1;
@@ -44,58 +45,15 @@ const UNAVAILABLE =
   'Saved datasets need IndexedDB, which this browser does not allow here (private browsing, or site data turned off). ' +
   'Allow site data for this page, or use a normal window, then try again.';
 
-/** "Name: message" of an Error or DOMException. */
-function describe(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'message' in error) {
-    const { name, message } = error as { name?: unknown; message?: unknown };
-    return typeof name === 'string' && name !== '' && name !== 'Error' ? `${name}: ${String(message)}` : String(message);
-  }
-  return String(error);
-}
 
 function isQuotaError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: string }).name === 'QuotaExceededError';
 }
 
 function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    let factory: IDBFactory | undefined;
-    try {
-      factory = globalThis.indexedDB;
-    } catch {
-      // some browsers throw a SecurityError on access when storage is blocked
-    }
-    if (!factory) return reject(new Error(UNAVAILABLE));
-    let request: IDBOpenDBRequest;
-    try {
-      request = factory.open(DB_NAME, DB_VERSION);
-    } catch (error) {
-      return reject(new Error(`${UNAVAILABLE} (${describe(error)})`));
-    }
-    let settled = false;
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META, { keyPath: 'id' });
-      if (!db.objectStoreNames.contains(PIXELS)) db.createObjectStore(PIXELS, { keyPath: 'id' });
-    };
-    request.onsuccess = () => {
-      const db = request.result;
-      if (settled) return db.close();
-      settled = true;
-      // a newer version of the page wants to upgrade: let it
-      db.onversionchange = () => db.close();
-      resolve(db);
-    };
-    request.onerror = () => {
-      if (settled) return;
-      settled = true;
-      reject(new Error(`${UNAVAILABLE} (${describe(request.error)})`));
-    };
-    request.onblocked = () => {
-      if (settled) return;
-      settled = true;
-      reject(new Error('The saved datasets are locked by another tab of this page running an older version. Close the other tabs, then try again.'));
-    };
+  return openDatabase({
+    name: DB_NAME, version: DB_VERSION, stores: [META, PIXELS], unavailable: UNAVAILABLE,
+    blocked: 'The saved datasets are locked by another tab of this page running an older version. Close the other tabs, then try again.',
   });
 }
 

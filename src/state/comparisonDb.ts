@@ -3,6 +3,7 @@
  * a reload. Raw IndexedDB, one object store keyed by the run's id; each run
  * is small (plain numbers per step), so listing reads them whole.
  */
+import { describeError as describe, openDatabase } from '../data/indexedDb';
 import type { ComparisonRun } from './comparison';
 
 const DB_NAME = 'ssl-playground-comparisons';
@@ -13,37 +14,11 @@ const UNAVAILABLE =
   'Saved comparisons need IndexedDB, which this browser does not allow here (private browsing, or site data turned off). ' +
   'The runs are shown until you reload; allow site data for this page to keep them.';
 
-function describe(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
-  return String(error);
-}
 
 function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    let factory: IDBFactory | undefined;
-    try {
-      factory = globalThis.indexedDB;
-    } catch {
-      // some browsers throw a SecurityError on access when storage is blocked
-    }
-    if (!factory) return reject(new Error(UNAVAILABLE));
-    let request: IDBOpenDBRequest;
-    try {
-      request = factory.open(DB_NAME, DB_VERSION);
-    } catch (error) {
-      return reject(new Error(`${UNAVAILABLE} (${describe(error)})`));
-    }
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
-    };
-    request.onsuccess = () => {
-      const db = request.result;
-      db.onversionchange = () => db.close();
-      resolve(db);
-    };
-    request.onerror = () => reject(new Error(`${UNAVAILABLE} (${describe(request.error)})`));
-    request.onblocked = () => reject(new Error('The saved comparisons are locked by another tab of this page running an older version. Close the other tabs, then reload.'));
+  return openDatabase({
+    name: DB_NAME, version: DB_VERSION, stores: [RUNS], unavailable: UNAVAILABLE,
+    blocked: 'The saved comparisons are locked by another tab of this page running an older version. Close the other tabs, then reload.',
   });
 }
 
