@@ -351,6 +351,7 @@ function backwardProgram(twoN: number, d: number, width: number): FusedProgram {
   const stride = d + PACK_EXTRA;
   const chunks = Math.ceil(twoN / WORKGROUP);
   const columnsPerThread = Math.ceil(d / WORKGROUP);
+  const columns = Array.from({ length: columnsPerThread }, (_, m) => m);
   /** the same statement for both halves, `$` standing for a or b */
   const both = (statement: string) => ['a', 'b'].map((h) => statement.replaceAll('$', h)).join('\n      ');
   const body = `
@@ -398,18 +399,20 @@ function backwardProgram(twoN: number, d: number, width: number): FusedProgram {
         workgroupBarrier();
         // constant trip counts (weights past 2N are 0, their rows clamped in bounds): a CPU Vulkan vectorizes these loops
         let chunkRow = chunk * ${WORKGROUP};
-        for (var m = 0; m < ${columnsPerThread}; m++) {
-          let c = min(t + m * ${WORKGROUP}, ${d - 1});
-          var suma = gradienta[m];
-          var sumb = gradientb[m];
-          for (var j = 0; j < ${WORKGROUP}; j++) {
-            let zk = packed[min(chunkRow + j, ${twoN - 1}) * ${stride} + c];
-            suma += nxWeightA[j] * zk;
-            sumb += nxWeightB[j] * zk;
-          }
-          gradienta[m] = suma;
-          gradientb[m] = sumb;
+        // all of this thread's columns in one pass over j (unrolled): each weight pair is read once for them all
+        ${columns.map((m) => `let c${m} = min(t + ${m * WORKGROUP}, ${d - 1});
+        var suma${m} = gradienta[${m}];
+        var sumb${m} = gradientb[${m}];`).join('\n        ')}
+        for (var j = 0; j < ${WORKGROUP}; j++) {
+          let weightA = nxWeightA[j];
+          let weightB = nxWeightB[j];
+          let rowJ = min(chunkRow + j, ${twoN - 1}) * ${stride};
+          ${columns.map((m) => `let zk${m} = packed[rowJ + c${m}];
+          suma${m} += weightA * zk${m};
+          sumb${m} += weightB * zk${m};`).join('\n          ')}
         }
+        ${columns.map((m) => `gradienta[${m}] = suma${m};
+        gradientb[${m}] = sumb${m};`).join('\n        ')}
         workgroupBarrier();
       }
       // g = ∂L/∂ẑ_i = dy/(2Nτ) · Σ_k weight_k ẑ_k; this thread's part of ẑ_i·g
