@@ -178,9 +178,8 @@ function jitterMatrix(op: number, factor: number, channels: number, out: Float32
 
 /** Per-image mean luma [B,1,1,1]: Σ_c luma_c · mean(x_c) (the mean of the gray image), or mean(x) when C = 1. */
 function meanLuma(x: tf.Tensor4D): tf.Tensor4D {
-  const channelMeans = tf.mean(x, [1, 2], true);
-  if (x.shape[3] !== 3) return channelMeans as tf.Tensor4D;
-  return tf.sum(tf.mul(channelMeans, tf.tensor1d(Float32Array.from(LUMA))), 3, true) as tf.Tensor4D;
+  const channelMeans = tf.mean(x, [1, 2], true) as tf.Tensor4D;
+  return x.shape[3] !== 3 ? channelMeans : lumaOf(channelMeans);
 }
 
 /**

@@ -30,7 +30,7 @@
  * Wrapped in tf.customGrad, so it drops into optimizer.minimize / variableGrads.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NtXentOptions } from './ntxent';
+import { validateInputs, type NtXentOptions } from './ntxent';
 
 /** Threads per workgroup; 2N need not be a multiple of it. */
 const WORKGROUP = 64;
@@ -320,15 +320,7 @@ function reduceProgram(twoN: number, width: number): FusedProgram {
       nxNegative[t] = negative;
       nxCorrect[t] = correct;
       workgroupBarrier();
-      for (var half = ${WORKGROUP / 2}; half > 0; half = half / 2) {
-        if (t < half) {
-          nxLoss[t] = nxLoss[t] + nxLoss[t + half];
-          nxPositive[t] = nxPositive[t] + nxPositive[t + half];
-          nxNegative[t] = nxNegative[t] + nxNegative[t + half];
-          nxCorrect[t] = nxCorrect[t] + nxCorrect[t + half];
-        }
-        workgroupBarrier();
-      }
+      ${['nxLoss', 'nxPositive', 'nxNegative', 'nxCorrect'].map(treeSum).join('\n')}
       if (t == 0) {
         result[0] = nxLoss[0] / ${twoN}.0;
         result[1] = nxPositive[0] / ${twoN}.0;
@@ -429,13 +421,8 @@ function backwardProgram(twoN: number, d: number, width: number): FusedProgram {
       nxDotA[t] = parta;
       nxDotB[t] = partb;
       workgroupBarrier();
-      for (var half = ${WORKGROUP / 2}; half > 0; half = half / 2) {
-        if (t < half) {
-          nxDotA[t] = nxDotA[t] + nxDotA[t + half];
-          nxDotB[t] = nxDotB[t] + nxDotB[t + half];
-        }
-        workgroupBarrier();
-      }
+      ${treeSum('nxDotA')}
+      ${treeSum('nxDotB')}
       let projectiona = nxDotA[0];
       let projectionb = nxDotB[0];
       ${both(`let inverseNorm$ = nxPacked(anchors$ * ${stride} + vec4<i32>(${d + 1}));`)}
@@ -485,21 +472,12 @@ function run(
   return tf.engine().makeTensorFromTensorInfo(info);
 }
 
-function validate(caller: string, z1: tf.Tensor, z2: tf.Tensor, { temperature }: NtXentOptions): void {
-  if (z1.rank !== 2 || z2.rank !== 2) {
-    throw new Error(`${caller}: z1 and z2 must be rank-2 [N, d] tensors, got shapes [${z1.shape}] and [${z2.shape}]`);
-  }
-  const [n1, d1] = z1.shape;
-  const [n2, d2] = z2.shape;
-  if (n1 !== n2 || d1 !== d2) {
-    throw new Error(`${caller}: z1 and z2 must have the same shape [N, d], got [${z1.shape}] and [${z2.shape}]`);
-  }
-  if (n1 < 1 || d1 < 1) throw new Error(`${caller}: need N ≥ 1 pairs and d ≥ 1 dimensions, got shape [${z1.shape}]`);
-  if (d1 > MAX_FUSED_DIM) {
-    throw new Error(`${caller}: the fused kernels handle d ≤ ${MAX_FUSED_DIM}, got d = ${d1}; use ntXent for wider projections`);
-  }
-  if (!Number.isFinite(temperature) || temperature <= 0) {
-    throw new Error(`${caller}: temperature must be finite and > 0, got ${temperature}`);
+/** ntXent's checks, plus what the kernels need: d ≤ MAX_FUSED_DIM and float32. */
+function validate(caller: string, z1: tf.Tensor, z2: tf.Tensor, opts: NtXentOptions): void {
+  validateInputs(z1, z2, opts, caller);
+  const d = z1.shape[1] as number;
+  if (d > MAX_FUSED_DIM) {
+    throw new Error(`${caller}: the fused kernels handle d ≤ ${MAX_FUSED_DIM}, got d = ${d}; use ntXent for wider projections`);
   }
   if (z1.dtype !== 'float32' || z2.dtype !== 'float32') throw new Error(`${caller}: z1 and z2 must be float32`);
 }

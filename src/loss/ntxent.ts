@@ -235,23 +235,27 @@ function stepMetrics(forward: ContrastiveForward, normalize: boolean): tf.Tensor
   return tf.stack([meanPositiveCosine, meanNegativeCosine, contrastiveAccuracy]) as tf.Tensor1D;
 }
 
-function validateInputs(z1: tf.Tensor, z2: tf.Tensor, { temperature }: NtXentOptions): void {
+/**
+ * Checks NT-Xent's inputs (shared with the fused kernels); errors start with `caller`.
+ * @throws Error when the shapes differ, are not [N ≥ 1, d ≥ 1], or τ is not finite and positive.
+ */
+export function validateInputs(z1: tf.Tensor, z2: tf.Tensor, { temperature }: NtXentOptions, caller = 'ntXent'): void {
   if (z1.rank !== 2 || z2.rank !== 2) {
     throw new Error(
-      `ntXent: z1 and z2 must be rank-2 [N, d] tensors, got shapes [${z1.shape}] and [${z2.shape}]`,
+      `${caller}: z1 and z2 must be rank-2 [N, d] tensors, got shapes [${z1.shape}] and [${z2.shape}]`,
     );
   }
   const [n1, d1] = z1.shape;
   const [n2, d2] = z2.shape;
   if (n1 !== n2 || d1 !== d2) {
     throw new Error(
-      `ntXent: z1 and z2 must have the same shape [N, d], got [${z1.shape}] and [${z2.shape}]`,
+      `${caller}: z1 and z2 must have the same shape [N, d], got [${z1.shape}] and [${z2.shape}]`,
     );
   }
   if (n1 < 1 || d1 < 1) {
-    throw new Error(`ntXent: need N ≥ 1 pairs and d ≥ 1 dimensions, got shape [${z1.shape}]`);
+    throw new Error(`${caller}: need N ≥ 1 pairs and d ≥ 1 dimensions, got shape [${z1.shape}]`);
   }
   if (!Number.isFinite(temperature) || temperature <= 0) {
-    throw new Error(`ntXent: temperature must be finite and > 0, got ${temperature}`);
+    throw new Error(`${caller}: temperature must be finite and > 0, got ${temperature}`);
   }
 }

@@ -91,6 +91,11 @@ export class SimclrModel {
     this.zDim = config.projectionHead === 'none' ? this.hDim : config.projectionDim;
   }
 
+  /** Batch-norm running mean and variance of every block: not trained, but moved by each training-mode pass. */
+  get runningStatistics(): tf.Variable[] {
+    return this.blocks.flatMap((b) => [b.movingMean, b.movingVariance]);
+  }
+
   /** Variables the optimizer updates. */
   get trainableVariables(): tf.Variable[] {
     return [
@@ -146,6 +151,6 @@ export class SimclrModel {
   }
 
   dispose(): void {
-    for (const v of [...this.trainableVariables, ...this.blocks.flatMap((b) => [b.movingMean, b.movingVariance])]) v.dispose();
+    for (const v of [...this.trainableVariables, ...this.runningStatistics]) v.dispose();
   }
 }

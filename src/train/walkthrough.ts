@@ -43,17 +43,6 @@ function drawIndices(rng: Rng, n: number, count: number): number[] {
 }
 
 /**
- * The model's batch-norm running statistics. They are not trained, but every
- * training-mode forward pass moves them; measuring L after the update must
- * not, so they are saved and put back around that pass.
- */
-function runningStatistics(model: SimclrModel): tf.Variable[] {
-  const prefix = model.trainableVariables[0]?.name.split('/')[0];
-  if (!prefix) return [];
-  return Object.values(tf.engine().registeredVariables).filter((v) => !v.trainable && v.name.startsWith(`${prefix}/`));
-}
-
-/**
  * ℓ(i, positive(i)) = log Σ_{k≠i} exp(s_ik/τ) − s_{i,positive(i)}/τ for each of
  * the 2N anchors, in float64 from the read-back s (max-subtracted, so large
  * s/τ cannot overflow). Their mean is L.
@@ -144,7 +133,7 @@ export async function runWalkthrough(
     run.applyUpdate(grads);
 
     // L again on the same views; batch-norm running statistics as they were after the update's own pass
-    const statistics = runningStatistics(model);
+    const statistics = model.runningStatistics; // saved and put back: measuring L after the update must not move them
     const saved = statistics.map((v) => tf.clone(v));
     kept.push(...saved);
     let after: tf.Scalar;
