@@ -7,25 +7,35 @@
  *
  * The op-composed path writes and reads the 2N×2N matrix about twenty times
  * (matMul, mask, divide, max, subtract, exp, sum, log, their gradients).
- * Here the matrix is never stored (except on request, for the heatmap):
+ * Here s is computed once, from half its pairs, and read twice:
  *
- *  1. pack      one workgroup per row: ‖z_i‖², ẑ_i = z_i/max(‖z_i‖, 1e-12)
- *               (or z_i unscaled), the inverse norm and the clamp flag.
- *  2. forward   one workgroup per anchor i: s_ik = ẑ_i·ẑ_k for every k,
- *               an online max-subtracted log-sum-exp over k ≠ i
- *                   lse_i = m_i + log Σ_{k≠i} exp(s_ik/τ − m_i),
- *               the positive's logit, the argmax (contrastive accuracy),
- *               the positive and negative cosines, and optionally the row
- *               s_i· itself: all from the same pass over k.
- *  3. reduce    L = 1/(2N) Σ_i (lse_i − s_{i,p(i)}/τ), and the step metrics.
- *  4. backward  one workgroup per row i, recomputing s_ik instead of storing it:
- *                   ∂L/∂s_ik = (P_ik − 1[k = p(i)]) / (2Nτ),  P_ik = exp(s_ik/τ − lse_i)
- *               s is symmetric, so ∂L/∂ẑ_i = Σ_{k≠i} (∂L/∂s_ik + ∂L/∂s_ki) ẑ_k
- *                                       = 1/(2Nτ) Σ_{k≠i} (P_ik + P_ki − 2·1[k = p(i)]) ẑ_k,
- *               then through the normalization ẑ = z·r, r = ‖z‖⁻¹:
- *                   ∂L/∂z_i = r (g − ẑ_i (ẑ_i·g)),  g = ∂L/∂ẑ_i
- *               (just r·g where the norm was clamped, as the clamp passes no
- *               gradient to ‖z‖; just g without normalization).
+ *  1. pack        one row per thread: ‖z_i‖², ẑ_i = z_i/max(‖z_i‖, 1e-12)
+ *                 (or z_i unscaled), ẑ transposed, the inverse norm and the clamp flag.
+ *  2. affinity    s = ẐẐᵀ, only the blocks on and above the diagonal (s is
+ *                 symmetric), each mirrored; register-tiled 8×8 per thread.
+ *                 The heatmap's matrix is this output.
+ *  3. row stats   one anchor i per thread, one pass over its row: an online
+ *                 max-subtracted log-sum-exp over k ≠ i
+ *                     lse_i = m_i + log Σ_{k≠i} exp(s_ik/τ − m_i),
+ *                 the positive's logit, the argmax (contrastive accuracy),
+ *                 and the positive and negative cosines.
+ *  4. reduce      L = 1/(2N) Σ_i (lse_i − s_{i,p(i)}/τ), and the step metrics.
+ *  5. weights     ∂L/∂s_ik = (P_ik − 1[k = p(i)]) / (2Nτ),  P_ik = exp(s_ik/τ − lse_i);
+ *                 s is symmetric, so ∂L/∂ẑ_i = Σ_{k≠i} (∂L/∂s_ik + ∂L/∂s_ki) ẑ_k
+ *                                           = 1/(2Nτ) Σ_k W_ik ẑ_k,
+ *                 W_ik = P_ik + P_ki − 2·1[k = p(i)] (0 on the diagonal).
+ *  6. weighted    G = W·Ẑ, register-tiled 8×8 per thread.
+ *     sum
+ *  7. normalization gradient   one row per thread, g = G_i/(2Nτ), then through
+ *                 ẑ = z·r, r = ‖z‖⁻¹:  ∂L/∂z_i = r (g − ẑ_i (ẑ_i·g))
+ *                 (just r·g where the norm was clamped, as the clamp passes no
+ *                 gradient to ‖z‖; just g without normalization).
+ *
+ * Why this shape: on SwiftShader (a CPU Vulkan, where each invocation is one
+ * SIMD lane) the cost is loads, lane by lane, and workgroup barriers; the
+ * earlier design (a workgroup per 8 anchors sharing rows through workgroup
+ * memory, online log-sum-exp inside the product loop) ran 2.4× slower.
+ * No program uses workgroup memory except the one-workgroup reduce.
  *
  * Wrapped in tf.customGrad, so it drops into optimizer.minimize / variableGrads.
  */
@@ -35,14 +45,14 @@ import { validateInputs, type NtXentOptions } from './ntxent';
 /** Threads per workgroup; 2N need not be a multiple of it. */
 const WORKGROUP = 64;
 /**
- * Columns of the per-anchor statistics the forward program writes, before
- * the optional matrix row: lse_i, positive logit, argmax == positive (0/1),
- * positive cosine, Σ negative cosines, row max logit, two spare.
+ * Columns of the per-anchor statistics the row-statistics program writes:
+ * lse_i, positive logit, argmax == positive (0/1), positive cosine,
+ * Σ negative cosines, row max logit, two spare.
  */
 const STAT_COLUMNS = 8;
 /** Extra columns after ẑ_i in the packed rows: cosine factor, inverse norm r_i, clamped flag. */
 const PACK_EXTRA = 3;
-/** A workgroup's four anchor rows ẑ_i sit in workgroup memory (16 KiB guaranteed by WebGPU): 512 × 16 B = 8 KiB. */
+/** The widest z the fused path takes: the range verified against the float64 reference (and the widest projection the config allows). */
 export const MAX_FUSED_DIM = 512;
 /** ‖z‖² is clamped to at least (1e-12)², as in ./ntxent.ts. */
 const MIN_SQUARED_NORM = '1e-24';
@@ -109,192 +119,186 @@ function transposedOffset(twoN: number, d: number): number {
   return twoN * (d + PACK_EXTRA);
 }
 
-/** Program 1: the packed buffer (see transposedOffset) for the 2N rows of concat(z1, z2). */
+/**
+ * Program 1: the packed buffer (see transposedOffset) for the 2N rows of
+ * concat(z1, z2), one row per thread: no workgroup barriers, which cost a CPU
+ * Vulkan more than this program's arithmetic.
+ */
 function packProgram(n: number, d: number): FusedProgram {
   const body = `
-    var<workgroup> nxSquares : array<f32, ${WORKGROUP}>;
     fn nxInput(row : i32, c : i32) -> f32 {
       if (row < ${n}) { return za[row * ${d} + c]; }
       return zb[(row - ${n}) * ${d} + c];
     }
     fn main(index : i32) {
-      let row = index / ${WORKGROUP};
-      let t = i32(localId.x);
-      let valid = row < ${2 * n};
-      var squares = 0.0;
-      if (valid) {
-        for (var c = t; c < ${d}; c += ${WORKGROUP}) { let v = nxInput(row, c); squares += v * v; }
+      let row = index;
+      // (the uniform is read so that its binding survives layout 'auto')
+      if (row >= ${2 * n} || uniforms.outShape < 0) { return; }
+      var squaredNorm = 0.0;
+      for (var c = 0; c < ${d}; c++) { let v = nxInput(row, c); squaredNorm += v * v; }
+      let inverseNorm = inverseSqrt(max(squaredNorm, ${MIN_SQUARED_NORM}));
+      let scale = select(1.0, inverseNorm, uniforms.normalize != 0);
+      let out = row * ${d + PACK_EXTRA};
+      for (var c = 0; c < ${d}; c++) {
+        let value = nxInput(row, c) * scale;
+        result[out + c] = value;
+        result[${transposedOffset(2 * n, d)} + c * ${2 * n} + row] = value;
       }
-      nxSquares[t] = squares;
-      workgroupBarrier();
-      ${treeSum('nxSquares')}
-      let squaredNorm = nxSquares[0];
-      if (valid) {
-        let inverseNorm = inverseSqrt(max(squaredNorm, ${MIN_SQUARED_NORM}));
-        let scale = select(1.0, inverseNorm, uniforms.normalize != 0);
-        let out = row * ${d + PACK_EXTRA};
-        for (var c = t; c < ${d}; c += ${WORKGROUP}) {
-          let value = nxInput(row, c) * scale;
-          result[out + c] = value;
-          result[${transposedOffset(2 * n, d)} + c * ${2 * n} + row] = value;
-        }
-        if (t == 0) {
-          // cosine(i, k) = s_ik · factor_i · factor_k: s is already a cosine when normalized
-          result[out + ${d}] = select(inverseNorm, 1.0, uniforms.normalize != 0);
-          result[out + ${d + 1}] = inverseNorm;
-          result[out + ${d + 2}] = select(0.0, 1.0, squaredNorm < ${MIN_SQUARED_NORM});
-        }
-      }
+      // cosine(i, k) = s_ik · factor_i · factor_k: s is already a cosine when normalized
+      result[out + ${d}] = select(inverseNorm, 1.0, uniforms.normalize != 0);
+      result[out + ${d + 1}] = inverseNorm;
+      result[out + ${d + 2}] = select(0.0, 1.0, squaredNorm < ${MIN_SQUARED_NORM});
     }`;
   const length = transposedOffset(2 * n, d) + d * 2 * n;
-  return program(`ntxentPack_${n}_${d}`, ['za', 'zb'], [length], 2 * n, 'normalize : i32,', body);
+  return program(`ntxentPack_${n}_${d}`, ['za', 'zb'], [length], Math.ceil((2 * n) / WORKGROUP), 'normalize : i32,', body);
 }
 
 /**
- * vec4s of anchors per workgroup in the forward program: two (eight anchors)
- * where their rows fit in workgroup memory beside the reduction arrays
- * (d ≤ 256), else one.
+ * Rows and columns of the block of s (or of ∂L/∂ẑ) that one thread computes.
+ * A CPU Vulkan (SwiftShader) runs each invocation as one SIMD lane and pays
+ * for every load lane by lane, so the programs are register-tiled: a T×T
+ * block costs 2T loads per step for T² multiply-adds.
  */
-function forwardHalves(d: number): 1 | 2 {
-  return d <= 256 ? 2 : 1;
-}
+const TILE = 8;
 
 /**
- * Program 2: per-anchor statistics [2N, STAT_COLUMNS], followed by the row
- * s_i· ([2N, STAT_COLUMNS + 2N]): written once here, read once by the backward
- * program (cheaper than recomputing 2N²d products) and by the heatmap. Each
- * workgroup takes 4 or 8 anchors as the lanes of one or two vec4s (`a`: rows
- * first…first+3, `b`: first+4…first+7), so every ẑ_k value read from memory
- * feeds four or eight multiply-adds (register tiling).
+ * WGSL pieces of one thread's TILE×TILE register tile: accumulators
+ * `${name}${r}_${q}` for TILE rows r and TILE/4 vec4s q of columns.
  */
-function forwardProgram(twoN: number, d: number): FusedProgram {
-  const stride = d + PACK_EXTRA;
-  const width = STAT_COLUMNS + twoN;
+const registerTile = {
+  rows: Array.from({ length: TILE }, (_, r) => r),
+  quads: Array.from({ length: TILE / 4 }, (_, q) => q),
+  declare(name: string): string {
+    return this.rows.map((r) => this.quads.map((q) => `var ${name}${r}_${q} = vec4<f32>(0.0);`).join(' ')).join('\n      ');
+  },
+  /** one step: acc[r][column] += rowValue(r) · columnValue(column), TILE + TILE loads, TILE² multiply-adds */
+  accumulate(name: string, rowValue: (r: number) => string, columnValue: (column: number) => string): string {
+    return [
+      ...this.rows.map((r) => `let ${name}Row${r} = ${rowValue(r)};`),
+      ...this.quads.map(
+        (q) => `let ${name}Columns${q} = vec4<f32>(${[0, 1, 2, 3].map((l) => columnValue(4 * q + l)).join(', ')});`,
+      ),
+      ...this.rows.map((r) => this.quads.map((q) => `${name}${r}_${q} += ${name}Row${r} * ${name}Columns${q};`).join(' ')),
+    ].join('\n        ');
+  },
+  /** `write(row, column, value)` for each in-bounds entry: rows row0 + r < rowLimit, columns column0 + j < columnLimit */
+  store(name: string, row0: string, rowLimit: number, column0: string, columnLimit: number, write: (row: string, column: string, value: string) => string): string {
+    return this.rows
+      .map(
+        (r) => `if (${row0} + ${r} < ${rowLimit}) {
+        ${this.quads
+          .map(
+            (q) => `for (var l = 0; l < 4; l++) {
+          let column = ${column0} + ${4 * q} + l;
+          if (column < ${columnLimit}) { ${write(`${row0} + ${r}`, 'column', `${name}${r}_${q}[l]`)} }
+        }`,
+          )
+          .join('\n        ')}
+      }`,
+      )
+      .join('\n      ');
+  },
+};
+
+/**
+ * Program 2: the affinity matrix s = ẐẐᵀ, [2N, 2N], each pair computed once:
+ * s is symmetric, so only the TILE×TILE blocks (I, K) with I ≤ K are computed,
+ * each written at (I, K) and mirrored at (K, I): half the multiply-adds of the
+ * full product. Each thread takes one block, reading TILE anchor and TILE
+ * candidate values of ẑᵀ per column (see transposedOffset). Read by the row
+ * statistics, the backward programs and the heatmap.
+ */
+function affinityProgram(twoN: number, d: number): FusedProgram {
   const transposed = transposedOffset(twoN, d);
-  const halves = forwardHalves(d);
-  const names = halves === 2 ? ['a', 'b'] : ['a'];
-  /** the statement once per half, `$` standing for a or b */
-  const each = (statement: string) => names.map((h) => statement.replaceAll('$', h)).join('\n      ');
-  const lowest = '-3.0e38'; // below any logit, and exp(lowest − x) is 0 without needing −∞
-  const reduceHalf = (h: string) => `
-      nxMax[t] = runningMax${h};
-      nxSum[t] = runningSum${h};
-      nxBest[t] = best${h};
-      nxBestIndex[t] = bestIndex${h};
-      nxPositiveLogit[t] = positiveLogit${h};
-      nxPositiveCosine[t] = positiveCosine${h};
-      nxNegativeCosine[t] = negativeCosine${h};
-      workgroupBarrier();
-      for (var half = ${WORKGROUP / 2}; half > 0; half = half / 2) {
-        if (t < half) {
-          let u = t + half;
-          let m = max(nxMax[t], nxMax[u]);
-          nxSum[t] = nxSum[t] * exp(nxMax[t] - m) + nxSum[u] * exp(nxMax[u] - m);
-          nxMax[t] = m;
-          // argmax over k ≠ i, the lowest index winning ties (as tf.argMax)
-          let takeOther = (nxBest[u] > nxBest[t]) | ((nxBest[u] == nxBest[t]) & (nxBestIndex[u] < nxBestIndex[t]));
-          nxBest[t] = select(nxBest[t], nxBest[u], takeOther);
-          nxBestIndex[t] = select(nxBestIndex[t], nxBestIndex[u], takeOther);
-          nxPositiveLogit[t] = nxPositiveLogit[t] + nxPositiveLogit[u];
-          nxPositiveCosine[t] = nxPositiveCosine[t] + nxPositiveCosine[u];
-          nxNegativeCosine[t] = nxNegativeCosine[t] + nxNegativeCosine[u];
-        }
-        workgroupBarrier();
-      }
-      if (t < 4 && first${h === 'a' ? '' : ' + 4'} + t < ${twoN}) {
-        let out = (first${h === 'a' ? '' : ' + 4'} + t) * ${width};
-        result[out] = nxMax[0][t] + log(nxSum[0][t]);
-        result[out + 1] = nxPositiveLogit[0][t];
-        result[out + 2] = select(0.0, 1.0, nxBestIndex[0][t] == positives${h}[t]);
-        result[out + 3] = nxPositiveCosine[0][t];
-        result[out + 4] = nxNegativeCosine[0][t];
-        result[out + 5] = nxMax[0][t];
-        result[out + 6] = 0.0;
-        result[out + 7] = 0.0;
-      }
-      workgroupBarrier();`;
+  const blocks = Math.ceil(twoN / TILE);
   const body = `
-    ${names.map((h) => `var<workgroup> nxAnchor${h.toUpperCase()} : array<vec4<f32>, ${d}>;`).join('\n    ')}
-    var<workgroup> nxMax : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxSum : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxBest : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxBestIndex : array<vec4<i32>, ${WORKGROUP}>;
-    var<workgroup> nxPositiveLogit : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxPositiveCosine : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxNegativeCosine : array<vec4<f32>, ${WORKGROUP}>;
-    fn nxPacked(offset : vec4<i32>) -> vec4<f32> {
-      return vec4<f32>(packed[offset.x], packed[offset.y], packed[offset.z], packed[offset.w]);
-    }
     fn main(index : i32) {
-      let first = (index / ${WORKGROUP}) * ${4 * halves};
-      let t = i32(localId.x);
-      let rowsa = vec4<i32>(first, first + 1, first + 2, first + 3);
-      ${halves === 2 ? 'let rowsb = rowsa + vec4<i32>(4);' : ''}
-      ${each(`let anchors$ = min(rows$, vec4<i32>(${twoN - 1}));`)}
-      ${each(`let positives$ = (anchors$ + vec4<i32>(${twoN / 2})) % vec4<i32>(${twoN});`)}
-      for (var c = t; c < ${d}; c += ${WORKGROUP}) {
-        let column = vec4<i32>(${transposed} + c * ${twoN});
-        ${names.map((h) => `nxAnchor${h.toUpperCase()}[c] = nxPacked(column + anchors${h});`).join('\n        ')}
+      let blockI = index / ${blocks};
+      let blockK = index % ${blocks};
+      // (the uniform is read so that its binding survives layout 'auto')
+      if (blockI >= ${blocks} || blockK < blockI || uniforms.outShape.x < 0) { return; }
+      let i0 = blockI * ${TILE};
+      let k0 = blockK * ${TILE};
+      ${registerTile.declare('s')}
+      for (var c = 0; c < ${d}; c++) {
+        let column = ${transposed} + c * ${twoN};
+        ${registerTile.accumulate(
+          's',
+          (r) => `packed[column + min(i0 + ${r}, ${twoN - 1})]`,
+          (j) => `packed[column + min(k0 + ${j}, ${twoN - 1})]`,
+        )}
       }
-      workgroupBarrier();
-      // cosine(i, k) = s_ik · factor_i · factor_k
-      ${each(`let anchorFactor$ = nxPacked(anchors$ * ${stride} + vec4<i32>(${d}));`)}
+      ${registerTile.store('s', 'i0', twoN, 'k0', twoN, (i, k, value) => `result[(${i}) * ${twoN} + ${k}] = ${value}; result[${k} * ${twoN} + ${i}] = ${value};`)}
+    }`;
+  return program(`ntxentAffinity_${twoN}_${d}`, ['packed'], [twoN, twoN], Math.ceil((blocks * blocks) / WORKGROUP), '', body);
+}
 
-      // This thread's share of the rows: candidates k = t, t + ${WORKGROUP}, …
-      ${each(`var runningMax$ = vec4<f32>(${lowest});`)}
-      ${each(`var runningSum$ = vec4<f32>(0.0);`)}
-      ${each(`var best$ = vec4<f32>(${lowest});`)}
-      ${each(`var bestIndex$ = vec4<i32>(${twoN});`)}
-      ${each(`var positiveLogit$ = vec4<f32>(0.0);`)}
-      ${each(`var positiveCosine$ = vec4<f32>(0.0);`)}
-      ${each(`var negativeCosine$ = vec4<f32>(0.0);`)}
-      for (var k = t; k < ${twoN}; k += ${WORKGROUP}) {
-        ${each(`var s$ = vec4<f32>(0.0);`)}
-        for (var c = 0; c < ${d}; c++) {
-          let zk = packed[${transposed} + c * ${twoN} + k];
-          ${names.map((h) => `s${h} += nxAnchor${h.toUpperCase()}[c] * zk;`).join('\n          ')}
+/**
+ * Program 3: per-anchor statistics [2N, STAT_COLUMNS] from the rows of s, one
+ * anchor i per thread and one pass over k: an online max-subtracted
+ * log-sum-exp over k ≠ i
+ *     lse_i = m_i + log Σ_{k≠i} exp(s_ik/τ − m_i),
+ * the positive's logit, the argmax (contrastive accuracy), and the positive
+ * and negative cosines. It reads s_ik as s_ki (s is symmetric): neighbouring
+ * threads then read neighbouring addresses. No workgroup barriers.
+ */
+function rowStatisticsProgram(twoN: number, d: number): FusedProgram {
+  const stride = d + PACK_EXTRA;
+  const lowest = '-3.0e38'; // below any logit, and exp(lowest − x) is 0 without needing −∞
+  const body = `
+    fn main(index : i32) {
+      let anchor = index;
+      if (anchor >= ${twoN}) { return; }
+      let positive = (anchor + ${twoN / 2}) % ${twoN};
+      // cosine(i, k) = s_ik · factor_i · factor_k
+      let anchorFactor = packed[anchor * ${stride} + ${d}];
+      var runningMax = ${lowest};
+      var runningSum = 0.0;
+      var best = ${lowest};
+      var bestIndex = ${twoN};
+      var positiveCosine = 0.0;
+      var negativeCosine = 0.0;
+      for (var k = 0; k < ${twoN}; k++) {
+        if (k == anchor) { continue; }
+        let s = affinity[k * ${twoN} + anchor];
+        let logit = s * uniforms.inverseTemperature;
+        // online log-sum-exp: keep Σ exp(logit − runningMax) as the max moves
+        if (logit > runningMax) {
+          runningSum = runningSum * exp(runningMax - logit) + 1.0;
+          runningMax = logit;
+        } else {
+          runningSum += exp(logit - runningMax);
         }
-        for (var r = 0; r < 4; r++) {
-          if (first + r < ${twoN}) { result[(first + r) * ${width} + ${STAT_COLUMNS} + k] = sa[r]; }
-          ${halves === 2 ? `if (first + 4 + r < ${twoN}) { result[(first + 4 + r) * ${width} + ${STAT_COLUMNS} + k] = sb[r]; }` : ''}
-        }
-        let candidate = vec4<i32>(k);
-        let candidateFactor = packed[k * ${stride} + ${d}];
-        ${each(`{
-          let isSelf = anchors$ == candidate;
-          let logit = s$ * uniforms.inverseTemperature;
-          // online log-sum-exp over k ≠ i: keep Σ exp(logit − runningMax) as the max moves
-          let larger = (logit > runningMax$) & !isSelf;
-          let e = exp(select(logit - runningMax$, runningMax$ - logit, larger));
-          runningSum$ = select(select(runningSum$ + e, runningSum$, isSelf), runningSum$ * e + vec4<f32>(1.0), larger);
-          runningMax$ = select(runningMax$, logit, larger);
-          let better = (s$ > best$) & !isSelf;
-          best$ = select(best$, s$, better);
-          bestIndex$ = select(bestIndex$, candidate, better);
-          let cosine = s$ * anchorFactor$ * candidateFactor;
-          let isPositive = positives$ == candidate;
-          positiveLogit$ = select(positiveLogit$, logit, isPositive);
-          positiveCosine$ = select(positiveCosine$, cosine, isPositive);
-          negativeCosine$ += select(cosine, vec4<f32>(0.0), isPositive | isSelf);
-        }`)}
+        // argmax over k ≠ i, the lowest index winning ties (as tf.argMax)
+        if (s > best) { best = s; bestIndex = k; }
+        let cosine = s * anchorFactor * packed[k * ${stride} + ${d}];
+        if (k == positive) { positiveCosine = cosine; } else { negativeCosine += cosine; }
       }
-      ${names.map(reduceHalf).join('\n')}
+      let out = anchor * ${STAT_COLUMNS};
+      result[out] = runningMax + log(runningSum);
+      result[out + 1] = affinity[positive * ${twoN} + anchor] * uniforms.inverseTemperature;
+      result[out + 2] = select(0.0, 1.0, bestIndex == positive);
+      result[out + 3] = positiveCosine;
+      result[out + 4] = negativeCosine;
+      result[out + 5] = runningMax;
+      result[out + 6] = 0.0;
+      result[out + 7] = 0.0;
     }`;
   return program(
-    `ntxentForward_${twoN}_${d}`,
-    ['packed'],
-    [twoN, width],
-    Math.ceil(twoN / (4 * halves)),
+    `ntxentRowStatistics_${twoN}_${d}`,
+    ['packed', 'affinity'],
+    [twoN, STAT_COLUMNS],
+    Math.ceil(twoN / WORKGROUP),
     'inverseTemperature : f32,',
     body,
   );
 }
 
 /**
- * Program 3: one workgroup reduces the statistics to
+ * Program 4: one workgroup reduces the statistics to
  * [L, mean positive cosine, mean negative cosine, contrastive accuracy].
  */
-function reduceProgram(twoN: number, width: number): FusedProgram {
+function reduceProgram(twoN: number): FusedProgram {
   const negativePairs = Math.max(twoN * (twoN - 2), 1); // 2N(2N−2); 0 when N = 1, reported as 0
   const body = `
     var<workgroup> nxLoss : array<f32, ${WORKGROUP}>;
@@ -309,7 +313,7 @@ function reduceProgram(twoN: number, width: number): FusedProgram {
       var correct = 0.0;
       // (reads the row count from the uniforms: a shader that uses no uniform loses their binding under layout 'auto')
       for (var i = t; i < uniforms.statsShape.x; i += ${WORKGROUP}) {
-        let row = i * ${width};
+        let row = i * ${STAT_COLUMNS};
         loss += stats[row] - stats[row + 1];
         correct += stats[row + 2];
         positive += stats[row + 3];
@@ -328,125 +332,104 @@ function reduceProgram(twoN: number, width: number): FusedProgram {
         result[3] = nxCorrect[0] / ${twoN}.0;
       }
     }`;
-  return program(`ntxentReduce_${twoN}_${width}`, ['stats'], [4], 1, '', body);
+  return program(`ntxentReduce_${twoN}`, ['stats'], [4], 1, '', body);
 }
 
-/** Anchor rows per workgroup in the backward program: two vec4s (its loop reads each ẑ_k value once for eight rows). */
-const BACKWARD_ANCHORS_PER_GROUP = 8;
+/**
+ * Program 5: the symmetric weights of the backward pass, [2N, 2N]:
+ *     W_ik = P_ik + P_ki − 2·1[k = p(i)],  P_ik = exp(s_ik/τ − lse_i),  W_ii = 0,
+ * so that ∂L/∂ẑ_i = 1/(2Nτ) Σ_k W_ik ẑ_k (s is symmetric: ∂L/∂s_ik and
+ * ∂L/∂s_ki both reach ẑ_i). One anchor i per thread, writing column i (W is
+ * symmetric): neighbouring threads touch neighbouring addresses.
+ */
+function weightsProgram(twoN: number): FusedProgram {
+  const body = `
+    fn main(index : i32) {
+      let anchor = index;
+      if (anchor >= ${twoN}) { return; }
+      let positive = (anchor + ${twoN / 2}) % ${twoN};
+      let lseI = stats[anchor * ${STAT_COLUMNS}];
+      for (var k = 0; k < ${twoN}; k++) {
+        let logit = affinity[k * ${twoN} + anchor] * uniforms.inverseTemperature;
+        let weight = exp(logit - lseI) + exp(logit - stats[k * ${STAT_COLUMNS}]) - select(0.0, 2.0, k == positive);
+        result[k * ${twoN} + anchor] = select(weight, 0.0, k == anchor);
+      }
+    }`;
+  return program(`ntxentWeights_${twoN}`, ['affinity', 'stats'], [twoN, twoN], Math.ceil(twoN / WORKGROUP), 'inverseTemperature : f32,', body);
+}
 
 /**
- * Program 4: ∂L/∂z for the 2N rows of concat(z1, z2), [2N, d]. Eight rows
- * per workgroup as the lanes of two vec4s, `a` (rows first…first+3) and `b`
- * (first+4…first+7).
+ * Program 6: G = W·Ẑ, [2N, d] (∂L/∂ẑ before the 1/(2Nτ) scale), one
+ * TILE×TILE block of G per thread: per candidate k, TILE weights W_ki (= W_ik)
+ * and TILE values of ẑ_k feed TILE² multiply-adds.
  */
-function backwardProgram(twoN: number, d: number, width: number): FusedProgram {
+function weightedSumProgram(twoN: number, d: number): FusedProgram {
   const stride = d + PACK_EXTRA;
-  const chunks = Math.ceil(twoN / WORKGROUP);
-  const columnsPerThread = Math.ceil(d / WORKGROUP);
-  const columns = Array.from({ length: columnsPerThread }, (_, m) => m);
-  /** the same statement for both halves, `$` standing for a or b */
-  const both = (statement: string) => ['a', 'b'].map((h) => statement.replaceAll('$', h)).join('\n      ');
+  const rowBlocks = Math.ceil(twoN / TILE);
+  const columnBlocks = Math.ceil(d / TILE);
   const body = `
-    var<workgroup> nxWeightA : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxWeightB : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxDotA : array<vec4<f32>, ${WORKGROUP}>;
-    var<workgroup> nxDotB : array<vec4<f32>, ${WORKGROUP}>;
-    fn nxPacked(offset : vec4<i32>) -> vec4<f32> {
-      return vec4<f32>(packed[offset.x], packed[offset.y], packed[offset.z], packed[offset.w]);
-    }
-    fn nxStats(offset : vec4<i32>) -> vec4<f32> {
-      return vec4<f32>(stats[offset.x], stats[offset.y], stats[offset.z], stats[offset.w]);
-    }
     fn main(index : i32) {
-      let first = (index / ${WORKGROUP}) * ${BACKWARD_ANCHORS_PER_GROUP};
-      let t = i32(localId.x);
-      let rowsa = vec4<i32>(first, first + 1, first + 2, first + 3);
-      let rowsb = rowsa + vec4<i32>(4);
-      ${both(`let valid$ = rows$ < vec4<i32>(${twoN});`)}
-      ${both(`let anchors$ = min(rows$, vec4<i32>(${twoN - 1}));`)}
-      ${both(`let positives$ = (anchors$ + vec4<i32>(${twoN / 2})) % vec4<i32>(${twoN});`)}
-      ${both(`let lse$ = nxStats(anchors$ * ${width});`)}
-      // this thread owns columns c = t + ${WORKGROUP}·m of the eight gradient rows
-      var gradienta : array<vec4<f32>, ${columnsPerThread}>;
-      var gradientb : array<vec4<f32>, ${columnsPerThread}>;
-      for (var m = 0; m < ${columnsPerThread}; m++) {
-        gradienta[m] = vec4<f32>(0.0);
-        gradientb[m] = vec4<f32>(0.0);
+      let blockI = index / ${columnBlocks};
+      let blockC = index % ${columnBlocks};
+      // (the uniform is read so that its binding survives layout 'auto')
+      if (blockI >= ${rowBlocks} || uniforms.outShape.x < 0) { return; }
+      let i0 = blockI * ${TILE};
+      let c0 = blockC * ${TILE};
+      ${registerTile.declare('g')}
+      for (var k = 0; k < ${twoN}; k++) {
+        let weightRow = k * ${twoN};
+        let row = k * ${stride};
+        ${registerTile.accumulate(
+          'g',
+          (r) => `weights[weightRow + min(i0 + ${r}, ${twoN - 1})]`,
+          (j) => `packed[row + min(c0 + ${j}, ${d - 1})]`,
+        )}
       }
-      for (var chunk = 0; chunk < ${chunks}; chunk++) {
-        // weight_k = P_ik + P_ki − 2·1[k = p(i)] for this chunk's candidates k, eight anchors i at once,
-        // from s_ik as the forward program stored it
-        let k = chunk * ${WORKGROUP} + t;
-        var weighta = vec4<f32>(0.0);
-        var weightb = vec4<f32>(0.0);
-        if (k < ${twoN}) {
-          let candidate = vec4<i32>(k);
-          let lseK = vec4<f32>(stats[k * ${width}]);
-          ${both(`let logit$ = nxStats(anchors$ * ${width} + vec4<i32>(${STAT_COLUMNS} + k)) * uniforms.inverseTemperature;`)}
-          ${both(`weight$ = exp(logit$ - lse$) + exp(logit$ - lseK) - select(vec4<f32>(0.0), vec4<f32>(2.0), positives$ == candidate);`)}
-          ${both(`weight$ = select(weight$, vec4<f32>(0.0), (anchors$ == candidate) | !valid$);`)}
-        }
-        nxWeightA[t] = weighta;
-        nxWeightB[t] = weightb;
-        workgroupBarrier();
-        // constant trip counts (weights past 2N are 0, their rows clamped in bounds): a CPU Vulkan vectorizes these loops
-        let chunkRow = chunk * ${WORKGROUP};
-        // all of this thread's columns in one pass over j (unrolled): each weight pair is read once for them all
-        ${columns.map((m) => `let c${m} = min(t + ${m * WORKGROUP}, ${d - 1});
-        var suma${m} = gradienta[${m}];
-        var sumb${m} = gradientb[${m}];`).join('\n        ')}
-        for (var j = 0; j < ${WORKGROUP}; j++) {
-          let weightA = nxWeightA[j];
-          let weightB = nxWeightB[j];
-          let rowJ = min(chunkRow + j, ${twoN - 1}) * ${stride};
-          ${columns.map((m) => `let zk${m} = packed[rowJ + c${m}];
-          suma${m} += weightA * zk${m};
-          sumb${m} += weightB * zk${m};`).join('\n          ')}
-        }
-        ${columns.map((m) => `gradienta[${m}] = suma${m};
-        gradientb[${m}] = sumb${m};`).join('\n        ')}
-        workgroupBarrier();
-      }
-      // g = ∂L/∂ẑ_i = dy/(2Nτ) · Σ_k weight_k ẑ_k; this thread's part of ẑ_i·g
+      ${registerTile.store('g', 'i0', twoN, 'c0', d, (i, c, value) => `result[(${i}) * ${d} + ${c}] = ${value};`)}
+    }`;
+  return program(
+    `ntxentWeightedSum_${twoN}_${d}`,
+    ['weights', 'packed'],
+    [twoN, d],
+    Math.ceil((rowBlocks * columnBlocks) / WORKGROUP),
+    '',
+    body,
+  );
+}
+
+/**
+ * Program 7: ∂L/∂z for the 2N rows of concat(z1, z2), [2N, d], one row per
+ * thread: g = dy/(2Nτ) · G_i, then through the normalization ẑ = z·r:
+ *     ∂L/∂z_i = r (g − ẑ_i (ẑ_i·g))
+ * (r·g where the norm was clamped; g without normalization).
+ */
+function normalizationGradientProgram(twoN: number, d: number): FusedProgram {
+  const stride = d + PACK_EXTRA;
+  const body = `
+    fn main(index : i32) {
+      let row = index;
+      if (row >= ${twoN}) { return; }
       let scale = dy[0] * uniforms.inverseTemperature / ${twoN}.0;
-      var parta = vec4<f32>(0.0);
-      var partb = vec4<f32>(0.0);
-      for (var m = 0; m < ${columnsPerThread}; m++) {
-        let c = t + m * ${WORKGROUP};
-        if (c < ${d}) {
-          ${both(`gradient$[m] = gradient$[m] * scale;`)}
-          ${both(`part$ += gradient$[m] * nxPacked(anchors$ * ${stride} + vec4<i32>(c));`)}
-        }
+      let out = row * ${d};
+      let zRow = row * ${stride};
+      if (uniforms.normalize == 0) {
+        for (var c = 0; c < ${d}; c++) { result[out + c] = weighted[out + c] * scale; }
+        return;
       }
-      nxDotA[t] = parta;
-      nxDotB[t] = partb;
-      workgroupBarrier();
-      ${treeSum('nxDotA')}
-      ${treeSum('nxDotB')}
-      let projectiona = nxDotA[0];
-      let projectionb = nxDotB[0];
-      ${both(`let inverseNorm$ = nxPacked(anchors$ * ${stride} + vec4<i32>(${d + 1}));`)}
-      ${both(`let clamped$ = nxPacked(anchors$ * ${stride} + vec4<i32>(${d + 2})) > vec4<f32>(0.5);`)}
-      for (var m = 0; m < ${columnsPerThread}; m++) {
-        let c = t + m * ${WORKGROUP};
-        if (c < ${d}) {
-          var dza = gradienta[m];
-          var dzb = gradientb[m];
-          if (uniforms.normalize != 0) {
-            ${both(`dz$ = select(inverseNorm$ * (dz$ - nxPacked(anchors$ * ${stride} + vec4<i32>(c)) * projection$), inverseNorm$ * dz$, clamped$);`)}
-          }
-          for (var r = 0; r < 4; r++) {
-            if (first + r < ${twoN}) { result[(first + r) * ${d} + c] = dza[r]; }
-            if (first + 4 + r < ${twoN}) { result[(first + 4 + r) * ${d} + c] = dzb[r]; }
-          }
-        }
+      let inverseNorm = packed[zRow + ${d + 1}];
+      let clamped = packed[zRow + ${d + 2}] > 0.5;
+      var projection = 0.0;
+      for (var c = 0; c < ${d}; c++) { projection += weighted[out + c] * scale * packed[zRow + c]; }
+      if (clamped) { projection = 0.0; }
+      for (var c = 0; c < ${d}; c++) {
+        result[out + c] = inverseNorm * (weighted[out + c] * scale - packed[zRow + c] * projection);
       }
     }`;
   return program(
-    `ntxentBackward_${twoN}_${d}_${width}`,
-    ['packed', 'stats', 'dy'],
+    `ntxentNormalizationGradient_${twoN}_${d}`,
+    ['weighted', 'packed', 'dy'],
     [twoN, d],
-    Math.ceil(twoN / BACKWARD_ANCHORS_PER_GROUP),
+    Math.ceil(twoN / WORKGROUP),
     'inverseTemperature : f32, normalize : i32,',
     body,
   );
@@ -519,27 +502,31 @@ export function ntXentFusedWithMetrics(
   const twoN = 2 * n;
   const normalize = opts.normalize ? 1 : 0;
   const inverseTemperature = 1 / opts.temperature;
-  const width = STAT_COLUMNS + twoN;
 
   let metrics: tf.Tensor1D | undefined;
   let affinityMatrix: tf.Tensor2D | null = null;
   const lossOf = tf.customGrad((a, b, saveArg) => {
     const save = saveArg as tf.GradSaveFunc;
     const packed = run(backend, packProgram(n, d), [a as tf.Tensor, b as tf.Tensor], [{ type: 'int32', data: [normalize] }]);
-    const stats = run(backend, forwardProgram(twoN, d), [packed], [
+    const affinity = run(backend, affinityProgram(twoN, d), [packed]);
+    const stats = run(backend, rowStatisticsProgram(twoN, d), [packed, affinity], [
       { type: 'float32', data: [inverseTemperature] },
     ]);
-    const reduced = run(backend, reduceProgram(twoN, width), [stats]);
-    // metrics and the matrix leave this tidy scope; the loss is its value
+    const reduced = run(backend, reduceProgram(twoN), [stats]);
+    // metrics and the matrix leave this tidy scope (a clone shares the GPU buffer); the loss is its value
     metrics = tf.keep(tf.slice(reduced, [1], [3]) as tf.Tensor1D);
-    if (withAffinity) affinityMatrix = tf.keep(tf.slice(stats, [0, STAT_COLUMNS], [twoN, twoN]) as tf.Tensor2D);
-    save([packed, stats]);
+    if (withAffinity) affinityMatrix = tf.keep(tf.clone(affinity) as tf.Tensor2D);
+    save([packed, affinity, stats]);
     const value = tf.reshape(tf.slice(reduced, [0], [1]), []) as tf.Scalar;
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedPacked, savedStats] = saved;
-        const dz = run(backend, backwardProgram(twoN, d, width), [savedPacked, savedStats, tf.reshape(dy, [1])], [
+        const [savedPacked, savedAffinity, savedStats] = saved;
+        const weights = run(backend, weightsProgram(twoN), [savedAffinity, savedStats], [
+          { type: 'float32', data: [inverseTemperature] },
+        ]);
+        const weighted = run(backend, weightedSumProgram(twoN, d), [weights, savedPacked]);
+        const dz = run(backend, normalizationGradientProgram(twoN, d), [weighted, savedPacked, tf.reshape(dy, [1])], [
           { type: 'float32', data: [inverseTemperature] },
           { type: 'int32', data: [normalize] },
         ]);
