@@ -50,7 +50,9 @@ test.describe('SimCLR in the browser', () => {
     await expect(page.getByTestId('chart-probe').locator('.recharts-reference-line')).toHaveCount(2);
     await expect(page.getByTestId('chart-probe').getByRole('application')).toContainText('random-init encoder');
     await expect(page.getByTestId('chart-probe').locator('.recharts-line-curve')).toBeVisible();
-    await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve').first()).toBeVisible();
+    await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve')).toBeVisible();
+    // the positive and negative similarity lines, on a chart of their own
+    await expect(page.getByTestId('chart-similarity').locator('.recharts-line-curve')).toHaveCount(2);
 
     const pos = await metricValue(page, 'metric-pos-sim');
     const neg = await metricValue(page, 'metric-neg-sim');

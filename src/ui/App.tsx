@@ -5,7 +5,7 @@ import { ComparePanel } from './ComparePanel';
 import { ConfigPanel } from './ConfigPanel';
 import { DatasetPanel } from './DatasetPanel';
 import { ErrorBanner, Notices, UrlWarnings } from './Banners';
-import { LossChart } from './LossChart';
+import { LossChart, SimilarityChart } from './LossChart';
 import { MetricsBar } from './MetricsBar';
 import { ProbeChart } from './ProbeChart';
 import { StepThroughPanel } from './StepThroughPanel';
@@ -35,6 +35,7 @@ export function App() {
           <MetricsBar />
           <div className="charts">
             <LossChart />
+            <SimilarityChart />
             <ProbeChart />
           </div>
           <AffinityPanel />

@@ -1,15 +1,31 @@
+import { memo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useShallow } from 'zustand/react/shallow';
+import type { RunState } from '../state/runStore';
 import { useRunStore } from '../state/runStore';
 import { percent } from './format';
+import { useThrottled } from './useThrottled';
+
+/** Redrawn at most once a second, on its own slot (see useThrottled), a quarter second after the loss chart's. */
+const REDRAW_MS = 1000;
+const PROBE_PHASE_MS = 250;
+
+const probeInputs = (s: RunState) => ({
+  probes: s.probes,
+  baseline: s.randomInitBaseline,
+  pixels: s.rawPixelBaseline,
+  // the x axis grows in blocks of 50 steps, so the chart repaints when a probe lands, not at every step
+  lastStep: Math.ceil((s.steps[s.steps.length - 1]?.step ?? 0) / 50) * 50,
+  dataset: s.dataset,
+});
 
 /** Linear-probe test accuracy against step, with the random-init encoder and raw pixels as reference lines. */
 export function ProbeChart() {
-  const probes = useRunStore((s) => s.probes);
-  const baseline = useRunStore((s) => s.randomInitBaseline);
-  const pixels = useRunStore((s) => s.rawPixelBaseline);
-  // the x axis grows in blocks of 50 steps, so the chart repaints when a probe lands, not at every step
-  const lastStep = useRunStore((s) => Math.ceil((s.steps[s.steps.length - 1]?.step ?? 0) / 50) * 50);
-  const dataset = useRunStore((s) => s.dataset);
+  const inputs = useThrottled(useRunStore(useShallow(probeInputs)), REDRAW_MS, PROBE_PHASE_MS);
+  return <ProbeFigure {...inputs} />;
+}
+
+const ProbeFigure = memo(function ProbeFigure({ probes, baseline, pixels, lastStep, dataset }: ReturnType<typeof probeInputs>) {
   const probeUnavailable = dataset && (!dataset.labelled || dataset.testCount === 0)
     ? !dataset.labelled
       ? 'This dataset has no labels (no class folders), so there is nothing for a linear probe to predict. Training still works.'
@@ -47,4 +63,4 @@ export function ProbeChart() {
       </ResponsiveContainer>
     </figure>
   );
-}
+});

@@ -1,25 +1,34 @@
 import { useEffect, useRef, useState } from 'react';
 
 /**
- * `value`, but passed on at most once every `ms` milliseconds (the latest one
- * wins, none is lost at the end). Charts redraw at this pace instead of at
- * every store update, so a redraw never piles onto the next.
+ * When a throttled value changed at `now` is next shown: at least `ms` after
+ * the last showing, and on this chart's slot of a shared clock, the times
+ * t ≡ phase (mod ms). Charts given different phases never redraw in the same
+ * task, so each main-thread task holds one chart's redraw, not all of them.
  */
-export function useThrottled<T>(value: T, ms: number): T {
+export function nextRedrawAt(now: number, lastShown: number, ms: number, phase: number): number {
+  const earliest = Math.max(now, lastShown + ms);
+  return Math.ceil((earliest - phase) / ms) * ms + phase;
+}
+
+/**
+ * `value`, but passed on at most once every `ms` milliseconds, on the slot
+ * given by `phase` (see nextRedrawAt); the latest value wins and none is lost
+ * at the end. Always from a timer of its own: a redraw never shares a task
+ * with the store update that caused it, nor with another chart's redraw.
+ */
+export function useThrottled<T>(value: T, ms: number, phase = 0): T {
   const [shown, setShown] = useState(value);
-  const lastShown = useRef(0);
+  const lastShown = useRef(-Infinity);
   useEffect(() => {
-    const wait = lastShown.current + ms - performance.now();
-    const show = () => {
-      lastShown.current = performance.now();
+    if (Object.is(value, shown)) return undefined;
+    const now = performance.now();
+    const at = nextRedrawAt(now, lastShown.current, ms, phase);
+    const timer = setTimeout(() => {
+      lastShown.current = at; // the slot, not the (slightly later) moment the timer fired: no drift off the grid
       setShown(value);
-    };
-    if (wait <= 0) {
-      show();
-      return undefined;
-    }
-    const timer = setTimeout(show, wait);
+    }, at - now);
     return () => clearTimeout(timer);
-  }, [value, ms]);
+  }, [value, shown, ms, phase]);
   return shown;
 }
