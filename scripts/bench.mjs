@@ -14,7 +14,9 @@
  *              over the measured steps after a warm-up step;
  *  - augmentation throughput per backend (checks.html?check=augment-throughput);
  *  - memory:   live tensors and bytes before and after 200 training steps, and
- *              the longest main-thread task while training.
+ *              the longest main-thread task while training, with the app as a
+ *              user sees it: every chart live and the linear probe (with its
+ *              random-init and raw-pixel baselines) every 50 steps.
  *
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
@@ -43,6 +45,9 @@ const LEGACY_CASES = [
 ];
 const MEMORY_STEPS = 200;
 const TINY = 'batch=16&size=16&width=4&zdim=32';
+/** The memory run: TINY with the e2e tests' small probe, every 50 steps. */
+const MEMORY_PROBE_EVERY = 50;
+const MEMORY_CONFIG = `${TINY}&probeTrain=600&probeTest=400&probeIters=150`;
 const FUSED_CASES = [
   '2:2:0.5:1', '2:512:0.01:0', '6:3:0.01:1', '130:16:0.01:0', '258:128:0.1:1', '1000:64:1:0', '1026:512:0.01:1', '4096:128:0.01:1', '4096:2:0.5:0',
 ];
@@ -68,8 +73,8 @@ async function waitStep(page, atLeast, timeoutMs) {
   }
 }
 
-/** Opens the app with `search`, recording main-thread long tasks from the start. */
-async function openApp(search) {
+/** Opens the app with `search` (the probe off unless asked for), recording main-thread long tasks from the start. */
+async function openApp(search, { probeEvery = 0 } = {}) {
   const page = await browser.newPage();
   await page.addInitScript(() => {
     window.__longTasks = [];
@@ -77,7 +82,7 @@ async function openApp(search) {
       for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
   });
-  await page.goto(`${base}?probeEvery=0&${search}`);
+  await page.goto(`${base}?probeEvery=${probeEvery}&${search}`);
   await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 180_000 });
   return page;
 }
@@ -154,7 +159,7 @@ if (PARTS.includes('augment')) {
   log('augmentation', results.augmentation);
 }
 if (PARTS.includes('memory')) {
-  const page = await openApp(TINY);
+  const page = await openApp(MEMORY_CONFIG, { probeEvery: MEMORY_PROBE_EVERY });
   await page.getByTestId('train-start').click();
   const first = await waitStep(page, 1, 300_000);
   const tensorsBefore = await value(page, 'metric-tensors');
@@ -168,9 +173,10 @@ if (PARTS.includes('memory')) {
   const bytesAfter = await value(page, 'metric-tensors', 'data-bytes');
   const longTasks = await page.evaluate((t) => window.__longTasks.filter((x) => x.start >= t), since);
   const lossPath = await page.getByTestId('metric-loss-path').getAttribute('data-value');
+  const probes = Number(await page.getByTestId('chart-probe').getAttribute('data-points'));
   await page.close();
   results.memory = {
-    config: TINY, backend: 'webgpu', lossPath, steps: last - first, seconds: +seconds.toFixed(1),
+    config: `probeEvery=${MEMORY_PROBE_EVERY}&${MEMORY_CONFIG}`, backend: 'webgpu', lossPath, steps: last - first, seconds: +seconds.toFixed(1), probes,
     leakedTensors: tensorsAfter - tensorsBefore, tensorsBefore, tensorsAfter, bytesBefore, bytesAfter,
   };
   results.mainThread = {
@@ -254,7 +260,8 @@ const lines = [
     ? [
         '## Memory and main-thread responsiveness over 200 training steps',
         '',
-        `Config \`${results.memory.config}\` on ${results.memory.backend} (${results.memory.lossPath} loss), ${results.memory.steps} steps in ${results.memory.seconds} s.`,
+        `Config \`${results.memory.config}\` on ${results.memory.backend} (${results.memory.lossPath} loss), ${results.memory.steps} steps in ${results.memory.seconds} s` +
+          (results.memory.probes !== undefined ? `, ${results.memory.probes} linear probes (plus the two baselines) during the run, every chart live.` : '.'),
         '',
         '| live tensors before | after | leaked | bytes before | bytes after | longest main-thread task | tasks over 50 ms |',
         '|---|---|---|---|---|---|---|',
