@@ -81,6 +81,14 @@ async function openApp(search, { probeEvery = 0 } = {}) {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
+    // when each step appeared, to place the long tasks in the run
+    window.__stepTimes = [];
+    const watchSteps = setInterval(() => {
+      const metric = document.querySelector('[data-testid="metric-step"]');
+      if (!metric) return;
+      clearInterval(watchSteps);
+      new MutationObserver(() => window.__stepTimes.push({ t: performance.now(), step: Number(metric.getAttribute('data-value')) })).observe(metric, { attributes: true });
+    }, 50);
   });
   await page.goto(`${base}?probeEvery=${probeEvery}&${search}`);
   await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 180_000 });
@@ -171,7 +179,10 @@ if (PARTS.includes('memory')) {
   await page.getByTestId('train-pause').click();
   const tensorsAfter = await value(page, 'metric-tensors');
   const bytesAfter = await value(page, 'metric-tensors', 'data-bytes');
+  // each long task with the training step the page showed when it began (the step metric's text, read in the page)
   const longTasks = await page.evaluate((t) => window.__longTasks.filter((x) => x.start >= t), since);
+  const stepAt = await page.evaluate(() => window.__stepTimes ?? []);
+  const stepBefore = (t) => stepAt.filter((s) => s.t <= t).at(-1)?.step ?? 0;
   const lossPath = await page.getByTestId('metric-loss-path').getAttribute('data-value');
   const probes = Number(await page.getByTestId('chart-probe').getAttribute('data-points'));
   await page.close();
@@ -182,6 +193,7 @@ if (PARTS.includes('memory')) {
   results.mainThread = {
     longestTaskMs: Math.max(0, ...longTasks.map((t) => t.duration)),
     tasksOver50Ms: longTasks.length,
+    longTasks: longTasks.map((t) => ({ atStep: stepBefore(t.start), ms: Math.round(t.duration) })),
     during: `${last - first} training steps of ${TINY}`,
   };
   log('memory', results.memory, results.mainThread);
@@ -267,6 +279,9 @@ const lines = [
         '|---|---|---|---|---|---|---|',
         `| ${results.memory.tensorsBefore} | ${results.memory.tensorsAfter} | ${results.memory.leakedTensors} | ${results.memory.bytesBefore} | ${results.memory.bytesAfter} | ${results.mainThread.longestTaskMs} ms | ${results.mainThread.tasksOver50Ms} |`,
         '',
+        ...(results.mainThread.longTasks?.length
+          ? [`Main-thread tasks over 50 ms: ${results.mainThread.longTasks.map((t) => `${t.ms} ms at step ${t.atStep}`).join(', ')}.`, '']
+          : []),
       ]
     : []),
 ];
