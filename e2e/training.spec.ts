@@ -51,6 +51,9 @@ test.describe('SimCLR in the browser', () => {
     await expect(page.getByTestId('chart-probe').getByRole('application')).toContainText('random-init encoder');
     await expect(page.getByTestId('chart-probe').locator('.recharts-line-curve')).toBeVisible();
     await expect(page.getByTestId('chart-loss').locator('.recharts-line-curve')).toBeVisible();
+    // the loss of an encoder that cannot tell candidates apart, log(2N − 1) = log 31 at N = 16, as a labelled line
+    await expect(page.getByTestId('chart-loss').locator('.recharts-reference-line')).toHaveCount(1);
+    await expect(page.getByTestId('chart-loss')).toContainText('log(2N − 1) = 3.43');
     // the positive and negative similarity lines, on a chart of their own
     await expect(page.getByTestId('chart-similarity').locator('.recharts-line-curve')).toHaveCount(2);
 
