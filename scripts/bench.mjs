@@ -275,7 +275,7 @@ const lines = [
         `Config \`${results.memory.config}\` on ${results.memory.backend} (${results.memory.lossPath} loss), ${results.memory.steps} steps in ${results.memory.seconds} s` +
           (results.memory.probes !== undefined ? `, ${results.memory.probes} linear probes (plus the two baselines) during the run, every chart live.` : '.'),
         '',
-        '| live tensors before | after | leaked | bytes before | bytes after | longest main-thread task | tasks over 50 ms |',
+        '| live tensors before | after | leaked | bytes before | bytes after | longest main-thread task over 50 ms (0: none) | tasks over 50 ms |',
         '|---|---|---|---|---|---|---|',
         `| ${results.memory.tensorsBefore} | ${results.memory.tensorsAfter} | ${results.memory.leakedTensors} | ${results.memory.bytesBefore} | ${results.memory.bytesAfter} | ${results.mainThread.longestTaskMs} ms | ${results.mainThread.tasksOver50Ms} |`,
         '',
