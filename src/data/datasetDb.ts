@@ -6,7 +6,7 @@
  */
 import { imageBytes, type ImageDataset } from './dataset';
 import type { SkippedFile } from './upload/protocol';
-import { describeError as describe, openDatabase } from './indexedDb';
+import { describeError as describe, inTransaction, openDatabase } from './indexedDb';
 
 const DB_NAME = 'ssp-datasets';
 const DB_VERSION = 1;
@@ -57,33 +57,13 @@ function openDb(): Promise<IDBDatabase> {
   });
 }
 
-/**
- * Runs `body` in one transaction over both stores and resolves with its
- * result once the transaction has committed; rejects with `explain(error)`
- * when it aborts.
- */
-async function transact<T>(
+/** Runs `body` in one transaction over both stores (see inTransaction); rejects with `explain(error)`. */
+function transact<T>(
   mode: IDBTransactionMode,
   body: (meta: IDBObjectStore, pixels: IDBObjectStore) => () => T,
   explain: (error: unknown) => string,
 ): Promise<T> {
-  const db = await openDb();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      let tx: IDBTransaction;
-      let result: () => T;
-      try {
-        tx = db.transaction([META, PIXELS], mode);
-        result = body(tx.objectStore(META), tx.objectStore(PIXELS));
-      } catch (error) {
-        return reject(new Error(explain(error)));
-      }
-      tx.oncomplete = () => resolve(result());
-      tx.onabort = () => reject(new Error(explain(tx.error ?? new Error('the transaction was aborted'))));
-    });
-  } finally {
-    db.close();
-  }
+  return inTransaction(openDb, [META, PIXELS], mode, body, (error) => explain(error));
 }
 
 /** The view itself when it covers its whole buffer, else a copy: storing a view stores its whole buffer. */

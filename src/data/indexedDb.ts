@@ -65,3 +65,35 @@ export function openDatabase(spec: DatabaseSpec): Promise<IDBDatabase> {
     };
   });
 }
+
+/**
+ * Opens the database, runs `body` in one transaction over `stores` (passed in
+ * that order) and resolves with its result once the transaction has
+ * committed, then closes the database. Rejects with `explain(error, aborted)`:
+ * aborted is false when the transaction could not start, true when it aborted.
+ */
+export async function inTransaction<T>(
+  open: () => Promise<IDBDatabase>,
+  stores: string[],
+  mode: IDBTransactionMode,
+  body: (...objectStores: IDBObjectStore[]) => () => T,
+  explain: (error: unknown, aborted: boolean) => string,
+): Promise<T> {
+  const db = await open();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      let tx: IDBTransaction;
+      let result: () => T;
+      try {
+        tx = db.transaction(stores, mode);
+        result = body(...stores.map((name) => tx.objectStore(name)));
+      } catch (error) {
+        return reject(new Error(explain(error, false)));
+      }
+      tx.oncomplete = () => resolve(result());
+      tx.onabort = () => reject(new Error(explain(tx.error ?? new Error('the transaction was aborted'), true)));
+    });
+  } finally {
+    db.close();
+  }
+}

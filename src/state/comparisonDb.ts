@@ -3,7 +3,7 @@
  * a reload. Raw IndexedDB, one object store keyed by the run's id; each run
  * is small (plain numbers per step), so listing reads them whole.
  */
-import { describeError as describe, openDatabase } from '../data/indexedDb';
+import { describeError as describe, inTransaction, openDatabase } from '../data/indexedDb';
 import type { ComparisonRun } from './comparison';
 
 const DB_NAME = 'ssl-playground-comparisons';
@@ -22,25 +22,11 @@ function openDb(): Promise<IDBDatabase> {
   });
 }
 
-/** Runs `body` in one transaction and resolves with its result once the transaction has committed. */
-async function transact<T>(mode: IDBTransactionMode, body: (runs: IDBObjectStore) => () => T, what: string): Promise<T> {
-  const db = await openDb();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      let tx: IDBTransaction;
-      let result: () => T;
-      try {
-        tx = db.transaction(RUNS, mode);
-        result = body(tx.objectStore(RUNS));
-      } catch (error) {
-        return reject(new Error(`Could not ${what} (${describe(error)}).`));
-      }
-      tx.oncomplete = () => resolve(result());
-      tx.onabort = () => reject(new Error(`Could not ${what} (${describe(tx.error ?? 'the transaction was aborted')}). Reload the page to try again.`));
-    });
-  } finally {
-    db.close();
-  }
+/** Runs `body` in one transaction over the runs store (see inTransaction). */
+function transact<T>(mode: IDBTransactionMode, body: (runs: IDBObjectStore) => () => T, what: string): Promise<T> {
+  return inTransaction(openDb, [RUNS], mode, body, (error, aborted) =>
+    `Could not ${what} (${describe(error)}).${aborted ? ' Reload the page to try again.' : ''}`,
+  );
 }
 
 export async function saveRun(run: ComparisonRun): Promise<void> {
