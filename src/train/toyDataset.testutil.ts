@@ -3,8 +3,18 @@
  */
 import { createRng } from '../augment/random';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
+import { DEFAULT_CONFIG, type ExperimentConfig } from '../state/config';
 
 export const SIZE = 12;
+
+/** A config small enough for the cpu backend in Node: 12 px views, width-4 encoder, z of 16, N = 16. */
+export const TOY_CONFIG: ExperimentConfig = {
+  ...DEFAULT_CONFIG,
+  imageSize: SIZE,
+  encoderWidth: 4,
+  projectionDim: 16,
+  batchSize: 16,
+};
 
 /**
  * Four classes of 12×12 grayscale images: a bright bar (horizontal or

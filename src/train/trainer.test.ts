@@ -1,17 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type ExperimentConfig } from '../state/config';
-import { SIZE, toyDataset } from './toyDataset.testutil';
+import type { ExperimentConfig } from '../state/config';
+import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
 import { NonFiniteLossError, SimclrTrainer } from './trainer';
 
 await tf.setBackend('cpu');
 
 const tinyConfig: ExperimentConfig = {
-  ...DEFAULT_CONFIG,
-  imageSize: SIZE,
-  encoderWidth: 4,
-  projectionDim: 16,
-  batchSize: 16,
+  ...TOY_CONFIG,
   learningRate: 0.01,
   probeTrainSize: 200,
   probeTestSize: 200,

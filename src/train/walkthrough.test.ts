@@ -1,21 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../state/config';
 import { createRng } from '../augment/random';
-import { SIZE, toyDataset } from './toyDataset.testutil';
+import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
 import { SimclrTrainer } from './trainer';
 import { anchorLosses, runWalkthrough } from './walkthrough';
 
 await tf.setBackend('cpu');
 
-const config: ExperimentConfig = {
-  ...DEFAULT_CONFIG,
-  imageSize: SIZE,
-  encoderWidth: 4,
-  projectionDim: 16,
-  batchSize: 16,
-  learningRate: 0.003,
-};
+const config: ExperimentConfig = { ...TOY_CONFIG, learningRate: 0.003 };
 
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
 
