@@ -64,7 +64,7 @@ function forward(z1: number[][], z2: number[][], normalize: boolean): ReferenceF
  * computed with the max over j ≠ i subtracted first.
  */
 function softmaxRow(
-  affinity: Float64Array,
+  affinity: ArrayLike<number>,
   numAnchors: number,
   i: number,
   temperature: number,
@@ -84,16 +84,29 @@ function softmaxRow(
   return { probabilities, logSumExp: max + Math.log(sum) };
 }
 
+/**
+ * ℓ(i, p(i)) = log Σ_{k≠i} exp(s_ik/τ) − s_{i,p(i)}/τ for each of the 2N
+ * anchors of a given s (row-major [2N, 2N]), in float64, with the log
+ * denominators; their mean is L. The lecture-mode walkthrough shows them.
+ */
+export function anchorLosses(
+  affinity: ArrayLike<number>,
+  numAnchors: number,
+  temperature: number,
+): { loss: Float64Array; logDenominator: Float64Array } {
+  const loss = new Float64Array(numAnchors);
+  const logDenominator = new Float64Array(numAnchors);
+  for (let i = 0; i < numAnchors; i++) {
+    logDenominator[i] = softmaxRow(affinity, numAnchors, i, temperature).logSumExp;
+    loss[i] = logDenominator[i] - affinity[i * numAnchors + positiveOf(i, numAnchors)] / temperature; // −log softmax_{p(i)}
+  }
+  return { loss, logDenominator };
+}
+
 /** NT-Xent loss L in float64. */
 export function ntXentReference(z1: number[][], z2: number[][], opts: ReferenceOptions): number {
   const { numAnchors, affinity } = forward(z1, z2, opts.normalize);
-  let total = 0;
-  for (let i = 0; i < numAnchors; i++) {
-    const { logSumExp } = softmaxRow(affinity, numAnchors, i, opts.temperature);
-    const positiveLogit = affinity[i * numAnchors + positiveOf(i, numAnchors)] / opts.temperature;
-    total += logSumExp - positiveLogit; // ℓ(i) = −log softmax_{p(i)}
-  }
-  return total / numAnchors;
+  return anchorLosses(affinity, numAnchors, opts.temperature).loss.reduce((sum, l) => sum + l, 0) / numAnchors;
 }
 
 /**

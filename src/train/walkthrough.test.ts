@@ -4,7 +4,8 @@ import type { ExperimentConfig } from '../state/config';
 import { createRng } from '../augment/random';
 import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
 import { SimclrTrainer } from './trainer';
-import { anchorLosses, runWalkthrough } from './walkthrough';
+import { anchorLosses } from '../loss/ntxentReference';
+import { runWalkthrough } from './walkthrough';
 
 await tf.setBackend('cpu');
 

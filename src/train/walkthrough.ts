@@ -20,6 +20,7 @@ import { augmentViews } from '../augment/augmentViews';
 import type { Rng } from '../augment/random';
 import type { ImageDataset } from '../data/dataset';
 import { ntXent, ntXentWithMetrics } from '../loss/ntxent';
+import { anchorLosses } from '../loss/ntxentReference';
 import type { SimclrModel } from '../model/simclrModel';
 import type { ExperimentConfig } from '../state/config';
 import { WALKTHROUGH_MAX_N, WALKTHROUGH_MIN_N, type WalkthroughResult } from './protocol';
@@ -40,26 +41,6 @@ function drawIndices(rng: Rng, n: number, count: number): number[] {
   const chosen = new Set<number>();
   while (chosen.size < n) chosen.add(Math.floor(rng() * count));
   return [...chosen];
-}
-
-/**
- * ℓ(i, positive(i)) = log Σ_{k≠i} exp(s_ik/τ) − s_{i,positive(i)}/τ for each of
- * the 2N anchors, in float64 from the read-back s (max-subtracted, so large
- * s/τ cannot overflow). Their mean is L.
- */
-export function anchorLosses(s: Float32Array, twoN: number, temperature: number): { loss: Float64Array; logDenominator: Float64Array } {
-  const n = twoN / 2;
-  const loss = new Float64Array(twoN);
-  const logDenominator = new Float64Array(twoN);
-  for (let i = 0; i < twoN; i++) {
-    let max = -Infinity;
-    for (let k = 0; k < twoN; k++) if (k !== i) max = Math.max(max, s[i * twoN + k] / temperature);
-    let sum = 0;
-    for (let k = 0; k < twoN; k++) if (k !== i) sum += Math.exp(s[i * twoN + k] / temperature - max);
-    logDenominator[i] = max + Math.log(sum);
-    loss[i] = logDenominator[i] - s[i * twoN + ((i + n) % twoN)] / temperature;
-  }
-  return { loss, logDenominator };
 }
 
 /**
