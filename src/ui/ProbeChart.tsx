@@ -3,7 +3,7 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import { useShallow } from 'zustand/react/shallow';
 import type { RunState } from '../state/runStore';
 import { useRunStore } from '../state/runStore';
-import { percent } from './format';
+import { niceCeil, percent } from './format';
 import { useThrottled } from './useThrottled';
 
 /** Redrawn at most once a second, on its own slot (see useThrottled), a quarter second after the loss chart's. */
@@ -14,8 +14,8 @@ const probeInputs = (s: RunState) => ({
   probes: s.probes,
   baseline: s.randomInitBaseline,
   pixels: s.rawPixelBaseline,
-  // the x axis grows in blocks of 50 steps, so the chart repaints when a probe lands, not at every step
-  lastStep: Math.ceil((s.steps[s.steps.length - 1]?.step ?? 0) / 50) * 50,
+  // the step axis grows as the loss chart's does (niceCeil), so the chart repaints when a probe lands or the axis moves, not at every step
+  stepAxisEnd: niceCeil(Math.max(10, s.steps[s.steps.length - 1]?.step ?? 0)),
   dataset: s.dataset,
 });
 
@@ -25,7 +25,7 @@ export function ProbeChart() {
   return <ProbeFigure {...inputs} />;
 }
 
-const ProbeFigure = memo(function ProbeFigure({ probes, baseline, pixels, lastStep, dataset }: ReturnType<typeof probeInputs>) {
+const ProbeFigure = memo(function ProbeFigure({ probes, baseline, pixels, stepAxisEnd, dataset }: ReturnType<typeof probeInputs>) {
   const probeUnavailable = dataset && (!dataset.labelled || dataset.testCount === 0)
     ? !dataset.labelled
       ? 'This dataset has no labels (no class folders), so there is nothing for a linear probe to predict. Training still works.'
@@ -48,7 +48,7 @@ const ProbeFigure = memo(function ProbeFigure({ probes, baseline, pixels, lastSt
       <ResponsiveContainer width="100%" height={280}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="step" type="number" domain={[0, Math.max(lastStep, 1)]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
+          <XAxis dataKey="step" type="number" domain={[0, stepAxisEnd]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
           <YAxis domain={[low, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={48} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? percent(v) : String(v))} labelFormatter={(s) => `step ${s}`} />
           <Legend />
