@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 import { metricValue, openApp, waitForStep } from './helpers';
 
 /** TINY without periodic probes and with a small probe: each run ends with one probe (and its two baselines). */
-const TINY_COMPARE = '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&probeTrain=200&probeTest=200&probeIters=50';
+const TINY_COMPARE = '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200&probeIters=50';
 const STEPS = 8;
 
 test.describe('runs side by side', () => {
@@ -34,6 +34,8 @@ test.describe('runs side by side', () => {
     await expect(lossChart.locator('.compare-legend')).toContainText('L2 on');
     await expect(lossChart.locator('.compare-legend')).toContainText('L2 off');
     await expect(page.getByTestId('compare-chart-probe')).toHaveAttribute('data-lines', '2');
+    // the Wang & Isola figure: one alignment-uniformity path per run
+    await expect(page.getByTestId('compare-chart-trajectory')).toHaveAttribute('data-lines', '2');
 
     // a summary row each, with numbers
     await expect(rows.nth(0).locator('th')).toContainText('L2 on');
@@ -63,10 +65,18 @@ test.describe('runs side by side', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-export-csv').first().click()]);
     expect(download.suggestedFilename()).toBe('simclr-l2-on.csv');
     const csv = (await readFile((await download.path())!, 'utf8')).trimEnd().split('\n');
-    expect(csv[0]).toBe('step,loss,positiveSimilarity,negativeSimilarity,contrastiveAccuracy,stepMs,probeTestAccuracy,probeTrainAccuracy');
+    const header = csv[0].split(',');
+    expect(header).toEqual([
+      'step', 'loss', 'positiveSimilarity', 'negativeSimilarity', 'contrastiveAccuracy', 'stepMs',
+      'alignment', 'uniformity', 'collapseStd', 'probeTestAccuracy', 'probeTrainAccuracy',
+    ]);
     expect(csv).toHaveLength(STEPS + 1);
-    expect(csv[STEPS].split(',')[0]).toBe(String(STEPS));
-    expect(Number(csv[STEPS].split(',')[6])).toBeGreaterThan(0.1);
+    const last = csv[STEPS].split(',');
+    expect(last[0]).toBe(String(STEPS));
+    expect(Number(last[header.indexOf('probeTestAccuracy')])).toBeGreaterThan(0.1);
+    // the geometry of each step is exported: alignment in [0, 4], uniformity in [−4, 0]
+    expect(Number(last[header.indexOf('alignment')])).toBeGreaterThanOrEqual(0);
+    expect(Number(last[header.indexOf('uniformity')])).toBeLessThanOrEqual(0);
 
     const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('compare-export-json').nth(1).click()]);
     const exported = JSON.parse(await readFile((await json.path())!, 'utf8'));

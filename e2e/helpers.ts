@@ -2,7 +2,7 @@ import { expect, type Page } from '@playwright/test';
 
 /** A config small enough for SwiftShader: 16 images of 16 px, a narrow encoder, a small probe. */
 export const TINY =
-  '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=20&probeTrain=600&probeTest=400&probeIters=150';
+  '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=20&probeTrain=600&probeTest=400&probeIters=150&knnEvery=0';
 
 export async function metricValue(page: Page, testId: string): Promise<number> {
   const raw = await page.getByTestId(testId).getAttribute('data-value');

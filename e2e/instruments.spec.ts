@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { openApp, waitForStep } from './helpers';
 
-const SMALL = '?batch=8&size=16&width=4&zdim=32&probeEvery=0&lr=0.01';
+const SMALL = '?batch=8&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0&lr=0.01';
 
 /** Luminance of the centre pixel of cell (i, j) of the heatmap canvas. */
 async function cellLuminance(page: import('@playwright/test').Page, i: number, j: number): Promise<number> {

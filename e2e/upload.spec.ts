@@ -28,7 +28,7 @@ function makeUploadFolder(): string {
 }
 
 test('upload a folder of classes with junk: counts and reasons shown, no script runs, training starts, the set survives a reload', async ({ page }) => {
-  await openApp(page, '?batch=8&size=16&width=4&zdim=32&probeEvery=0');
+  await openApp(page, '?batch=8&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
   const dir = makeUploadFolder();
   await page.getByTestId('dataset-upload-folder').setInputFiles(dir);
 
@@ -65,7 +65,7 @@ test('upload a folder of classes with junk: counts and reasons shown, no script 
 });
 
 test('the synthetic coloured shapes train from the dataset select', async ({ page }) => {
-  await openApp(page, '?batch=8&size=16&width=4&zdim=32&probeEvery=0');
+  await openApp(page, '?batch=8&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
   await page.getByTestId('dataset-select').selectOption('synthetic-shapes');
   await expect(page.getByTestId('notices')).toContainText('reset');
   await expect(page.getByTestId('dataset-count')).not.toHaveAttribute('data-value', '12000', { timeout: 60_000 });
@@ -83,7 +83,7 @@ test('a zip of unlabelled images trains without a probe and says why', async ({ 
   files['inner.zip'] = zipSync({ 'a.png': makePng(8, () => [0, 0, 0]) });
   const archive = Buffer.from(zipSync(files));
 
-  await openApp(page, '?batch=4&size=16&width=4&zdim=32&probeEvery=0');
+  await openApp(page, '?batch=4&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
   await page.getByTestId('dataset-upload').setInputFiles({ name: 'holiday.zip', mimeType: 'application/zip', buffer: archive });
   await expect(page.getByTestId('upload-summary')).toContainText('6 images', { timeout: 60_000 });
   await expect(page.getByTestId('upload-summary')).toContainText('no labels');

@@ -46,7 +46,7 @@ test.describe('shareable configuration', () => {
   test('a link with garbage parameters opens with a message listing them, and the app still trains', async ({ page }) => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    const good = 'batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&probeTrain=200&probeTest=200';
+    const good = 'batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200';
     const bad = 'tau=banana&head=octopus&l2=maybe&seed=1.5&aug=sparkle&data=nowhere&probeIters=-1&bogus=1&utm_source=mail&batch%20=2';
     await openApp(page, `?${good}&${bad}`);
 
@@ -64,7 +64,7 @@ test.describe('shareable configuration', () => {
     await expect(page.getByTestId('config-seed')).toHaveValue('1');
     await expect(page.getByTestId('aug-preset')).toHaveValue('simclr');
     await expect(page.getByTestId('dataset-select')).toHaveValue('fashion-mnist');
-    await expect(page.getByTestId('config-probe-epochs')).toHaveValue('200');
+    await expect(page.getByTestId('config-probe-epochs')).toHaveValue('300');
     // the good ones are applied
     await expect(page.getByTestId('config-batch-size')).toHaveValue('16');
     await expect(page.getByTestId('config-lr')).toHaveValue('0.003');

@@ -40,7 +40,7 @@ const TRAIN_STEP_CASES = ['webgpu', 'webgl', 'cpu'].flatMap((backend) => [
 ]);
 /** The issue-2 rows (full-width encoder): minutes per case on SwiftShader, so only on request (BENCH_PARTS=legacy). */
 const LEGACY_CASES = [
-  { backend: 'webgpu', batch: 128, imageSize: 28, search: 'backend=webgpu', steps: 1, label: 'default config (width 32)' },
+  { backend: 'webgpu', batch: 256, imageSize: 28, search: 'backend=webgpu', steps: 1, label: 'default config (N 256, width 32)' },
   { backend: 'webgpu', batch: 64, imageSize: 28, search: 'batch=64&width=8&backend=webgpu', steps: 3, label: 'width 8' },
 ];
 const MEMORY_STEPS = 200;
@@ -73,8 +73,8 @@ async function waitStep(page, atLeast, timeoutMs) {
   }
 }
 
-/** Opens the app with `search` (the probe off unless asked for), recording main-thread long tasks from the start. */
-async function openApp(search, { probeEvery = 0 } = {}) {
+/** Opens the app with `search` (the probe and the kNN monitor off unless asked for), recording main-thread long tasks from the start. */
+async function openApp(search, { probeEvery = 0, knnEvery = 0 } = {}) {
   const page = await browser.newPage();
   await page.addInitScript(() => {
     window.__longTasks = [];
@@ -90,7 +90,7 @@ async function openApp(search, { probeEvery = 0 } = {}) {
       new MutationObserver(() => window.__stepTimes.push({ t: performance.now(), step: Number(metric.getAttribute('data-value')) })).observe(metric, { attributes: true });
     }, 50);
   });
-  await page.goto(`${base}?probeEvery=${probeEvery}&${search}`);
+  await page.goto(`${base}?probeEvery=${probeEvery}&knnEvery=${knnEvery}&${search}`);
   await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 180_000 });
   return page;
 }
@@ -167,7 +167,7 @@ if (PARTS.includes('augment')) {
   log('augmentation', results.augmentation);
 }
 if (PARTS.includes('memory')) {
-  const page = await openApp(MEMORY_CONFIG, { probeEvery: MEMORY_PROBE_EVERY });
+  const page = await openApp(MEMORY_CONFIG, { probeEvery: MEMORY_PROBE_EVERY, knnEvery: MEMORY_PROBE_EVERY / 2 });
   await page.getByTestId('train-start').click();
   const first = await waitStep(page, 1, 300_000);
   const tensorsBefore = await value(page, 'metric-tensors');

@@ -2,42 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng, normal, type Rng } from '../augment/random';
+import { createRng, normal } from '../augment/random';
+import { type BlobSet, blobSplits, toTensor } from './blobs.testutil';
 import { fitLinearProbe } from './linearProbe';
 
-interface Dataset {
-  x: Float64Array; // [n*d] row-major
-  y: Int32Array;
-  n: number;
-  d: number;
-}
-
-/** Gaussian blobs: class centres ~ N(0, separation²·I), points = centre + N(0, I). */
-function blobs(rng: Rng, n: number, d: number, k: number, separation: number, centres?: Float64Array): Dataset & { centres: Float64Array } {
-  const c = centres ?? Float64Array.from({ length: k * d }, () => separation * normal(rng));
-  const x = new Float64Array(n * d);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const label = i % k;
-    y[i] = label;
-    for (let j = 0; j < d; j++) x[i * d + j] = c[label * d + j] + normal(rng);
-  }
-  return { x, y, n, d, centres: c };
-}
-
-/** Train and test splits drawn from the same class centres. */
-function blobSplits(seed: number, nTrain: number, nTest: number, d: number, k: number, separation: number) {
-  const rng = createRng(seed);
-  const train = blobs(rng, nTrain, d, k, separation);
-  const test = blobs(rng, nTest, d, k, separation, train.centres);
-  return { train, test };
-}
-
-function toTensor(ds: Dataset): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(ds.x), [ds.n, ds.d]);
-}
-
-async function probe(train: Dataset, test: Dataset, k: number, opts = {}) {
+async function probe(train: BlobSet, test: BlobSet, k: number, opts = {}) {
   const xTr = toTensor(train);
   const xTe = toTensor(test);
   try {
@@ -52,14 +21,14 @@ async function probe(train: Dataset, test: Dataset, k: number, opts = {}) {
  * then plain full-batch gradient descent on mean softmax cross-entropy + l2‖W‖².
  * ∂L/∂W = x̂ᵀ(P - Y)/n + 2·l2·W,  ∂L/∂b = Σ_i (P - Y)_i / n.
  */
-function referenceProbe(train: Dataset, test: Dataset, k: number, l2: number, steps: number, lr: number) {
+function referenceProbe(train: BlobSet, test: BlobSet, k: number, l2: number, steps: number, lr: number) {
   const { n, d } = train;
   const mean = new Float64Array(d);
   const std = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train.x[i * d + j] / n;
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) std[j] += (train.x[i * d + j] - mean[j]) ** 2 / n;
   for (let j = 0; j < d; j++) std[j] = Math.max(Math.sqrt(std[j]), 1e-6);
-  const standardize = (ds: Dataset) => ds.x.map((v, idx) => (v - mean[idx % d]) / std[idx % d]);
+  const standardize = (ds: BlobSet) => Float64Array.from(ds.x, (v, idx) => (v - mean[idx % d]) / std[idx % d]);
   const xTr = standardize(train);
   const xTe = standardize(test);
 
@@ -116,8 +85,8 @@ describe('fitLinearProbe', () => {
   it('is near chance on random labels independent of the features', async () => {
     const rng = createRng(123);
     const k = 5;
-    const make = (n: number): Dataset => ({
-      x: Float64Array.from({ length: n * 6 }, () => normal(rng)),
+    const make = (n: number): BlobSet => ({
+      x: Float32Array.from({ length: n * 6 }, () => normal(rng)),
       y: Int32Array.from({ length: n }, () => Math.floor(rng() * k)),
       n,
       d: 6,
@@ -172,6 +141,16 @@ describe('fitLinearProbe', () => {
     await expect(fitLinearProbe(xTr, train.y.subarray(1), xTe, test.y, 3)).rejects.toThrow();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([xTr, xTe]);
+  });
+
+  it('reports the final gradient norm, which the decaying step size drives towards 0', async () => {
+    // overlapping blobs with l2 > 0: a strictly convex objective with an interior optimum
+    const { train, test } = blobSplits(11, 300, 100, 6, 3, 1);
+    const short = await probe(train, test, 3, { epochs: 5, l2: 1e-3 });
+    const long = await probe(train, test, 3, { epochs: 600, l2: 1e-3 });
+    expect(Number.isFinite(short.gradientNorm)).toBe(true);
+    expect(long.gradientNorm).toBeLessThan(short.gradientNorm / 20);
+    expect(long.gradientNorm).toBeLessThan(5e-3);
   });
 
   it('validates its inputs', async () => {

@@ -104,6 +104,48 @@ export class SimclrModel {
     ];
   }
 
+  /**
+   * The encoder f's trainable variables only (each block's conv kernel and
+   * batch-norm γ, β), without the head g: what fine-tuning and the supervised
+   * baseline optimize, with a classifier on h in place of g.
+   */
+  get encoderVariables(): tf.Variable[] {
+    return this.blocks.flatMap((b) => [b.kernel, b.gamma, b.beta]);
+  }
+
+  /**
+   * f ← f_source: copies every encoder variable (conv kernels, batch-norm γ, β
+   * and the running mean and variance) from another model of the same
+   * channels and encoder width. The head g is left as it is: fine-tuning
+   * discards g, as SimCLR does. Later training of either model does not move
+   * the other. Throws, copying nothing, when the encoders' shapes differ or
+   * either model has been disposed.
+   */
+  copyWeightsFrom(source: SimclrModel): void {
+    if (source === this) return;
+    const variables = (m: SimclrModel) => m.blocks.flatMap((b) => [b.kernel, b.gamma, b.beta, b.movingMean, b.movingVariance]);
+    const targets = variables(this);
+    const sources = variables(source);
+    const describe = (m: SimclrModel) => `${m.config.channels} input channel(s), encoder width ${m.config.encoderWidth}`;
+    if (sources.some((v) => v.isDisposed)) throw new Error('copyWeightsFrom: the source model has been disposed');
+    if (targets.some((v) => v.isDisposed)) throw new Error('copyWeightsFrom: this model has been disposed');
+    if (targets.length !== sources.length) {
+      throw new Error(`copyWeightsFrom: the source encoder has ${sources.length} variables but this one has ${targets.length}`);
+    }
+    // check every shape before assigning anything, so a mismatch leaves this model untouched
+    targets.forEach((t, i) => {
+      const s = sources[i];
+      if (!tf.util.arraysEqual(t.shape, s.shape)) {
+        throw new Error(
+          `copyWeightsFrom: encoder shapes differ at ${t.name} [${t.shape.join(', ')}] ← ${s.name} [${s.shape.join(', ')}]: ` +
+            `the source has ${describe(source)}, this model ${describe(this)}`,
+        );
+      }
+    });
+    // assign shares the source's buffer (reference-counted); an optimizer step on either model then replaces only its own
+    targets.forEach((t, i) => t.assign(sources[i]));
+  }
+
   get parameterCount(): number {
     return this.trainableVariables.reduce((n, v) => n + v.size, 0);
   }

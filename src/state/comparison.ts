@@ -66,7 +66,9 @@ export function parseStepsPerRun(raw: string): { ok: true; value: number } | { o
 }
 
 /** One step of a recorded run: the metrics the charts, the table and the exports use. */
-export type RunStep = Pick<StepMetrics, 'step' | 'loss' | 'positiveSimilarity' | 'negativeSimilarity' | 'contrastiveAccuracy' | 'stepMs'>;
+/** One step of a stored run; the geometry fields are absent from runs stored before they were measured. */
+export type RunStep = Pick<StepMetrics, 'step' | 'loss' | 'positiveSimilarity' | 'negativeSimilarity' | 'contrastiveAccuracy' | 'stepMs'>
+  & Partial<Pick<StepMetrics, 'alignment' | 'uniformity' | 'collapseStd'>>;
 
 export interface RunProbe {
   kind: ProbeKind;
@@ -106,6 +108,7 @@ export function toRunStep(m: StepMetrics): RunStep {
   return {
     step: m.step, loss: m.loss, positiveSimilarity: m.positiveSimilarity, negativeSimilarity: m.negativeSimilarity,
     contrastiveAccuracy: m.contrastiveAccuracy, stepMs: m.stepMs,
+    alignment: m.alignment, uniformity: m.uniformity, collapseStd: m.collapseStd,
   };
 }
 
@@ -166,7 +169,8 @@ export function overlaySeries(
 }
 
 const CSV_COLUMNS = [
-  'step', 'loss', 'positiveSimilarity', 'negativeSimilarity', 'contrastiveAccuracy', 'stepMs', 'probeTestAccuracy', 'probeTrainAccuracy',
+  'step', 'loss', 'positiveSimilarity', 'negativeSimilarity', 'contrastiveAccuracy', 'stepMs', 'alignment', 'uniformity', 'collapseStd',
+  'probeTestAccuracy', 'probeTrainAccuracy',
 ] as const;
 
 /**
@@ -181,11 +185,14 @@ export function runToCsv(run: ComparisonRun): string {
   for (const s of run.steps) {
     stepsSeen.add(s.step);
     const p = probes.get(s.step);
-    lines.push([s.step, s.loss, s.positiveSimilarity, s.negativeSimilarity, s.contrastiveAccuracy, s.stepMs, p?.testAccuracy ?? '', p?.trainAccuracy ?? ''].join(','));
+    lines.push([
+      s.step, s.loss, s.positiveSimilarity, s.negativeSimilarity, s.contrastiveAccuracy, s.stepMs,
+      s.alignment ?? '', s.uniformity ?? '', s.collapseStd ?? '', p?.testAccuracy ?? '', p?.trainAccuracy ?? '',
+    ].join(','));
   }
   // a probe at a step without step metrics (should not happen) still gets its row
   for (const p of probes.values()) {
-    if (!stepsSeen.has(p.step)) lines.push([p.step, '', '', '', '', '', p.testAccuracy, p.trainAccuracy].join(','));
+    if (!stepsSeen.has(p.step)) lines.push([p.step, '', '', '', '', '', '', '', '', p.testAccuracy, p.trainAccuracy].join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -36,6 +36,10 @@ export interface ExperimentConfig {
   probeTrainSize: number;
   probeTestSize: number;
   probeEpochs: number;
+  // kNN monitor
+  knnEvery: number;
+  knnK: number;
+  knnTemperature: number;
 }
 
 interface FieldBase {
@@ -119,9 +123,12 @@ export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
     help: 'The ordered list of random operators that make the two views of each image.',
   },
   probeEvery: num('probeEvery', 'Probe every K steps', 'Run the linear probe every K steps while training (0: only on demand).', 0, 100000, { integer: true }),
-  probeTrainSize: num('probeTrain', 'Probe train images', 'Labelled training images the probe is fitted on.', 50, 10000, { integer: true }),
+  probeTrainSize: num('probeTrain', 'Probe train images', 'Labelled training images the probe and kNN are fitted on (the reference uses 10,000).', 50, 60000, { integer: true }),
   probeTestSize: num('probeTest', 'Probe test images', 'Test images the probe accuracy is measured on.', 50, 2000, { integer: true }),
-  probeEpochs: num('probeIters', 'Probe iterations', 'Full-batch Adam iterations of the logistic regression.', 10, 2000, { integer: true }),
+  probeEpochs: num('probeIters', 'Probe iterations', 'Full-batch Adam iterations of the logistic regression (step size decays to 0, so it settles; the chart reports the final gradient norm).', 10, 5000, { integer: true }),
+  knnEvery: num('knnEvery', 'kNN every K steps', 'Weighted kNN accuracy on h every K steps while training (0: only with the probe).', 0, 100000, { integer: true }),
+  knnK: num('knnK', 'kNN neighbours k', 'Training images that vote for each test image.', 1, 200, { integer: true }),
+  knnTemperature: num('knnTau', 'kNN temperature', 'Each neighbour votes with weight exp(s/τ): small τ lets the nearest decide.', 0, 10, { minExclusive: true, step: 0.01 }),
 };
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
@@ -132,16 +139,19 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   encoderWidth: 32,
   projectionHead: 'mlp',
   projectionDim: 128,
-  batchSize: 128,
+  batchSize: 256,
   temperature: 0.5,
   normalize: true,
   fusedLoss: true,
   learningRate: 0.001,
   augmentation: simclrPipeline(),
   probeEvery: 50,
-  probeTrainSize: 5000,
+  probeTrainSize: 10000,
   probeTestSize: 2000,
-  probeEpochs: 200,
+  probeEpochs: 300,
+  knnEvery: 25,
+  knnK: 20,
+  knnTemperature: 0.07,
 };
 
 export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA) as (keyof ExperimentConfig)[];

@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { ExperimentConfig } from './config';
 import type {
-  AffinitySnapshot, BackendName, DatasetSummary, ModelSummary, ProbePoint, RunStatus, StepMetrics,
+  AffinitySnapshot, BackendName, DatasetSummary, KnnPoint, ModelSummary, ProbePoint, RunStatus, StepMetrics,
 } from '../train/protocol';
 
 export interface LoadProgress {
@@ -24,6 +24,10 @@ export interface RunState {
   probes: ProbePoint[];
   randomInitBaseline: ProbePoint | null;
   rawPixelBaseline: ProbePoint | null;
+  /** weighted-kNN accuracy of the encoder over steps, and of the two baselines */
+  knn: KnnPoint[];
+  knnRandomInit: KnnPoint | null;
+  knnRawPixels: KnnPoint | null;
   error: string | null;
   /** the latest batch's affinity matrix, for the heatmap */
   affinity: AffinitySnapshot | null;
@@ -43,6 +47,9 @@ export const initialRunState: RunState = {
   probes: [],
   randomInitBaseline: null,
   rawPixelBaseline: null,
+  knn: [],
+  knnRandomInit: null,
+  knnRawPixels: null,
   error: null,
   affinity: null,
   notices: [],
@@ -53,3 +60,4 @@ export const useRunStore = create<RunState>(() => initialRunState);
 
 export const latestStep = (s: RunState): StepMetrics | undefined => s.steps[s.steps.length - 1];
 export const latestProbe = (s: RunState): ProbePoint | undefined => s.probes[s.probes.length - 1];
+export const latestKnn = (s: RunState): KnnPoint | undefined => s.knn[s.knn.length - 1];

@@ -12,6 +12,10 @@ import { useConfigStore } from './configStore';
 import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
 import { initialRunState, useRunStore } from './runStore';
 import { useWalkthroughStore } from './walkthroughStore';
+import {
+  DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState,
+} from './evalStore';
+import type { EmbeddingEncoder, EmbeddingProjection } from '../train/protocol';
 
 const FLUSH_MS = 100;
 
@@ -115,7 +119,14 @@ function handle(message: FromWorker): void {
       useRunStore.setState({
         model: message.model, appliedConfig: message.config,
         steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null,
+        knn: [], knnRandomInit: null, knnRawPixels: null,
       });
+      // maps, neighbours and the label table describe the old encoder; keep the table's settings only
+      useEvalStore.setState((s) => ({
+        labelEfficiency: { ...initialLabelEfficiency, requestId: s.labelEfficiency.requestId },
+        embedding: { ...initialEvalState.embedding, requestId: s.embedding.requestId, projection: s.embedding.projection, sideBySide: s.embedding.sideBySide },
+        neighbours: { ...initialEvalState.neighbours, requestId: s.neighbours.requestId },
+      }));
       // a walkthrough shows the encoder it ran on; a new encoder makes it history
       useWalkthroughStore.setState({ result: null, line: 0 });
       break;
@@ -135,6 +146,59 @@ function handle(message: FromWorker): void {
       else useRunStore.setState((s) => ({ probes: [...s.probes, point] }));
       break;
     }
+    case 'knn': {
+      flushSteps();
+      const { point } = message;
+      if (point.kind === 'random-init') useRunStore.setState({ knnRandomInit: point });
+      else if (point.kind === 'raw-pixels') useRunStore.setState({ knnRawPixels: point });
+      else useRunStore.setState((s) => ({ knn: [...s.knn, point] }));
+      break;
+    }
+    case 'label-efficiency-progress':
+      updateLabelEfficiency(message.requestId, { progress: { done: message.done, total: message.total, phase: message.phase } });
+      break;
+    case 'label-efficiency-row':
+      updateLabelEfficiency(message.requestId, (le) => ({ rows: [...le.rows, message.row] }));
+      break;
+    case 'few-shot-row':
+      updateLabelEfficiency(message.requestId, (le) => ({ fewShot: [...le.fewShot, message.row] }));
+      break;
+    case 'label-efficiency-done':
+      updateLabelEfficiency(message.requestId, {
+        running: false, progress: null, cancelled: message.cancelled, error: message.error ?? null,
+        evalDatasetName: message.evalDatasetName, trainDatasetName: message.trainDatasetName,
+      });
+      break;
+    case 'embedding':
+      if (message.result.requestId === useEvalStore.getState().embedding.requestId) {
+        const { result } = message;
+        useEvalStore.setState((s) => {
+          const maps = { ...s.embedding.maps, [result.encoder]: result };
+          const waiting = s.embedding.sideBySide && !(maps.encoder && maps['random-init']);
+          return { embedding: { ...s.embedding, maps, pending: waiting, progress: waiting ? s.embedding.progress : null, error: null } };
+        });
+      }
+      break;
+    case 'embedding-progress':
+      if (message.requestId === useEvalStore.getState().embedding.requestId) {
+        useEvalStore.setState((s) => ({ embedding: { ...s.embedding, progress: { phase: message.phase, done: message.done, total: message.total } } }));
+      }
+      break;
+    case 'embedding-error':
+      if (message.requestId === useEvalStore.getState().embedding.requestId) {
+        useEvalStore.setState((s) => ({ embedding: { ...s.embedding, pending: false, progress: null, error: message.message } }));
+      }
+      break;
+    case 'neighbours':
+      if (message.result.requestId === useEvalStore.getState().neighbours.requestId) {
+        useEvalStore.setState((s) => ({ neighbours: { ...s.neighbours, pending: false, result: message.result, error: null } }));
+      }
+      break;
+    case 'neighbours-error':
+      if (message.requestId === useEvalStore.getState().neighbours.requestId) {
+        useEvalStore.setState((s) => ({ neighbours: { ...s.neighbours, pending: false, error: message.message } }));
+      }
+      break;
     case 'error':
       flushSteps();
       useRunStore.setState({ error: message.message });
@@ -168,6 +232,17 @@ function handle(message: FromWorker): void {
     default:
       assertNever(message);
   }
+}
+
+type LabelEfficiencyPatch = Partial<EvalState['labelEfficiency']>;
+
+/** Applies a label-efficiency message if it answers the latest request. */
+function updateLabelEfficiency(requestId: number, patch: LabelEfficiencyPatch | ((le: EvalState['labelEfficiency']) => LabelEfficiencyPatch)): void {
+  useEvalStore.setState((s) => {
+    if (requestId !== s.labelEfficiency.requestId) return s;
+    const change = typeof patch === 'function' ? patch(s.labelEfficiency) : patch;
+    return { labelEfficiency: { ...s.labelEfficiency, ...change } };
+  });
 }
 
 export function startTrainingClient(): void {
@@ -260,5 +335,53 @@ export const walkthrough = {
     // a new minibatch and new t, t′ each time, reproducible from the run's seed
     const seed = (useConfigStore.getState().config.seed * 7919 + id) >>> 0;
     send({ type: 'walkthrough', requestId: id, batchSize, seed });
+  },
+};
+
+export interface LabelEfficiencyOptions {
+  fractions?: number[];
+  supervisedSteps?: number;
+  shots?: number[];
+  /** dataset id the probes are fitted and scored on; defaults to the training dataset */
+  evalDataset?: string;
+}
+
+/** The on-demand evaluations: the label-efficiency table, the embedding map, nearest neighbours. */
+export const evaluation = {
+  runLabelEfficiency: (options: LabelEfficiencyOptions = {}) => {
+    if (claimed) return;
+    const requestId = useEvalStore.getState().labelEfficiency.requestId + 1;
+    useEvalStore.setState({ labelEfficiency: { ...initialLabelEfficiency, requestId, running: true, progress: { done: 0, total: 1, phase: 'starting' } } });
+    const config = useConfigStore.getState().config;
+    send({
+      type: 'label-efficiency',
+      request: {
+        requestId,
+        fractions: options.fractions ?? DEFAULT_FRACTIONS,
+        supervisedSteps: options.supervisedSteps ?? DEFAULT_SUPERVISED_STEPS,
+        shots: options.shots ?? DEFAULT_SHOTS,
+        evalDataset: options.evalDataset ?? config.dataset,
+      },
+    });
+  },
+  cancelLabelEfficiency: () => {
+    const { requestId, running } = useEvalStore.getState().labelEfficiency;
+    if (running) send({ type: 'cancel-evaluation', requestId });
+  },
+  /** Maps h of the test images to 2-D for the trained encoder, and the random-init one beside it when side by side. */
+  embedding: (projection: EmbeddingProjection, sideBySide: boolean, count = 1000) => {
+    if (claimed) return;
+    const requestId = useEvalStore.getState().embedding.requestId + 1;
+    useEvalStore.setState((s) => ({
+      embedding: { ...s.embedding, requestId, pending: true, projection, sideBySide, maps: {}, error: null, progress: null },
+    }));
+    const encoders: EmbeddingEncoder[] = sideBySide ? ['encoder', 'random-init'] : ['encoder'];
+    for (const encoder of encoders) send({ type: 'embedding', request: { requestId, encoder, projection, count } });
+  },
+  neighbours: (split: 'train' | 'test', index: number) => {
+    if (claimed) return;
+    const requestId = useEvalStore.getState().neighbours.requestId + 1;
+    useEvalStore.setState((s) => ({ neighbours: { ...s.neighbours, requestId, pending: true, error: null } }));
+    send({ type: 'neighbours', requestId, split, index });
   },
 };

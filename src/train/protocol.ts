@@ -8,7 +8,7 @@ import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../state/config';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
-export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'error';
+export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'evaluating' | 'error';
 
 /** Metrics of one optimizer step, as plain numbers. */
 /** Which NT-Xent computed a step: the fused WGSL kernels or the op-composed tfjs reference. */
@@ -30,6 +30,12 @@ export interface StepMetrics {
   /** live tensors and their bytes on the backend after the step: flat while training means no leak */
   tensors: number;
   tensorBytes: number;
+  /** Wang & Isola 2020 on this batch's z: mean ‖ẑ₁ − ẑ₂‖² over positive pairs (0 = views agree) */
+  alignment: number;
+  /** log mean over pairs of exp(−2‖ẑᵢ − ẑⱼ‖²), averaged over the two views' sets (lower = more uniform on the sphere) */
+  uniformity: number;
+  /** collapse meter: mean over dimensions of the std of ℓ2-normalized z; 1/√d is healthy, 0 is collapse */
+  collapseStd: number;
 }
 
 /** One step's 2N×2N similarity matrix for the heatmap, as plain numbers. */
@@ -117,6 +123,122 @@ export interface ProbePoint {
   trainSize: number;
   testSize: number;
   ms: number;
+  /** ‖∇‖ of the probe's objective at the end of the fit: near 0 means it converged */
+  gradientNorm?: number;
+}
+
+/** Weighted kNN (InstDisc, solo-learn) on h: the k most cosine-similar training images vote with exp(s/τ). */
+export interface KnnPoint {
+  kind: ProbeKind;
+  /** optimizer steps the encoder had (0 for baselines) */
+  step: number;
+  testAccuracy: number;
+  k: number;
+  temperature: number;
+  trainSize: number;
+  testSize: number;
+  ms: number;
+}
+
+/**
+ * Rows of the label-efficiency table (SimCLR's 1% / 10% table): what each
+ * model reaches with a fraction of the labels.
+ *   ssl-linear / ssl-knn: the self-supervised encoder, frozen, linear probe / kNN
+ *   ssl-finetune: the self-supervised encoder trained end to end on the labels
+ *   random-init / raw-pixels: the linear probe on an untrained encoder / on pixels
+ *   random-init-knn / raw-pixels-knn: kNN on the same
+ *   supervised: the same architecture trained from scratch on only those labels
+ */
+export type LabelEfficiencyModel =
+  | 'ssl-linear' | 'ssl-knn' | 'ssl-finetune' | 'random-init' | 'raw-pixels' | 'random-init-knn' | 'raw-pixels-knn' | 'supervised';
+
+export interface LabelEfficiencyRow {
+  /** fraction of the labelled training images (class-balanced, fixed by the seed) */
+  fraction: number;
+  model: LabelEfficiencyModel;
+  testAccuracy: number;
+  /** labelled images used */
+  labelledCount: number;
+  /** the encoder's optimizer steps (0 for baselines) */
+  step: number;
+  ms: number;
+}
+
+export type FewShotModel = 'ssl' | 'random-init' | 'raw-pixels';
+/** Nearest-centroid classification with k labelled images per class. */
+export interface FewShotRow {
+  shots: number;
+  model: FewShotModel;
+  testAccuracy: number;
+  /** mean over `episodes` seeded draws of the support set */
+  episodes: number;
+}
+
+export interface LabelEfficiencyRequest {
+  requestId: number;
+  fractions: number[];
+  /** optimizer steps for the supervised baseline and for fine-tuning */
+  supervisedSteps: number;
+  shots: number[];
+  /** the dataset the probes are fitted and scored on: the training dataset, or another (transfer) */
+  evalDataset: string;
+}
+
+/** Which encoder's h an embedding map shows. */
+export type EmbeddingEncoder = 'encoder' | 'random-init';
+export type EmbeddingProjection = 'pca' | 'umap';
+
+export interface EmbeddingRequest {
+  requestId: number;
+  encoder: EmbeddingEncoder;
+  projection: EmbeddingProjection;
+  /** images mapped: the test split of a labelled set, else (an unlabelled upload) the training images */
+  count: number;
+}
+
+export interface EmbeddingResult {
+  requestId: number;
+  encoder: EmbeddingEncoder;
+  projection: EmbeddingProjection;
+  /** the encoder's optimizer steps (0 for the random-init one) */
+  step: number;
+  split: 'train' | 'test';
+  /** n × 2, row-major */
+  points: Float32Array;
+  /** class of each point (−1 when unlabelled) */
+  labels: Int32Array;
+  /** index of each point in its split */
+  indices: Int32Array;
+  /** n thumbnails, n × imageSize² × channels, HWC uint8 */
+  images: Uint8Array;
+  imageSize: number;
+  channels: 1 | 3;
+  /** PCA: share of the variance on each axis */
+  explained?: [number, number];
+  ms: number;
+}
+
+export interface NeighbourImage {
+  index: number;
+  label: number;
+  /** cosine similarity (by h) or Euclidean distance (by pixels) */
+  score: number;
+}
+
+export interface NeighboursResult {
+  requestId: number;
+  step: number;
+  query: NeighbourImage & { split: 'train' | 'test' };
+  /** the 8 nearest training images by cosine similarity of h */
+  byH: NeighbourImage[];
+  /** the 8 nearest training images by Euclidean distance of the raw pixels */
+  byPixels: NeighbourImage[];
+  /** 17 images: the query, then byH, then byPixels; each imageSize² × channels, HWC uint8 */
+  images: Uint8Array;
+  imageSize: number;
+  channels: 1 | 3;
+  /** training images searched */
+  searched: number;
 }
 
 export interface DatasetSummary {
@@ -158,7 +280,14 @@ export type ToWorker =
   /** render t(x), t′(x) for some training images; answered out of turn, between training steps */
   | { type: 'preview'; requestId: number; pipeline: AugmentPipeline; outputSize: number; seed: number; indices: number[] }
   /** lecture mode: walk N images through Algorithm 1 and apply one real update on them; queued like a step */
-  | { type: 'walkthrough'; requestId: number; batchSize: number; seed: number };
+  | { type: 'walkthrough'; requestId: number; batchSize: number; seed: number }
+  /** the label-efficiency table on the current encoder; queued like a step (training waits), cancellable */
+  | { type: 'label-efficiency'; request: LabelEfficiencyRequest }
+  /** stops the label-efficiency run in progress; rows already measured are kept */
+  | { type: 'cancel-evaluation'; requestId: number }
+  | { type: 'embedding'; request: EmbeddingRequest }
+  /** the 8 nearest training images of one image, by h and by pixels */
+  | { type: 'neighbours'; requestId: number; split: 'train' | 'test'; index: number };
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string }
@@ -175,7 +304,18 @@ export type FromWorker =
   | { type: 'preview'; requestId: number; result: PreviewResult }
   | { type: 'preview-error'; requestId: number; message: string }
   | { type: 'walkthrough'; result: WalkthroughResult }
-  | { type: 'walkthrough-error'; requestId: number; message: string };
+  | { type: 'walkthrough-error'; requestId: number; message: string }
+  | { type: 'knn'; point: KnnPoint }
+  | { type: 'label-efficiency-progress'; requestId: number; done: number; total: number; phase: string }
+  | { type: 'label-efficiency-row'; requestId: number; row: LabelEfficiencyRow }
+  | { type: 'few-shot-row'; requestId: number; row: FewShotRow }
+  /** the run ended: complete, cancelled, or stopped by `error`; `evalDatasetName` says where the numbers come from */
+  | { type: 'label-efficiency-done'; requestId: number; cancelled: boolean; error?: string; evalDatasetName: string; trainDatasetName: string }
+  | { type: 'embedding'; result: EmbeddingResult }
+  | { type: 'embedding-progress'; requestId: number; phase: string; done: number; total: number }
+  | { type: 'embedding-error'; requestId: number; message: string }
+  | { type: 'neighbours'; result: NeighboursResult }
+  | { type: 'neighbours-error'; requestId: number; message: string };
 
 export function assertNever(x: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(x)}`);

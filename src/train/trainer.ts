@@ -2,12 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, permutation, type Rng } from '../augment/random';
 import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
+import { knnAccuracy } from '../eval/knn';
 import { fitLinearProbe } from '../eval/linearProbe';
 import { ntXentWithMetrics } from '../loss/ntxent';
 import { MAX_FUSED_DIM, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
 import { SimclrModel } from '../model/simclrModel';
 import type { ExperimentConfig } from '../state/config';
-import type { AffinitySnapshot, LossPath, ProbeKind, ProbePoint, StepMetrics } from './protocol';
+import type { AffinitySnapshot, KnnPoint, LossPath, ProbeKind, ProbePoint, StepMetrics } from './protocol';
+import { batchGeometry } from './stepGeometry';
 
 /** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
 const MAX_HEATMAP_SIDE = 512;
@@ -62,6 +64,11 @@ export class SimclrTrainer {
     };
   }
 
+  /** The settings in force. */
+  get currentConfig(): ExperimentConfig {
+    return this.config;
+  }
+
   /** Settings that apply from the next step. */
   configure(config: ExperimentConfig): void {
     if (config.learningRate !== this.config.learningRate) {
@@ -111,6 +118,7 @@ export class SimclrTrainer {
     });
 
     let metrics: tf.Tensor1D | undefined;
+    let zKept: tf.Tensor2D | undefined;
     let affinity: tf.Tensor2D | undefined;
     let zNorms: tf.Tensor1D | undefined;
     const capture = this.captureAffinity;
@@ -118,6 +126,7 @@ export class SimclrTrainer {
     const { value: loss, grads } = tf.variableGrads(() => {
       const h = this.model.encode(views, true);
       const z = this.model.project(h);
+      zKept = tf.keep(z);
       const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       const result =
         lossPath === 'fused'
@@ -136,11 +145,16 @@ export class SimclrTrainer {
       this.affinity = await this.snapshotAffinity(affinity, zNorms, views, normalize, temperature);
     }
     views.dispose();
+    // alignment, uniformity and the collapse meter on this batch's z, outside the gradient
+    const geometry = batchGeometry(zKept!);
+    zKept!.dispose();
 
     const [lossValue] = await loss.data();
     const [positiveSimilarity, negativeSimilarity, contrastiveAccuracy] = await metrics!.data();
+    const [alignment, uniformity, collapseStd] = await geometry.data();
     loss.dispose();
     metrics!.dispose();
+    geometry.dispose();
     if (!Number.isFinite(lossValue)) {
       tf.dispose(grads);
       throw new NonFiniteLossError(
@@ -168,6 +182,9 @@ export class SimclrTrainer {
       lossPath,
       tensors: memory.numTensors,
       tensorBytes: memory.numBytes,
+      alignment,
+      uniformity,
+      collapseStd,
     };
   }
 
@@ -205,21 +222,30 @@ export class SimclrTrainer {
     };
   }
 
-  /** Images of a split resized to the encoder's input size, [count, S, S, C] in [0, 1]. */
-  private probeImages(split: ImageSplit, count: number): tf.Tensor4D {
-    const { imageSize, channels } = this.dataset;
+  /**
+   * Images of a split resized to the encoder's input size, [count, S, S, C] in
+   * [0, 1]. Images of another dataset (transfer) are converted to this
+   * encoder's channels: grey → RGB by copying, RGB → grey by luma.
+   */
+  imagesOf(split: ImageSplit, count: number, source: Pick<ImageDataset, 'imageSize' | 'channels'> = this.dataset): tf.Tensor4D {
+    const { imageSize, channels } = source;
     const size = this.config.imageSize;
     return tf.tidy(() => {
       // the training split is already on the device: slice it rather than upload it again
-      const images = split === this.dataset.train
+      let images = split === this.dataset.train
         ? tf.slice(this.trainImages, [0, 0, 0, 0], [count, -1, -1, -1])
         : splitToTensor(split, count, imageSize, channels);
+      if (channels !== this.dataset.channels) {
+        images = channels === 1
+          ? tf.tile(images, [1, 1, 1, 3])
+          : (tf.sum(tf.mul(images, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as tf.Tensor4D);
+      }
       return size === imageSize ? images : tf.image.resizeBilinear(images, [size, size], true);
     });
   }
 
-  /** h = f(x) in inference mode, in chunks so a large probe set fits in memory. */
-  private async extractFeatures(model: SimclrModel | null, images: tf.Tensor4D): Promise<tf.Tensor2D> {
+  /** h = f(x) in inference mode (raw pixels when `model` is null), in chunks so a large set fits in memory. */
+  async extractFeatures(model: SimclrModel | null, images: tf.Tensor4D): Promise<tf.Tensor2D> {
     const chunk = 256;
     const parts: tf.Tensor2D[] = [];
     for (let start = 0; start < images.shape[0]; start += chunk) {
@@ -237,43 +263,68 @@ export class SimclrTrainer {
     return features;
   }
 
+  /** A fresh encoder with this run's seed and architecture: the random-init baseline. */
+  randomInitModel(): SimclrModel {
+    return new SimclrModel(SimclrTrainer.modelConfig(this.dataset, this.config));
+  }
+
+  /** Labelled images the probe and kNN fit on, and the test images they are scored on. */
+  evaluationSplits() {
+    const probeSplit = this.dataset.probeTrain ?? this.dataset.train;
+    return {
+      probeSplit,
+      trainSize: Math.min(this.config.probeTrainSize, probeSplit.count),
+      testSize: Math.min(this.config.probeTestSize, this.dataset.test.count),
+    };
+  }
+
   /**
-   * Linear evaluation: freeze f, fit a logistic regression on h of labelled
-   * training images, report its test accuracy. `kind` picks the features:
+   * The frozen-encoder evaluations on one set of features: the linear probe
+   * (fit a logistic regression on h of labelled training images, report its
+   * test accuracy) and/or the weighted kNN monitor. `kind` picks the features:
    * the current encoder, a fresh random-init encoder with this run's seed
    * (the baseline), or the raw pixels.
    */
-  async probe(kind: ProbeKind): Promise<ProbePoint> {
+  async evaluate(kind: ProbeKind, what: { probe: boolean; knn: boolean }): Promise<{ probe?: ProbePoint; knn?: KnnPoint }> {
     const started = performance.now();
     const { dataset } = this;
-    const probeSplit = dataset.probeTrain ?? dataset.train;
-    const trainSize = Math.min(this.config.probeTrainSize, probeSplit.count);
-    const testSize = Math.min(this.config.probeTestSize, dataset.test.count);
-    const baselineModel = kind === 'random-init' ? new SimclrModel(SimclrTrainer.modelConfig(dataset, this.config)) : null;
-    const model = kind === 'encoder' ? this.model : kind === 'random-init' ? baselineModel : null;
-    const trainX = this.probeImages(probeSplit, trainSize);
-    const testX = this.probeImages(dataset.test, testSize);
+    const { probeSplit, trainSize, testSize } = this.evaluationSplits();
+    const baselineModel = kind === 'random-init' ? this.randomInitModel() : null;
+    const model = kind === 'encoder' ? this.model : baselineModel;
+    const trainX = this.imagesOf(probeSplit, trainSize);
+    const testX = this.imagesOf(dataset.test, testSize);
+    const step = kind === 'encoder' ? this.step : 0;
+    const trainLabels = probeSplit.labels.subarray(0, trainSize);
+    const testLabels = dataset.test.labels.subarray(0, testSize);
+    const numClasses = dataset.classNames.length;
+    const out: { probe?: ProbePoint; knn?: KnnPoint } = {};
     try {
       const trainFeatures = await this.extractFeatures(model, trainX);
       const testFeatures = await this.extractFeatures(model, testX);
+      const featuresMs = performance.now() - started;
       try {
-        const result = await fitLinearProbe(
-          trainFeatures,
-          probeSplit.labels.subarray(0, trainSize),
-          testFeatures,
-          dataset.test.labels.subarray(0, testSize),
-          dataset.classNames.length,
-          { epochs: this.config.probeEpochs },
-        );
-        return {
-          kind,
-          step: kind === 'encoder' ? this.step : 0,
-          testAccuracy: result.testAccuracy,
-          trainAccuracy: result.trainAccuracy,
-          trainSize,
-          testSize,
-          ms: performance.now() - started,
-        };
+        if (what.knn) {
+          const knnStarted = performance.now();
+          const k = Math.min(this.config.knnK, trainSize);
+          const temperature = this.config.knnTemperature;
+          const testAccuracy = await knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, { k, temperature, numClasses });
+          out.knn = { kind, step, testAccuracy, k, temperature, trainSize, testSize, ms: featuresMs + performance.now() - knnStarted };
+        }
+        if (what.probe) {
+          const probeStarted = performance.now();
+          const result = await fitLinearProbe(trainFeatures, trainLabels, testFeatures, testLabels, numClasses, { epochs: this.config.probeEpochs });
+          out.probe = {
+            kind,
+            step,
+            testAccuracy: result.testAccuracy,
+            trainAccuracy: result.trainAccuracy,
+            gradientNorm: result.gradientNorm,
+            trainSize,
+            testSize,
+            ms: featuresMs + performance.now() - probeStarted,
+          };
+        }
+        return out;
       } finally {
         trainFeatures.dispose();
         testFeatures.dispose();
@@ -283,6 +334,11 @@ export class SimclrTrainer {
       testX.dispose();
       baselineModel?.dispose();
     }
+  }
+
+  /** The linear probe alone (see evaluate). */
+  async probe(kind: ProbeKind): Promise<ProbePoint> {
+    return (await this.evaluate(kind, { probe: true, knn: false })).probe!;
   }
 
   /** One update with this run's optimizer from gradients taken elsewhere (the lecture-mode walkthrough); counts as a step. */

@@ -16,6 +16,7 @@
  * the same convention as src/loss/ntxent.ts and the affinity heatmap.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchGeometry } from './stepGeometry';
 import { augmentViews } from '../augment/augmentViews';
 import type { Rng } from '../augment/random';
 import type { ImageDataset } from '../data/dataset';
@@ -133,7 +134,11 @@ export async function runWalkthrough(
     // copies: on the cpu backend data() can hand out a tensor's own storage (shared by z and h when g is the identity),
     // and each array must be a buffer of its own to be transferred to the page
     const read = async (t: tf.Tensor) => Float32Array.from((await t.data()) as Float32Array);
-    const [sValues, viewValues, hValues, zValues, metricValues] = await Promise.all([read(s!), read(views), read(h!), read(z!), read(metrics!)]);
+    const geometry = batchGeometry(z!);
+    kept.push(geometry);
+    const [sValues, viewValues, hValues, zValues, metricValues, geometryValues] = await Promise.all([
+      read(s!), read(views), read(h!), read(z!), read(metrics!), read(geometry),
+    ]);
     const { loss: anchorLoss, logDenominator } = anchorLosses(sValues, 2 * n, temperature);
     const hDim = h!.shape[1];
     const zDim = z!.shape[1];
@@ -178,6 +183,9 @@ export async function runWalkthrough(
         lossPath: 'composed', // the walkthrough shows every s_ij and ℓ, so it takes the op-composed loss
         tensors: memory.numTensors,
         tensorBytes: memory.numBytes,
+        alignment: geometryValues[0],
+        uniformity: geometryValues[1],
+        collapseStd: geometryValues[2],
       },
     };
   } finally {

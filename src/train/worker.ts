@@ -14,6 +14,7 @@ import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../data/datasets';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import type { ExperimentConfig } from '../state/config';
 import { selectBackend } from './backend';
+import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
 import { assertNever, type FromWorker, type RunStatus, type ToWorker } from './protocol';
 import { SimclrTrainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
@@ -30,7 +31,10 @@ let trainer: SimclrTrainer | null = null;
 let config: ExperimentConfig | null = null;
 let backendPreference: string | null = null;
 let running = false;
-let baselinesDone = false;
+/** the settings the baselines (random-init encoder, raw pixels) of the probe and of kNN were measured with; measured again when these change */
+const baselineKeys: { probe: string | null; knn: string | null } = { probe: null, knn: null };
+/** the label-efficiency run in progress, and whether the user cancelled it */
+let labelEfficiencyRun: { requestId: number; cancelled: boolean } | null = null;
 /** a 'start' with untilStep pauses once the encoder has taken this many steps */
 let stopAtStep: number | null = null;
 let queue: Promise<void> = Promise.resolve();
@@ -165,7 +169,9 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
   const datasetId = await switchDataset(next.dataset);
   config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
   trainer = new SimclrTrainer(dataset!, config);
-  baselinesDone = false;
+  baselineKeys.probe = null;
+  baselineKeys.knn = null;
+  clearEvaluationCaches();
   const { model } = trainer;
   post({ type: 'model-ready', model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim }, config });
 }
@@ -186,17 +192,65 @@ async function preview(message: Extract<ToWorker, { type: 'preview' }>): Promise
   }
 }
 
-/** The random-init and raw-pixel baselines, once per encoder; then the encoder itself. */
-async function runProbe(): Promise<void> {
-  if (!trainer || !dataset) return;
+/**
+ * The linear probe and/or the kNN monitor on the encoder, each preceded (once
+ * per encoder, and again when its settings change) by the same evaluation on
+ * the random-init encoder and on raw pixels: the baselines drawn as dashed
+ * lines. Only what is asked for runs, so a kNN every few steps never pays for
+ * a linear probe.
+ */
+async function runEvaluations(what: { probe: boolean; knn: boolean }): Promise<void> {
+  if (!trainer || !dataset || !config) return;
   if (dataset.classNames.length < 2 || dataset.test.count === 0) return; // unlabelled: the UI explains why there is no probe
   setStatus('probing');
-  if (!baselinesDone) {
-    post({ type: 'probe', point: await trainer.probe('random-init') });
-    post({ type: 'probe', point: await trainer.probe('raw-pixels') });
-    baselinesDone = true;
+  const { probeTrainSize, probeTestSize, probeEpochs, knnK, knnTemperature } = config;
+  const probeKey = JSON.stringify([probeTrainSize, probeTestSize, probeEpochs]);
+  const knnKey = JSON.stringify([probeTrainSize, probeTestSize, knnK, knnTemperature]);
+  const stale = { probe: what.probe && baselineKeys.probe !== probeKey, knn: what.knn && baselineKeys.knn !== knnKey };
+  if (stale.probe || stale.knn) {
+    for (const kind of ['random-init', 'raw-pixels'] as const) {
+      const result = await trainer.evaluate(kind, stale);
+      if (result.probe) post({ type: 'probe', point: result.probe });
+      if (result.knn) post({ type: 'knn', point: result.knn });
+    }
+    if (stale.probe) baselineKeys.probe = probeKey;
+    if (stale.knn) baselineKeys.knn = knnKey;
   }
-  if (trainer.step > 0) post({ type: 'probe', point: await trainer.probe('encoder') });
+  if (trainer.step > 0) {
+    const result = await trainer.evaluate('encoder', what);
+    if (result.probe) post({ type: 'probe', point: result.probe });
+    if (result.knn) post({ type: 'knn', point: result.knn });
+  }
+}
+
+async function runLabelEfficiencyRequest(request: Extract<ToWorker, { type: 'label-efficiency' }>['request']): Promise<void> {
+  const run = { requestId: request.requestId, cancelled: false };
+  labelEfficiencyRun = run;
+  const { requestId } = request;
+  const trainDatasetName = dataset?.name ?? '';
+  let evalDatasetName = trainDatasetName;
+  try {
+    if (!trainer || !dataset) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
+    const evalDataset = request.evalDataset === dataset.id ? dataset : await obtainDataset(request.evalDataset);
+    evalDatasetName = evalDataset.name;
+    setStatus('evaluating');
+    await runLabelEfficiency(trainer, evalDataset, request, {
+      row: (row) => post({ type: 'label-efficiency-row', requestId, row }),
+      fewShot: (row) => post({ type: 'few-shot-row', requestId, row }),
+      progress: (done, total, phase) => post({ type: 'label-efficiency-progress', requestId, done, total, phase }),
+      isCancelled: () => run.cancelled,
+    });
+    post({ type: 'label-efficiency-done', requestId, cancelled: false, evalDatasetName, trainDatasetName });
+  } catch (error) {
+    if (error instanceof CancelledError) {
+      post({ type: 'label-efficiency-done', requestId, cancelled: true, evalDatasetName, trainDatasetName });
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      post({ type: 'label-efficiency-done', requestId, cancelled: false, error: message, evalDatasetName, trainDatasetName });
+    }
+  } finally {
+    if (labelEfficiencyRun === run) labelEfficiencyRun = null;
+  }
 }
 
 /** The heatmap gets a new matrix at most this often (and after every single step). */
@@ -214,9 +268,9 @@ async function oneStep(single = false): Promise<void> {
     lastAffinityAt = performance.now();
     post({ type: 'affinity', snapshot }, [snapshot.matrix.buffer, snapshot.norms.buffer, ...(snapshot.views ? [snapshot.views.buffer] : [])]);
   }
-  if (config.probeEvery > 0 && trainer.step % config.probeEvery === 0) {
-    await runProbe();
-  }
+  const probe = config.probeEvery > 0 && trainer.step % config.probeEvery === 0;
+  const knn = probe || (config.knnEvery > 0 && trainer.step % config.knnEvery === 0);
+  if (probe || knn) await runEvaluations({ probe, knn });
 }
 
 function loop(): void {
@@ -274,7 +328,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'probe':
       enqueue(async () => {
-        await runProbe();
+        await runEvaluations({ probe: true, knn: true });
         setStatus(running ? 'running' : 'paused');
       });
       break;
@@ -301,6 +355,40 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           post({ type: 'walkthrough', result }, [result.originals.buffer, result.views.buffer, result.h.buffer, result.z.buffer, result.s.buffer]);
         } catch (error) {
           post({ type: 'walkthrough-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
+        }
+      });
+      break;
+    case 'label-efficiency':
+      // on the queue: it reads the encoder, so training waits for it (and resumes after)
+      enqueue(async () => {
+        await runLabelEfficiencyRequest(message.request);
+        setStatus(running ? 'running' : trainer && trainer.step > 0 ? 'paused' : 'idle');
+      });
+      break;
+    case 'cancel-evaluation':
+      if (labelEfficiencyRun?.requestId === message.requestId) labelEfficiencyRun.cancelled = true;
+      break;
+    case 'embedding':
+      enqueue(async () => {
+        const { requestId } = message.request;
+        try {
+          if (!trainer) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
+          const result = await computeEmbedding(trainer, message.request, (phase, done, total) =>
+            post({ type: 'embedding-progress', requestId, phase, done, total }));
+          post({ type: 'embedding', result }, [result.points.buffer, result.labels.buffer, result.indices.buffer, result.images.buffer]);
+        } catch (error) {
+          post({ type: 'embedding-error', requestId, message: error instanceof Error ? error.message : String(error) });
+        }
+      });
+      break;
+    case 'neighbours':
+      enqueue(async () => {
+        try {
+          if (!trainer) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
+          const result = await findNeighbours(trainer, message.requestId, message.split, message.index);
+          post({ type: 'neighbours', result }, [result.images.buffer]);
+        } catch (error) {
+          post({ type: 'neighbours-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
         }
       });
       break;

@@ -5,8 +5,13 @@ import { ComparePanel } from './ComparePanel';
 import { ConfigPanel } from './ConfigPanel';
 import { DatasetPanel } from './DatasetPanel';
 import { ErrorBanner, Notices, UrlWarnings } from './Banners';
+import { EmbeddingMapPanel } from './EmbeddingMap';
+import { GeometryPanel } from './GeometryCharts';
+import { KnnChart } from './KnnChart';
+import { LabelEfficiencyPanel } from './LabelEfficiencyPanel';
 import { LossChart, SimilarityChart } from './LossChart';
 import { MetricsBar } from './MetricsBar';
+import { NeighboursPanel } from './NeighboursPanel';
 import { ProbeChart } from './ProbeChart';
 import { StepThroughPanel } from './StepThroughPanel';
 import { TemperatureLab } from './TemperatureLab';
@@ -37,8 +42,13 @@ export function App() {
             <LossChart />
             <SimilarityChart />
             <ProbeChart />
+            <KnnChart />
           </div>
+          <GeometryPanel />
           <AffinityPanel />
+          <LabelEfficiencyPanel />
+          <EmbeddingMapPanel />
+          <NeighboursPanel />
           <TemperatureLab />
           <StepThroughPanel />
           <AugmentPanel />

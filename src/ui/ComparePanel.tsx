@@ -5,7 +5,7 @@ import { cancelComparison, runComparison } from '../state/comparisonRunner';
 import { comparisonsOf, deleteComparisonRuns, loadSavedRuns, useComparisonStore } from '../state/comparisonStore';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
-import { CompareLossChart, CompareProbeChart } from './CompareCharts';
+import { CompareLossChart, CompareProbeChart, CompareTrajectoryChart } from './CompareCharts';
 import { CompareTable } from './CompareTable';
 
 const DEFAULT_STEPS = '100';
@@ -119,6 +119,7 @@ export function ComparePanel() {
           <div className="compare-charts">
             <CompareLossChart runs={charted} />
             <CompareProbeChart runs={charted} />
+            <CompareTrajectoryChart runs={charted} />
           </div>
           <CompareTable runs={shown} live={liveShown} onDelete={(run) => void deleteComparisonRuns([run.id])} />
         </>

@@ -7,7 +7,7 @@ import { ConfigField } from './ConfigField';
 const GROUPS: { title: string; keys: (keyof ExperimentConfig)[] }[] = [
   { title: 'Loss and optimizer', keys: ['batchSize', 'temperature', 'normalize', 'fusedLoss', 'learningRate'] },
   { title: 'Encoder f and head g', keys: ['imageSize', 'encoderWidth', 'projectionHead', 'projectionDim'] },
-  { title: 'Linear probe', keys: ['probeEvery', 'probeTrainSize', 'probeTestSize', 'probeEpochs'] },
+  { title: 'Linear probe and kNN', keys: ['probeEvery', 'probeTrainSize', 'probeTestSize', 'probeEpochs', 'knnEvery', 'knnK', 'knnTemperature'] },
   { title: 'Run', keys: ['seed', 'backend'] },
 ];
 

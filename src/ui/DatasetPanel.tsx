@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../data/datasets';
 import { useConfigStore } from '../state/configStore';
 import { refreshStoredDatasets, uploads, useDatasetStore } from '../state/datasetStore';
@@ -6,28 +6,32 @@ import { usePreviewStore } from '../state/previewStore';
 import { useRunStore } from '../state/runStore';
 import { previewer } from '../state/trainingClient';
 import { bytes } from './format';
+import { showNeighbours } from './neighboursRequest';
+import { PixelCanvas } from './PixelCanvas';
 import { UploadPanel } from './UploadPanel';
+import { useEvaluationBlocker } from './useEvaluationBlocker';
 
-/** One uint8 image drawn pixel for pixel; CSS scales it up without smoothing. */
-function Thumbnail({ pixels, size, channels, label, picked, onPick }: {
-  pixels: Uint8Array; size: number; channels: number; label: string; picked: boolean; onPick: () => void;
+/**
+ * A gallery tile: the image (click: show it in the augmentation previewer)
+ * and, in its corner, ≈ to ask for its nearest neighbours by h and by pixels.
+ */
+function Thumbnail({ images, index, size, channels, label, picked, onPick, onNeighbours, neighboursDisabled }: {
+  images: Uint8Array; index: number; size: number; channels: 1 | 3; label: string; picked: boolean;
+  onPick: () => void; onNeighbours: () => void; neighboursDisabled: boolean;
 }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const ctx = canvas.current?.getContext('2d');
-    if (!ctx) return;
-    const image = ctx.createImageData(size, size);
-    for (let p = 0; p < size * size; p++) {
-      for (let c = 0; c < 3; c++) image.data[4 * p + c] = pixels[p * channels + (channels === 3 ? c : 0)];
-      image.data[4 * p + 3] = 255;
-    }
-    ctx.putImageData(image, 0, 0);
-  }, [pixels, size, channels]);
   return (
-    <button type="button" className={`thumb${picked ? ' thumb-picked' : ''}`} aria-pressed={picked} onClick={onPick} title={`${label}: click to show in the augmentation previewer`}>
-      <canvas ref={canvas} width={size} height={size} aria-label={label} />
-      <span className="thumb-caption">{label}</span>
-    </button>
+    <div className="thumb-tile">
+      <button type="button" className={`thumb${picked ? ' thumb-picked' : ''}`} aria-pressed={picked} onClick={onPick} title={`${label}: click to show in the augmentation previewer`}>
+        <PixelCanvas batch={images} index={index} size={size} channels={channels} label={label} />
+        <span className="thumb-caption">{label}</span>
+      </button>
+      <button
+        type="button" className="thumb-neighbours" data-testid="gallery-neighbours" disabled={neighboursDisabled} onClick={onNeighbours}
+        title="Show its 8 nearest neighbours by h and by pixels" aria-label={`Nearest neighbours of this ${label} image`}
+      >
+        ≈
+      </button>
+    </div>
   );
 }
 
@@ -40,12 +44,12 @@ export function DatasetPanel() {
   const stored = useDatasetStore((s) => s.stored);
   const storageError = useDatasetStore((s) => s.storageError);
   const [classFilter, setClassFilter] = useState<number | 'all'>('all');
+  const evaluationBlocked = useEvaluationBlocker() !== null;
   useEffect(() => {
     void refreshStoredDatasets();
   }, []);
   useEffect(() => setClassFilter('all'), [dataset?.id]);
 
-  const pixelsPerImage = dataset ? dataset.imageSize * dataset.imageSize * dataset.channels : 0;
   const loading = !dataset || dataset.id !== datasetId;
   const uploadId = datasetId.startsWith(UPLOAD_PREFIX) ? datasetId.slice(UPLOAD_PREFIX.length) : null;
   const knownUpload = uploadId !== null && stored.some((d) => d.id === uploadId);
@@ -117,18 +121,21 @@ export function DatasetPanel() {
               </select>
             </div>
           )}
-          <p className="hint">Click images to show them in the augmentation previewer.</p>
+          <p className="hint">Click images to show them in the augmentation previewer; ≈ in a corner shows an image&apos;s nearest neighbours.</p>
           <div className="gallery" data-testid="dataset-gallery">
             {dataset.galleryLabels.map((label, k) =>
               classFilter !== 'all' && label !== classFilter ? null : (
                 <Thumbnail
                   key={`${dataset.id}-${k}`}
-                  pixels={dataset.galleryImages.subarray(k * pixelsPerImage, (k + 1) * pixelsPerImage)}
+                  images={dataset.galleryImages}
+                  index={k}
                   size={dataset.imageSize}
                   channels={dataset.channels}
                   label={label >= 0 ? dataset.classNames[label] : 'unlabelled'}
                   picked={picked.includes(dataset.galleryIndices[k])}
                   onPick={() => previewer.pick(dataset.galleryIndices[k])}
+                  onNeighbours={() => showNeighbours('train', dataset.galleryIndices[k])}
+                  neighboursDisabled={evaluationBlocked}
                 />
               ),
             )}

@@ -1,13 +1,29 @@
-import { latestProbe, latestStep, useRunStore } from '../state/runStore';
+import { latestKnn, latestProbe, latestStep, useRunStore } from '../state/runStore';
+import type { ProbePoint } from '../train/protocol';
 import { fixed, percent } from './format';
+import { healthyCollapseStd } from './trajectory';
 
-function Metric({ testId, label, value, text, hint }: { testId: string; label: string; value: number | undefined; text: string; hint: string }) {
+/** A number from a step record that may predate the field (old histories): undefined unless finite. */
+const finiteOrUndefined = (v: number | undefined): number | undefined => (v !== undefined && Number.isFinite(v) ? v : undefined);
+
+function Metric({ testId, label, value, text, hint, sub }: {
+  testId: string; label: string; value: number | undefined; text: string; hint: string; sub?: string;
+}) {
   return (
     <div className="metric" data-testid={testId} data-value={value === undefined ? '' : String(value)} title={hint}>
       <span className="metric-label">{label}</span>
       <span className="metric-value">{text}</span>
+      {sub && <span className="metric-sub">{sub}</span>}
     </div>
   );
+}
+
+function probeHint(probe: ProbePoint | undefined): string {
+  if (!probe) return 'Linear probe on h: runs every K steps or on demand';
+  const converged = probe.gradientNorm !== undefined
+    ? `; final gradient norm ${probe.gradientNorm.toExponential(1)} (near 0: the fit converged)`
+    : '';
+  return `Linear probe on h at step ${probe.step}: ${probe.trainSize} train / ${probe.testSize} test images${converged}`;
 }
 
 export function MetricsBar() {
@@ -16,6 +32,12 @@ export function MetricsBar() {
   const baseline = useRunStore((s) => s.randomInitBaseline);
   const pixels = useRunStore((s) => s.rawPixelBaseline);
   const model = useRunStore((s) => s.model);
+  const knn = useRunStore(latestKnn);
+  const knnBaseline = useRunStore((s) => s.knnRandomInit);
+  const alignment = finiteOrUndefined(step?.alignment);
+  const uniformity = finiteOrUndefined(step?.uniformity);
+  const collapse = finiteOrUndefined(step?.collapseStd);
+  const healthy = model ? healthyCollapseStd(model.zDim) : undefined;
   return (
     <div className="metrics" aria-label="Latest metrics">
       <Metric testId="metric-step" label="step" value={step?.step ?? 0} text={String(step?.step ?? 0)} hint="Optimizer steps completed" />
@@ -29,9 +51,32 @@ export function MetricsBar() {
         <span className="metric-value">{step ? (step.lossPath === 'fused' ? 'fused WGSL' : 'tfjs ops') : '—'}</span>
       </div>
       <Metric testId="metric-images-per-second" label="images / s" value={step?.imagesPerSecond} text={fixed(step?.imagesPerSecond, 0)} hint="N images (2N views) per second at the last step" />
-      <Metric testId="metric-probe-acc" label="probe accuracy" value={probe?.testAccuracy} text={percent(probe?.testAccuracy)} hint={probe ? `Linear probe on h at step ${probe.step}: ${probe.trainSize} train / ${probe.testSize} test images` : 'Linear probe on h: runs every K steps or on demand'} />
+      <Metric testId="metric-probe-acc" label="probe accuracy" value={probe?.testAccuracy} text={percent(probe?.testAccuracy)} hint={probeHint(probe)} />
       <Metric testId="metric-probe-baseline" label="random-init encoder" value={baseline?.testAccuracy} text={percent(baseline?.testAccuracy)} hint="The same probe on an untrained encoder with the same seed: what SimCLR must beat" />
       <Metric testId="metric-probe-pixels" label="raw pixels" value={pixels?.testAccuracy} text={percent(pixels?.testAccuracy)} hint="The same probe on the raw pixels" />
+      <Metric
+        testId="metric-knn-acc" label="kNN accuracy" value={knn?.testAccuracy} text={percent(knn?.testAccuracy)}
+        hint={knn
+          ? `Weighted kNN on h at step ${knn.step}: each of ${knn.testSize} test images takes the vote of its k = ${knn.k} nearest of ${knn.trainSize} training images, weighted exp(s/τ), τ = ${knn.temperature}. No training involved.`
+          : 'Weighted kNN on h: the k most similar training images vote; runs every K steps'}
+      />
+      <Metric
+        testId="metric-knn-baseline" label="kNN random-init" value={knnBaseline?.testAccuracy} text={percent(knnBaseline?.testAccuracy)}
+        hint="The same kNN on an untrained encoder with the same seed: what the trained encoder must beat"
+      />
+      <Metric
+        testId="metric-alignment" label="alignment" value={alignment} text={fixed(alignment)}
+        hint="Wang & Isola: mean ‖ẑ₁ − ẑ₂‖² over the positive pairs of the batch. 0: the two views of an image land on the same point. Lower is better (range 0 to 4)."
+      />
+      <Metric
+        testId="metric-uniformity" label="uniformity" value={uniformity} text={fixed(uniformity)}
+        hint="Wang & Isola: log of the mean over pairs of exp(−2‖ẑᵢ − ẑⱼ‖²). Lower: the embeddings spread more evenly over the sphere; 0: all at one point."
+      />
+      <Metric
+        testId="metric-collapse" label="collapse meter" value={collapse} text={fixed(collapse)}
+        sub={healthy !== undefined ? `healthy ≈ 1/√${model?.zDim} = ${healthy.toFixed(3)}` : undefined}
+        hint="Mean over the dimensions of z of the std of ℓ2-normalized z across the batch. Near 1/√d: spread over the sphere; near 0: every image maps to the same point (collapse)."
+      />
       <div className="metric" data-testid="metric-tensors" data-value={step?.tensors ?? ''} data-bytes={step?.tensorBytes ?? ''} title="Tensors alive in the worker after the last step, and their bytes: flat while training means nothing leaks">
         <span className="metric-label">live tensors</span>
         <span className="metric-value">{step ? `${step.tensors} · ${(step.tensorBytes / 2 ** 20).toFixed(1)} MiB` : '—'}</span>

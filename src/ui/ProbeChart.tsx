@@ -1,8 +1,9 @@
 import { memo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import type { RunState } from '../state/runStore';
 import { useRunStore } from '../state/runStore';
+import { unscorableReason } from './accuracy';
+import { AccuracyChart } from './AccuracyChart';
 import { niceCeil, percent } from './format';
 import { useThrottled } from './useThrottled';
 
@@ -26,41 +27,27 @@ export function ProbeChart() {
 }
 
 const ProbeFigure = memo(function ProbeFigure({ probes, baseline, pixels, stepAxisEnd, dataset }: ReturnType<typeof probeInputs>) {
-  const probeUnavailable = dataset && (!dataset.labelled || dataset.testCount === 0)
-    ? !dataset.labelled
-      ? 'This dataset has no labels (no class folders), so there is nothing for a linear probe to predict. Training still works.'
-      : 'This dataset has no test images (every class has a single image), so the probe cannot be measured.'
-    : null;
-  const data = probes.map((p) => ({ step: p.step, accuracy: p.testAccuracy }));
-  const values = [...probes.map((p) => p.testAccuracy), baseline?.testAccuracy, pixels?.testAccuracy].filter((v): v is number => v !== undefined);
-  const low = values.length ? Math.max(0, Math.floor((Math.min(...values) - 0.05) * 20) / 20) : 0;
+  const reason = unscorableReason(dataset, 'a linear probe', 'the probe');
+  const last = probes[probes.length - 1];
   return (
-    <figure className="panel chart" data-testid="chart-probe" data-points={probes.length}>
-      <figcaption>
-        <h2>Linear-probe accuracy</h2>
-        <p>
+    <AccuracyChart
+      testId="chart-probe"
+      title="Linear-probe accuracy"
+      caption={
+        <>
           A logistic regression on the frozen h. The dashed lines are the same probe on an untrained encoder
           ({percent(baseline?.testAccuracy)}) and on raw pixels ({percent(pixels?.testAccuracy)}): on easy data a random
           encoder is already a strong baseline, and SimCLR has to beat it.
-        </p>
-      </figcaption>
-      {probeUnavailable && <p className="probe-unavailable" role="status" data-testid="probe-unavailable-reason">{probeUnavailable}</p>}
-      <ResponsiveContainer width="100%" height={280}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="step" type="number" domain={[0, stepAxisEnd]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
-          <YAxis domain={[low, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={48} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? percent(v) : String(v))} labelFormatter={(s) => `step ${s}`} />
-          <Legend />
-          {baseline && (
-            <ReferenceLine y={baseline.testAccuracy} stroke="#9333ea" strokeDasharray="6 4" label={{ value: `random-init encoder ${percent(baseline.testAccuracy)}`, position: 'insideBottomLeft', fill: '#9333ea', fontSize: 12 }} />
-          )}
-          {pixels && (
-            <ReferenceLine y={pixels.testAccuracy} stroke="#64748b" strokeDasharray="2 4" label={{ value: `raw pixels ${percent(pixels.testAccuracy)}`, position: 'insideTopLeft', fill: '#64748b', fontSize: 12 }} />
-          )}
-          <Line type="monotone" dataKey="accuracy" name="SimCLR encoder" stroke="#2563eb" strokeWidth={2} isAnimationActive={false} dot />
-        </LineChart>
-      </ResponsiveContainer>
-    </figure>
+          {last?.gradientNorm !== undefined && ` The last fit ended with gradient norm ${last.gradientNorm.toExponential(1)} (near 0: the probe converged).`}
+        </>
+      }
+      unavailable={reason ? { text: reason, testId: 'probe-unavailable-reason' } : null}
+      points={probes}
+      randomInit={baseline?.testAccuracy}
+      rawPixels={pixels?.testAccuracy}
+      stepAxisEnd={stepAxisEnd}
+      lineName="SimCLR encoder"
+      color="#2563eb"
+    />
   );
 });

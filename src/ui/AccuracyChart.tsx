@@ -1,0 +1,60 @@
+import type { ReactNode } from 'react';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { accuracyAxisLow } from './accuracy';
+import { downsample, percent } from './format';
+
+/** Points drawn at most: the shape of a long run, cheap to redraw. */
+const MAX_POINTS = 300;
+/** Dots on every point only while they stay apart. */
+const MAX_DOTS = 60;
+
+export interface AccuracyChartProps {
+  testId: string;
+  title: string;
+  caption: ReactNode;
+  /** why this dataset cannot be scored (shown above the chart), with its test id; null when it can */
+  unavailable: { text: string; testId: string } | null;
+  /** the encoder's accuracy at each measurement */
+  points: readonly { step: number; testAccuracy: number }[];
+  /** the same measurement on the random-init encoder and on raw pixels (dashed reference lines) */
+  randomInit: number | undefined;
+  rawPixels: number | undefined;
+  stepAxisEnd: number;
+  lineName: string;
+  color: string;
+}
+
+/**
+ * Test accuracy against step with two dashed baselines: the shared figure of
+ * the linear-probe and kNN charts. Plain numbers in; the callers throttle and
+ * memoize (see ProbeChart), so this draws at most once a second each.
+ */
+export function AccuracyChart({ testId, title, caption, unavailable, points, randomInit, rawPixels, stepAxisEnd, lineName, color }: AccuracyChartProps) {
+  const data = downsample(points, MAX_POINTS).map((p) => ({ step: p.step, accuracy: p.testAccuracy }));
+  const low = accuracyAxisLow([...data.map((d) => d.accuracy), randomInit, rawPixels]);
+  return (
+    <figure className="panel chart" data-testid={testId} data-points={points.length}>
+      <figcaption>
+        <h2>{title}</h2>
+        <p>{caption}</p>
+      </figcaption>
+      {unavailable && <p className="probe-unavailable" role="status" data-testid={unavailable.testId}>{unavailable.text}</p>}
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+          <XAxis dataKey="step" type="number" domain={[0, stepAxisEnd]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
+          <YAxis domain={[low, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={52} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? percent(v) : String(v))} labelFormatter={(s) => `step ${s}`} />
+          <Legend />
+          {randomInit !== undefined && (
+            <ReferenceLine y={randomInit} stroke="#9333ea" strokeDasharray="6 4" label={{ value: `random-init encoder ${percent(randomInit)}`, position: 'insideBottomLeft', fill: '#9333ea', fontSize: 12 }} />
+          )}
+          {rawPixels !== undefined && (
+            <ReferenceLine y={rawPixels} stroke="#64748b" strokeDasharray="2 4" label={{ value: `raw pixels ${percent(rawPixels)}`, position: 'insideTopLeft', fill: '#64748b', fontSize: 12 }} />
+          )}
+          <Line type="monotone" dataKey="accuracy" name={lineName} stroke={color} strokeWidth={2} isAnimationActive={false} dot={data.length <= MAX_DOTS} />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
