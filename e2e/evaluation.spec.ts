@@ -32,7 +32,8 @@ test('kNN monitor: charted every K steps beside its random-init and raw-pixel ba
 });
 
 test('label efficiency at two fractions: every row filled, table and chart, few-shot, dataset named', async ({ page }) => {
-  await openApp(page, KNN_TINY.replace('knnEvery=5', 'knnEvery=0'));
+  // k = 20 neighbours asked, but 1% of 600 probe images is 10 (one per class): the row says k = 10 was used
+  await openApp(page, KNN_TINY.replace('knnEvery=5', 'knnEvery=0').replace('knnK=10', 'knnK=20'));
   await page.getByTestId('train-step').click();
   await expect(page.getByTestId('metric-step')).toHaveAttribute('data-value', '1', { timeout: 60_000 });
   await page.getByTestId('label-efficiency-fraction-100').uncheck();
@@ -54,6 +55,8 @@ test('label efficiency at two fractions: every row filled, table and chart, few-
   }
   await expect(page.getByTestId('label-efficiency-run')).toBeEnabled({ timeout: 60_000 });
   await expect(panel.locator('tr[data-fraction="1"]')).toHaveCount(0);
+  await expect(panel.locator('tr[data-fraction="0.01"][data-model="ssl-knn"]')).toContainText('k = 10');
+  await expect(panel.locator('tr[data-fraction="0.01"][data-model="ssl-knn"]')).toHaveAttribute('data-value', /\d/);
   await expect(page.getByTestId('label-efficiency-source')).toContainText('Fashion-MNIST');
   await expect(page.getByTestId('few-shot-table')).toContainText('5');
   await expect(page.getByTestId('chart-label-efficiency')).toBeVisible();

@@ -27,7 +27,8 @@ import { preview } from 'vite';
 const STEPS = Number(process.env.YARDSTICK_STEPS ?? 200);
 const SEEDS = (process.env.YARDSTICK_SEEDS ?? '1,2,3').split(',').map(Number);
 const SUPERVISED_STEPS = Number(process.env.YARDSTICK_SUPERVISED_STEPS ?? 100);
-const SEARCH = process.env.YARDSTICK_SEARCH ?? 'batch=64&width=8&probeTrain=10000&probeTest=2000&probeIters=300&probeEvery=0&knnEvery=0';
+/** SwiftShader-sized by default (N 64, width 4, WebGL: the fastest backend there); on a GPU pass the reference config, e.g. YARDSTICK_SEARCH='batch=256&width=32&probeEvery=0&knnEvery=0' */
+const SEARCH = process.env.YARDSTICK_SEARCH ?? 'batch=64&width=4&backend=webgl&probeTrain=10000&probeTest=2000&probeIters=300&probeEvery=0&knnEvery=0';
 const OUT_NAME = process.env.YARDSTICK_OUT ?? 'yardstick';
 const TITLE = process.env.YARDSTICK_TITLE ?? 'Yardstick: what SimCLR buys on Fashion-MNIST';
 const FRACTIONS = ['0.01', '0.1', '1'];
@@ -108,7 +109,7 @@ async function runSeed(seed) {
   if (await page.getByTestId('label-efficiency-error').count()) throw new Error(await page.getByTestId('label-efficiency-error').innerText());
   const rows = await page.getByTestId('label-efficiency').locator('tr[data-model]').evaluateAll((trs) =>
     trs.map((tr) => ({ fraction: tr.getAttribute('data-fraction'), model: tr.getAttribute('data-model'), accuracy: Number(tr.getAttribute('data-value')) })));
-  const fewShot = await page.getByTestId('few-shot-table').locator('[data-shots]').evaluateAll((cells) =>
+  const fewShot = await page.getByTestId('few-shot-table').locator('td[data-shots]').evaluateAll((cells) =>
     cells.map((c) => ({ shots: Number(c.getAttribute('data-shots')), model: c.getAttribute('data-model'), accuracy: Number(c.getAttribute('data-value')) })));
   const result = { seed, steps, loss, trainMinutes, minutes: minutesSince(started), rows, fewShot };
   console.log(JSON.stringify({ seed, steps, loss, minutes: result.minutes }));

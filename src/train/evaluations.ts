@@ -106,10 +106,12 @@ export async function runLabelEfficiency(
           const subsetFeatures = rows(poolFeatures, indices);
           const subsetLabels = indices.map((i) => poolLabels[i]);
           try {
+            // k cannot exceed the labelled images: use them all, and say so next to the number
             const k = Math.min(config.knnK, indices.length);
+            const note = k < config.knnK ? `k = ${k}: only ${k} labelled images (k = ${config.knnK} asked)` : undefined;
             const knn = await knnAccuracy(subsetFeatures, subsetLabels, testFeatures, testLabels, { k, temperature: config.knnTemperature, numClasses });
             const knnMs = performance.now() - started;
-            callbacks.row({ fraction, model: frozen.knn, testAccuracy: knn, labelledCount: indices.length, step: frozen.kind === 'encoder' ? step : 0, ms: knnMs });
+            callbacks.row({ fraction, model: frozen.knn, testAccuracy: knn, labelledCount: indices.length, step: frozen.kind === 'encoder' ? step : 0, ms: knnMs, note });
             const probe = await fitLinearProbe(subsetFeatures, subsetLabels, testFeatures, testLabels, numClasses, { epochs: config.probeEpochs });
             callbacks.row({
               fraction, model: frozen.linear, testAccuracy: probe.testAccuracy, labelledCount: indices.length,

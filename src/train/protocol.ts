@@ -162,6 +162,8 @@ export interface LabelEfficiencyRow {
   /** the encoder's optimizer steps (0 for baselines) */
   step: number;
   ms: number;
+  /** something the reader must know to read the number, e.g. that kNN used fewer neighbours than asked */
+  note?: string;
 }
 
 export type FewShotModel = 'ssl' | 'random-init' | 'raw-pixels';

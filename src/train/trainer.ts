@@ -305,6 +305,7 @@ export class SimclrTrainer {
       try {
         if (what.knn) {
           const knnStarted = performance.now();
+          // never more neighbours than training images; the point carries the k used, and the chart shows it
           const k = Math.min(this.config.knnK, trainSize);
           const temperature = this.config.knnTemperature;
           const testAccuracy = await knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, { k, temperature, numClasses });

@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react';
+import { createContext, memo, useContext, useMemo, useRef } from 'react';
 import {
   CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
 } from 'recharts';
@@ -9,6 +9,7 @@ import { TrajectoryPath } from './TrajectoryPath';
 import {
   TRAJECTORY_UNIT, collapseAxisHigh, healthyCollapseStd, metricSeries, trajectory, trajectoryDomains, type GeometryKey,
 } from './trajectory';
+import { useOnScreen } from './useOnScreen';
 import { useThrottled } from './useThrottled';
 import './evaluation.css';
 
@@ -38,28 +39,40 @@ const stepAxis = (end: number) => (
   <XAxis dataKey="step" type="number" domain={[0, end]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
 );
 
+/** Whether the panel is on screen: its four charts hold still while it is not (see useOnScreen). */
+const PanelOnScreen = createContext(true);
+
+/** The run's steps for one of the panel's charts, throttled on its slot and held while the panel is off screen. */
+function usePanelSteps(phase: number): StepMetrics[] {
+  return useThrottled(useRunStore((s) => s.steps), REDRAW_MS, phase, useContext(PanelOnScreen));
+}
+
 /** The Wang & Isola instruments: alignment and uniformity against step, their joint trajectory, and the collapse meter. */
 export function GeometryPanel() {
+  const ref = useRef<HTMLElement>(null);
+  const onScreen = useOnScreen(ref);
   return (
-    <section className="panel geometry-panel" data-testid="geometry-panel" aria-label="Geometry of the embedding">
-      <h2>Geometry of the embedding (Wang &amp; Isola)</h2>
-      <p className="hint">
-        A contrastive loss asks for two things at once: the two views of an image should land close together on the unit sphere
-        (<strong>alignment</strong>), and different images should spread out over it (<strong>uniformity</strong>). Both are measured on
-        each training batch&apos;s ℓ2-normalized z; lower is better for both.
-      </p>
-      <div className="geometry-grid">
-        <AlignmentChart />
-        <UniformityChart />
-        <TrajectoryChart />
-        <CollapseChart />
-      </div>
-    </section>
+    <PanelOnScreen.Provider value={onScreen}>
+      <section ref={ref} className="panel geometry-panel" data-testid="geometry-panel" aria-label="Geometry of the embedding">
+        <h2>Geometry of the embedding (Wang &amp; Isola)</h2>
+        <p className="hint">
+          A contrastive loss asks for two things at once: the two views of an image should land close together on the unit sphere
+          (<strong>alignment</strong>), and different images should spread out over it (<strong>uniformity</strong>). Both are measured on
+          each training batch&apos;s ℓ2-normalized z; lower is better for both.
+        </p>
+        <div className="geometry-grid">
+          <AlignmentChart />
+          <UniformityChart />
+          <TrajectoryChart />
+          <CollapseChart />
+        </div>
+      </section>
+    </PanelOnScreen.Provider>
   );
 }
 
 function AlignmentChart() {
-  const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS, ALIGNMENT_PHASE_MS);
+  const steps = usePanelSteps(ALIGNMENT_PHASE_MS);
   return (
     <SeriesFigure
       steps={steps} metric="alignment" testId="chart-alignment" title="Alignment" color={ALIGNMENT_COLOR} unit={0.25}
@@ -69,7 +82,7 @@ function AlignmentChart() {
 }
 
 function UniformityChart() {
-  const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS, UNIFORMITY_PHASE_MS);
+  const steps = usePanelSteps(UNIFORMITY_PHASE_MS);
   return (
     <SeriesFigure
       steps={steps} metric="uniformity" testId="chart-uniformity" title="Uniformity" color={UNIFORMITY_COLOR} unit={0.25}
@@ -115,7 +128,7 @@ const SeriesFigure = memo(function SeriesFigure({ steps, metric, testId, title, 
 });
 
 function TrajectoryChart() {
-  const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS, TRAJECTORY_PHASE_MS);
+  const steps = usePanelSteps(TRAJECTORY_PHASE_MS);
   return <TrajectoryFigure steps={steps} />;
 }
 
@@ -154,7 +167,7 @@ const TrajectoryFigure = memo(function TrajectoryFigure({ steps }: { steps: Step
 });
 
 function CollapseChart() {
-  const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS, COLLAPSE_PHASE_MS);
+  const steps = usePanelSteps(COLLAPSE_PHASE_MS);
   const zDim = useRunStore((s) => s.model?.zDim);
   return <CollapseFigure steps={steps} zDim={zDim} />;
 }

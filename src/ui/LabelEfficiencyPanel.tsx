@@ -217,7 +217,7 @@ function LabelEfficiencyTable({ rows, steps }: { rows: LabelEfficiencyRow[]; ste
                   </th>
                 )}
                 <td>{fractionLabel(r.fraction)}</td>
-                <td>{r.labelledCount.toLocaleString()}</td>
+                <td>{r.labelledCount.toLocaleString()}{r.note && <span className="eval-row-note" data-testid="label-efficiency-note">{r.note}</span>}</td>
                 <td className="eval-accuracy">
                   <span className="eval-bar" style={{ width: `${Math.max(0, Math.min(1, r.testAccuracy)) * 100}%`, background: MODEL_STYLE[g.model].color }} />
                   <span className="eval-bar-text">{percent(r.testAccuracy)}</span>

@@ -16,12 +16,14 @@ export function nextRedrawAt(now: number, lastShown: number, ms: number, phase: 
  * given by `phase` (see nextRedrawAt); the latest value wins and none is lost
  * at the end. Always from a timer of its own: a redraw never shares a task
  * with the store update that caused it, nor with another chart's redraw.
+ * While `active` is false (the chart is off screen) the last value is held;
+ * the latest one is passed on at the next slot after it turns true.
  */
-export function useThrottled<T>(value: T, ms: number, phase = 0): T {
+export function useThrottled<T>(value: T, ms: number, phase = 0, active = true): T {
   const [shown, setShown] = useState(value);
   const lastShown = useRef(-Infinity);
   useEffect(() => {
-    if (Object.is(value, shown)) return undefined;
+    if (!active || Object.is(value, shown)) return undefined;
     const now = performance.now();
     const at = nextRedrawAt(now, lastShown.current, ms, phase);
     const timer = setTimeout(() => {
@@ -29,6 +31,6 @@ export function useThrottled<T>(value: T, ms: number, phase = 0): T {
       setShown(value);
     }, at - now);
     return () => clearTimeout(timer);
-  }, [value, shown, ms, phase]);
+  }, [value, shown, ms, phase, active]);
   return shown;
 }
