@@ -44,7 +44,7 @@ function labelled(ds: ImageDataset): boolean {
 
 /** Rows `indices` of a [n, d] tensor. */
 function rows(features: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
-  return tf.gather(features, tf.tensor1d(indices, 'int32')) as tf.Tensor2D;
+  return tf.tidy(() => tf.gather(features, tf.tensor1d(indices, 'int32')) as tf.Tensor2D);
 }
 
 /**
