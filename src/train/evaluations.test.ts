@@ -102,6 +102,15 @@ describe('label efficiency, embedding map and neighbours on the worker side', ()
     expect(map.images).toHaveLength(30 * 12 * 12);
     expect(map.explained![0]).toBeGreaterThanOrEqual(map.explained![1]);
 
+    // UMAP (umap-js) with the run's seed: finite points, epochs reported as progress, the same layout for the same seed
+    const phases: string[] = [];
+    const umap = await computeEmbedding(trainer, { requestId: 4, encoder: 'encoder', projection: 'umap', count: 30 }, (phase) => phases.push(phase));
+    expect(umap.points).toHaveLength(60);
+    expect(Array.from(umap.points).every(Number.isFinite)).toBe(true);
+    expect(phases).toContain('UMAP layout');
+    const again = await computeEmbedding(trainer, { requestId: 5, encoder: 'encoder', projection: 'umap', count: 30 }, () => {});
+    expect(Array.from(again.points)).toEqual(Array.from(umap.points));
+
     const found = await findNeighbours(trainer, 4, 'train', 5);
     expect(found.byH).toHaveLength(8);
     expect(found.byPixels).toHaveLength(8);
