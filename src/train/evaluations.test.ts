@@ -56,6 +56,8 @@ describe('label efficiency, embedding map and neighbours on the worker side', ()
     expect(small.labelledCount).toBe(8);
     expect(small.note).toContain('k = 8');
     expect(rows.find((r) => r.fraction === 1 && r.model === 'ssl-knn')!.note).toBeUndefined();
+    // the trained rows say how far their loss fell, against chance (log 4)
+    expect(rows.find((r) => r.fraction === 1 && r.model === 'supervised')!.note).toMatch(/cross-entropy \d\.\d\d → \d\.\d\d over 10 steps \(chance: log 4 = 1\.39\)/);
     // the clear classes of the toy set: raw pixels with all labels read them well above chance (25%)
     expect(rows.find((r) => r.fraction === 1 && r.model === 'raw-pixels')!.testAccuracy).toBeGreaterThan(0.6);
     expect(fewShot.map((r) => `${r.model}:${r.shots}`).sort()).toEqual(

@@ -164,7 +164,10 @@ export async function runLabelEfficiency(
             isCancelled: callbacks.isCancelled,
             onProgress: (s) => callbacks.progress(done + s / request.supervisedSteps, total, `${label} on ${percentText(fraction)} of the labels: step ${s} of ${request.supervisedSteps}`),
           });
-          callbacks.row({ fraction, model, testAccuracy: result.testAccuracy, labelledCount: indices.length, step: model === 'ssl-finetune' ? step : 0, ms: result.ms });
+          callbacks.row({
+            fraction, model, testAccuracy: result.testAccuracy, labelledCount: indices.length, step: model === 'ssl-finetune' ? step : 0, ms: result.ms,
+            note: lossTrend(result.losses, numClasses),
+          });
         } finally {
           images.dispose();
           network.dispose();
@@ -178,6 +181,19 @@ export async function runLabelEfficiency(
     testImages.dispose();
     randomInit.dispose();
   }
+}
+
+/**
+ * How far a supervised run got: its cross-entropy over the first and the last
+ * few steps against log K, the loss of a uniform guess. A loss still far above
+ * 0 means the budget was too short for the network to fit the labels.
+ */
+function lossTrend(losses: number[], numClasses: number): string {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const span = Math.min(5, losses.length);
+  const first = mean(losses.slice(0, span));
+  const last = mean(losses.slice(-span));
+  return `cross-entropy ${first.toFixed(2)} → ${last.toFixed(2)} over ${losses.length} steps (chance: log ${numClasses} = ${Math.log(numClasses).toFixed(2)})`;
 }
 
 function percentText(fraction: number): string {

@@ -83,7 +83,7 @@ export function LabelEfficiencyPanel() {
     <section className="panel eval-panel" data-testid="label-efficiency" aria-label="Label efficiency">
       <h2>Label efficiency: how far do a few labels go?</h2>
       <p className="hint">
-        Every model below gets the same class-balanced fraction of the training labels and is scored on the whole test split.
+        Every model below gets the same class-balanced fraction of the labelled training images and is scored on the same test images (probe test images, 2,000 by default).
         SimCLR&apos;s claim: with 1% of the labels, a linear probe on its frozen encoder beats the same network trained from scratch on
         those labels. The untrained encoder and raw pixels show how much of that is the training and not the architecture.
       </p>
@@ -157,7 +157,7 @@ export function LabelEfficiencyPanel() {
       {state.running && state.progress && (
         <div className="eval-progress" data-testid="label-efficiency-progress" role="status">
           <progress value={state.progress.done} max={Math.max(1, state.progress.total)} />
-          <span>{state.progress.phase} ({state.progress.done} of {state.progress.total}). Training waits until this finishes.</span>
+          <span>{state.progress.phase} ({Math.floor((100 * state.progress.done) / Math.max(1, state.progress.total))}% done). Training waits until this finishes.</span>
         </div>
       )}
       {state.error && (
