@@ -16,23 +16,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { l2NormalizeRows } from './geometry';
 import { shuffledClassIndices } from './labelSubsets';
+import { validateLabels, validateNumClasses } from './validate';
 
 export interface NearestCentroidOptions {
   /** Labels lie in [0, numClasses); every class needs at least one support row. */
   numClasses: number;
   /** true (default): cosine to centroids of ℓ2-normalized rows; false: Euclidean distance to raw means. */
   normalize?: boolean;
-}
-
-function validateLabels(labels: Int32Array, numClasses: number, split: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    if (!(y >= 0 && y < numClasses)) throw new Error(`${split} label ${y} at index ${i} is outside [0, ${numClasses})`);
-  }
-}
-
-function validateNumClasses(numClasses: number): void {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`numClasses must be an integer ≥ 1, got ${numClasses}`);
 }
 
 /**

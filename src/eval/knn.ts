@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2NormalizeRows } from './geometry';
+import { validateLabels } from './validate';
 
 export interface KnnOptions {
   /** Number of neighbours k, 1 ≤ k ≤ number of training points (InstDisc uses 200). */
@@ -31,13 +32,6 @@ export interface KnnOptions {
 
 /** Test rows per chunk: 256 × 10,000 train points is a 10 MB float32 similarity chunk. */
 export const KNN_CHUNK_ROWS = 256;
-
-function validateLabels(labels: Int32Array, numClasses: number, split: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    if (!(y >= 0 && y < numClasses)) throw new Error(`${split} label ${y} at index ${i} is outside [0, ${numClasses})`);
-  }
-}
 
 function validate(train: tf.Tensor2D, trainLabels: Int32Array, test: tf.Tensor2D, opts: KnnOptions, chunkRows: number): void {
   if (train.rank !== 2 || test.rank !== 2) throw new Error('features must be rank-2 [n, d] tensors');

@@ -9,17 +9,7 @@
  * and a larger fraction only adds images (a fair label-efficiency curve).
  */
 import { createRng, permutation } from '../augment/random';
-
-function validateNumClasses(numClasses: number): void {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`numClasses must be an integer ≥ 1, got ${numClasses}`);
-}
-
-function validateLabels(labels: Int32Array, numClasses: number): void {
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    if (!(y >= 0 && y < numClasses)) throw new Error(`label ${y} at index ${i} is outside [0, ${numClasses})`);
-  }
-}
+import { validateLabels, validateNumClasses } from './validate';
 
 /**
  * The images of every class in a seeded random order: result[c] lists the

@@ -11,6 +11,7 @@
  * the result reports ‖∇L‖ at the end, so a caller can see it converged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { validateLabels } from './validate';
 
 export interface ProbeOptions {
   /** Full-batch iterations. */
@@ -34,15 +35,6 @@ export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { epochs: 300, learningRate: 
 const YIELD_EVERY = 50;
 /** Floor on the per-feature std: constant features become 0 rather than NaN. */
 const STD_FLOOR = 1e-6;
-
-function validateLabels(labels: Int32Array, numClasses: number, split: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    if (!(y >= 0 && y < numClasses)) {
-      throw new Error(`${split} label ${y} at index ${i} is outside [0, ${numClasses})`);
-    }
-  }
-}
 
 /** Multinomial logistic regression on standardized features: fit on (trainFeatures, trainLabels), report accuracy on the test split.
  * Standardize with the TRAIN split's per-feature mean and std (std floored at 1e-6), apply the same to test. */

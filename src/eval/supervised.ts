@@ -21,6 +21,7 @@ import { augmentViews } from '../augment/augmentViews';
 import { validatePipeline, type AugmentPipeline } from '../augment/pipeline';
 import { createRng, normal, permutation, type Rng } from '../augment/random';
 import type { SimclrModel } from '../model/simclrModel';
+import { validateLabels } from './validate';
 
 export interface SupervisedOptions {
   /** Optimizer steps (the stated budget). */
@@ -70,15 +71,6 @@ const EVAL_CHUNK = 256;
 let classifierCounter = 0;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-function validateLabels(labels: Int32Array, numClasses: number, split: string): void {
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    if (!(Number.isInteger(y) && y >= 0 && y < numClasses)) {
-      throw new Error(`${split} label ${y} at index ${i} is outside [0, ${numClasses})`);
-    }
-  }
-}
 
 function validateImages(images: tf.Tensor4D, labels: Int32Array, channels: number, split: string): void {
   if (images.isDisposed) throw new Error(`the ${split} images tensor has been disposed`);

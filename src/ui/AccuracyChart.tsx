@@ -1,12 +1,33 @@
 import type { ReactNode } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { useRunStore, type RunState } from '../state/runStore';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { accuracyAxisLow } from './accuracy';
-import { downsample, percent } from './format';
+import { downsample, niceCeil, percent } from './format';
+import { useThrottled } from './useThrottled';
 
 /** Points drawn at most: the shape of a long run, cheap to redraw. */
 const MAX_POINTS = 300;
 /** Dots on every point only while they stay apart. */
 const MAX_DOTS = 60;
+
+/** Each accuracy chart redraws at most once a second, on its own slot of the shared clock (see useThrottled). */
+const REDRAW_MS = 1000;
+
+/**
+ * An accuracy series (probe or kNN), its two baselines, the dataset and the
+ * step axis, throttled on the chart's slot. The step axis grows as the loss
+ * chart's does (niceCeil), so the chart repaints when a point lands or the
+ * axis moves, not at every step.
+ */
+export function useAccuracyInputs<P, B>(pick: (s: RunState) => { points: P; randomInit: B; pixels: B }, phase: number) {
+  const selector = (s: RunState) => ({
+    ...pick(s),
+    stepAxisEnd: niceCeil(Math.max(10, s.steps[s.steps.length - 1]?.step ?? 0)),
+    dataset: s.dataset,
+  });
+  return useThrottled(useRunStore(useShallow(selector)), REDRAW_MS, phase);
+}
 
 export interface AccuracyChartProps {
   testId: string;

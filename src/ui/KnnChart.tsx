@@ -1,32 +1,20 @@
 import { memo } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import type { RunState } from '../state/runStore';
-import { useRunStore } from '../state/runStore';
 import { unscorableReason } from './accuracy';
-import { AccuracyChart } from './AccuracyChart';
-import { niceCeil, percent } from './format';
-import { useThrottled } from './useThrottled';
+import { AccuracyChart, useAccuracyInputs } from './AccuracyChart';
+import { percent } from './format';
 
-/** Redrawn at most once a second on its own slot (see useThrottled): ¾ s after the loss chart's, between the similarity and collapse charts. */
-const REDRAW_MS = 1000;
+/** ¾ s after the loss chart's redraw slot (see useThrottled), between the similarity and collapse charts. */
 const KNN_PHASE_MS = 750;
 
-const knnInputs = (s: RunState) => ({
-  knn: s.knn,
-  randomInit: s.knnRandomInit,
-  pixels: s.knnRawPixels,
-  // grows like the other step axes (niceCeil): a repaint when a point lands or the axis moves, not at every step
-  stepAxisEnd: niceCeil(Math.max(10, s.steps[s.steps.length - 1]?.step ?? 0)),
-  dataset: s.dataset,
-});
+const pickKnn = (s: RunState) => ({ points: s.knn, randomInit: s.knnRandomInit, pixels: s.knnRawPixels });
 
 /** Weighted-kNN test accuracy against step, with the random-init encoder and raw pixels as reference lines. */
 export function KnnChart() {
-  const inputs = useThrottled(useRunStore(useShallow(knnInputs)), REDRAW_MS, KNN_PHASE_MS);
-  return <KnnFigure {...inputs} />;
+  return <KnnFigure {...useAccuracyInputs(pickKnn, KNN_PHASE_MS)} />;
 }
 
-const KnnFigure = memo(function KnnFigure({ knn, randomInit, pixels, stepAxisEnd, dataset }: ReturnType<typeof knnInputs>) {
+const KnnFigure = memo(function KnnFigure({ points: knn, randomInit, pixels, stepAxisEnd, dataset }: ReturnType<typeof useAccuracyInputs<RunState['knn'], RunState['knnRandomInit']>>) {
   const reason = unscorableReason(dataset, 'kNN', 'kNN');
   const settings = knn[knn.length - 1] ?? randomInit ?? pixels;
   return (

@@ -1,32 +1,20 @@
 import { memo } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import type { RunState } from '../state/runStore';
-import { useRunStore } from '../state/runStore';
 import { unscorableReason } from './accuracy';
-import { AccuracyChart } from './AccuracyChart';
-import { niceCeil, percent } from './format';
-import { useThrottled } from './useThrottled';
+import { AccuracyChart, useAccuracyInputs } from './AccuracyChart';
+import { percent } from './format';
 
-/** Redrawn at most once a second, on its own slot (see useThrottled), a quarter second after the loss chart's. */
-const REDRAW_MS = 1000;
+/** A quarter second after the loss chart's redraw slot (see useThrottled). */
 const PROBE_PHASE_MS = 250;
 
-const probeInputs = (s: RunState) => ({
-  probes: s.probes,
-  baseline: s.randomInitBaseline,
-  pixels: s.rawPixelBaseline,
-  // the step axis grows as the loss chart's does (niceCeil), so the chart repaints when a probe lands or the axis moves, not at every step
-  stepAxisEnd: niceCeil(Math.max(10, s.steps[s.steps.length - 1]?.step ?? 0)),
-  dataset: s.dataset,
-});
+const pickProbes = (s: RunState) => ({ points: s.probes, randomInit: s.randomInitBaseline, pixels: s.rawPixelBaseline });
 
 /** Linear-probe test accuracy against step, with the random-init encoder and raw pixels as reference lines. */
 export function ProbeChart() {
-  const inputs = useThrottled(useRunStore(useShallow(probeInputs)), REDRAW_MS, PROBE_PHASE_MS);
-  return <ProbeFigure {...inputs} />;
+  return <ProbeFigure {...useAccuracyInputs(pickProbes, PROBE_PHASE_MS)} />;
 }
 
-const ProbeFigure = memo(function ProbeFigure({ probes, baseline, pixels, stepAxisEnd, dataset }: ReturnType<typeof probeInputs>) {
+const ProbeFigure = memo(function ProbeFigure({ points: probes, randomInit: baseline, pixels, stepAxisEnd, dataset }: ReturnType<typeof useAccuracyInputs<RunState['probes'], RunState['randomInitBaseline']>>) {
   const reason = unscorableReason(dataset, 'a linear probe', 'the probe');
   const last = probes[probes.length - 1];
   return (
