@@ -53,7 +53,7 @@ function fail(message) {
   process.exit(1);
 }
 
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). Same as src/augment/random.ts. */
+/** mulberry32: tiny seeded PRNG, uniform in [0, 1). Same as src/core/random.ts. */
 function mulberry32(seed) {
   let state = seed >>> 0;
   return () => {

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   applyViews, augmentViews, pixelCropToBox, sampleCropBox, sampleViewParams, type ViewParams, type ViewStep,
 } from './augmentViews';
-import { OPERATOR_KINDS, presetPipeline, simclrPipeline, type AugmentPipeline, type OperatorKind } from './pipeline';
-import { createRng } from './random';
+import { OPERATOR_KINDS, presetPipeline, simclrPipeline, type AugmentPipeline, type OperatorKind } from '../core/pipeline';
+import { createRng } from '../core/random';
 
 function randomImages(B: number, H: number, W: number, C: number, seed = 1): tf.Tensor4D {
   const rng = createRng(seed);

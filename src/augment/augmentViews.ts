@@ -22,8 +22,8 @@ import * as tf from '@tensorflow/tfjs';
 import {
   colorJitter, cutout, flipHorizontal, gaussianBlur, gaussianNoise, grayscale, resizedCrop, rotate90, sobel,
 } from './operators';
-import { MAX_CUTOUT_COUNT, OPERATOR_KINDS, validatePipeline, type AugmentPipeline, type OperatorKind } from './pipeline';
-import { createRng, uniform, type Rng } from './random';
+import { MAX_CUTOUT_COUNT, OPERATOR_KINDS, validatePipeline, type AugmentPipeline, type OperatorKind } from '../core/pipeline';
+import { createRng, uniform, type Rng } from '../core/random';
 
 /** One operator's choices for a batch; arrays are per image unless said otherwise. Disabled operators hold identity values. */
 export type ViewStep =

@@ -6,7 +6,7 @@ import {
   LUMA, SOBEL_MAX, blurKernelSize, colorJitter, cutout, flipHorizontal, gaussianBlur, gaussianNoise, grayscale,
   resizedCrop, rotate90, sobel,
 } from './operators';
-import { createRng, normal, permutation } from './random';
+import { createRng, normal, permutation } from '../core/random';
 
 /** Seeded images in [0,1], [B,H,W,C]. */
 function randomImages(B: number, H: number, W: number, C: number, seed = 1): tf.Tensor4D {

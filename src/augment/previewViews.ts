@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSplit } from '../data/dataset';
 import { augmentViews } from './augmentViews';
-import type { AugmentPipeline } from './pipeline';
-import { createRng } from './random';
+import type { AugmentPipeline } from '../core/pipeline';
+import { createRng } from '../core/random';
 
 /** Originals and their two views, as plain arrays for the previewer. */
 export interface PreviewResult {

@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { augmentViews } from '../augment/augmentViews';
-import { presetPipeline, type PresetName } from '../augment/pipeline';
-import { createRng } from '../augment/random';
+import { presetPipeline, type PresetName } from '../core/pipeline';
+import { createRng } from '../core/random';
 import { fusedAccuracy, fusedAffinityMatches, fusedTrainingMatches, ntxentTiming, type NtXentCase } from './ntxentChecks';
 
 const params = new URLSearchParams(window.location.search);

@@ -4,12 +4,12 @@
  * op-composed ntXent. Run by checks.html (e2e tests and npm run bench).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, normal } from '../augment/random';
+import { createRng, normal } from '../core/random';
 import { ntXent, ntXentWithMetrics } from '../loss/ntxent';
 import { ntXentFused, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
 import { ntXentReference, ntXentReferenceGradient, referenceMetrics } from '../loss/ntxentReference';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
-import { DEFAULT_CONFIG } from '../state/config';
+import { DEFAULT_CONFIG } from '../core/config';
 import { SimclrTrainer } from '../train/trainer';
 
 export interface NtXentCase {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import { classCounts, type ImageDataset, type ImageSplit } from './dataset';
 import {
   DEFAULT_SYNTHETIC_SHAPES_OPTIONS,

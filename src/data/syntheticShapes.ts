@@ -15,9 +15,9 @@
  * nuisances (colour, position, scale, rotation), anti-aliased by 4×4
  * supersampling an analytic inside-test after the inverse rotation.
  */
-import { createRng, permutation, uniform, type Rng } from '../augment/random';
+import { createRng, permutation, uniform, type Rng } from '../core/random';
 import type { ImageDataset, ImageSplit } from './dataset';
-import { SYNTHETIC_SHAPES_ID } from './datasets';
+import { SYNTHETIC_SHAPES_ID } from '../core/datasets';
 
 export interface SyntheticShapesOptions {
   /** Integer seed; the same options always give the same dataset. */

@@ -2,7 +2,7 @@
  * Gaussian-blob fixtures shared by the evaluation tests (kNN, few-shot, linear probe).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRng, normal, type Rng } from '../augment/random';
+import { createRng, normal, type Rng } from '../core/random';
 
 /** n points of dimension d with integer labels. */
 export interface BlobSet {

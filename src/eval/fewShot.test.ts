@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import { type BlobSet, blobs, toTensor } from './blobs.testutil';
 import { fewShotSupport, nearestCentroidAccuracy } from './fewShot';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng, normal } from '../augment/random';
+import { createRng, normal } from '../core/random';
 import { alignment, collapseStd, l2NormalizeRows, uniformity } from './geometry';
 
 /** Random [n, d] matrix, stored as float32 so the tensor and the reference see the same numbers. */

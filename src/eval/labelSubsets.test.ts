@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import { classBalancedSubset, describeSubset, shuffledClassIndices } from './labelSubsets';
 
 /** Labels with the given number of images per class, in a shuffled order. */

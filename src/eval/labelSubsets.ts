@@ -8,7 +8,7 @@
  *   subset(1%) ⊂ subset(10%) ⊂ subset(100%) = every index,
  * and a larger fraction only adds images (a fair label-efficiency curve).
  */
-import { createRng, permutation } from '../augment/random';
+import { createRng, permutation } from '../core/random';
 import { validateLabels, validateNumClasses } from './validate';
 
 /**

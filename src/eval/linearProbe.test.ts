@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng, normal } from '../augment/random';
+import { createRng, normal } from '../core/random';
 import { type BlobSet, blobSplits, toTensor } from './blobs.testutil';
 import { fitLinearProbe } from './linearProbe';
 

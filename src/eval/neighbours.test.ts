@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng, normal } from '../augment/random';
+import { createRng, normal } from '../core/random';
 import { nearestNeighbours } from './neighbours';
 
 function randomFeatures(seed: number, n: number, d: number): Float32Array {

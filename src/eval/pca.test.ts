@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng, normal, type Rng } from '../augment/random';
+import { createRng, normal, type Rng } from '../core/random';
 import { pca2d, symmetricEigen } from './pca';
 
 /** A random d × d rotation: Gram–Schmidt on a Gaussian matrix (columns are the axes). */

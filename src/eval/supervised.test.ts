@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presetPipeline, type AugmentPipeline } from '../augment/pipeline';
-import { createRng } from '../augment/random';
+import { presetPipeline, type AugmentPipeline } from '../core/pipeline';
+import { createRng } from '../core/random';
 import { SimclrModel, type ModelConfig } from '../model/simclrModel';
 import { CancelledError, trainSupervised, type SupervisedOptions } from './supervised';
 

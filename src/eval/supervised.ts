@@ -18,8 +18,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { augmentViews } from '../augment/augmentViews';
-import { validatePipeline, type AugmentPipeline } from '../augment/pipeline';
-import { createRng, normal, permutation, type Rng } from '../augment/random';
+import { validatePipeline, type AugmentPipeline } from '../core/pipeline';
+import { createRng, normal, permutation, type Rng } from '../core/random';
 import type { SimclrModel } from '../model/simclrModel';
 import { validateLabels } from './validate';
 

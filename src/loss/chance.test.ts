@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uniformGuessLoss } from './chance';
+import { uniformGuessLoss } from '../core/chance';
 import { ntXentReference } from './ntxentReference';
 
 describe('uniformGuessLoss', () => {

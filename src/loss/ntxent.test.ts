@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createRng, normal, type Rng } from '../augment/random';
+import { createRng, normal, type Rng } from '../core/random';
 import { ntXent, ntXentWithMetrics, type NtXentOptions } from './ntxent';
 import { ntXentReference, ntXentReferenceGradient, referenceMetrics } from './ntxentReference';
 

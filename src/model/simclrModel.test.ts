@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import { SimclrModel, type ModelConfig } from './simclrModel';
 
 const CONFIG: ModelConfig = { channels: 1, encoderWidth: 2, projectionHead: 'mlp', projectionDim: 8, seed: 3 };

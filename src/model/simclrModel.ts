@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng, normal, type Rng } from '../augment/random';
-import type { ProjectionHeadKind } from '../state/config';
+import { createRng, normal, type Rng } from '../core/random';
+import type { ProjectionHeadKind } from '../core/config';
 
 /**
  * SimCLR's two networks, written with plain tf ops so a reader follows one

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { pipelinesEqual, presetPipeline } from '../augment/pipeline';
+import { pipelinesEqual, presetPipeline } from '../core/pipeline';
 import {
   COMPARISON_PRESETS, exportFileName, overlaySeries, parseStepsPerRun, presetSpecs, runToCsv, runToJson, summarize,
   type ComparisonRun, type RunStep,
 } from './comparison';
-import { CONFIG_KEYS, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, sameSetting, type ExperimentConfig } from './config';
+import { CONFIG_KEYS, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, sameSetting, type ExperimentConfig } from '../core/config';
 
 const base: ExperimentConfig = { ...DEFAULT_CONFIG, batchSize: 16, temperature: 0.2, seed: 9 };
 

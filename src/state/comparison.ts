@@ -5,9 +5,9 @@
  * preset varies. Here: the presets, the recorded run, its summary row, the
  * overlaid chart series and the CSV/JSON exports. No DOM, no worker.
  */
-import { presetPipeline } from '../augment/pipeline';
+import { presetPipeline } from '../core/pipeline';
 import type { ProbeKind, StepMetrics } from '../train/protocol';
-import { configToSearch, type ExperimentConfig } from './config';
+import { configToSearch, type ExperimentConfig } from '../core/config';
 
 export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment';
 

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
-import { validatePipeline, type AugmentPipeline, type PipelineError } from '../augment/pipeline';
-import { configFromSearch, configToSearch, parseField, type ExperimentConfig } from './config';
+import { validatePipeline, type AugmentPipeline, type PipelineError } from '../core/pipeline';
+import { configFromSearch, configToSearch, parseField, type ExperimentConfig } from '../core/config';
 
 type FieldErrors = Partial<Record<keyof ExperimentConfig, string>>;
 

@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import { deleteDataset, listDatasets, type StoredDatasetInfo } from '../data/datasetDb';
-import { UPLOAD_PREFIX } from '../data/datasets';
+import { UPLOAD_PREFIX } from '../core/datasets';
 import type { DecodeFromWorker, DecodeOptions, SkippedFile, UploadSummary } from '../data/upload/protocol';
 import { useConfigStore } from './configStore';
 

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ExperimentConfig } from './config';
+import type { ExperimentConfig } from '../core/config';
 import type {
   AffinitySnapshot, BackendName, DatasetSummary, KnnPoint, ModelSummary, ProbePoint, RunStatus, StepMetrics,
 } from '../train/protocol';

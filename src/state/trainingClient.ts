@@ -5,9 +5,9 @@
  * buffered and written to the store at most every FLUSH_MS so React repaints
  * the charts at a steady rate and the main thread never stalls.
  */
-import { createRng, permutation } from '../augment/random';
+import { createRng, permutation } from '../core/random';
 import { assertNever, type FromWorker, type StepMetrics, type ToWorker } from '../train/protocol';
-import { pendingResetFields, type ExperimentConfig } from './config';
+import { pendingResetFields, type ExperimentConfig } from '../core/config';
 import { useConfigStore } from './configStore';
 import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
 import { initialRunState, useRunStore } from './runStore';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import type { BackendPreference } from '../state/config';
+import type { BackendPreference } from '../core/config';
 import type { BackendName } from './protocol';
 
 export interface BackendChoice {

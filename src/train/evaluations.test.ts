@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../data/dataset';
-import type { ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../core/config';
 import { CancelledError, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
 import type { FewShotRow, LabelEfficiencyRow } from './protocol';
 import { TOY_CONFIG, toyDataset } from './toyDataset.testutil';

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UMAP } from 'umap-js';
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { fewShotSupport, nearestCentroidAccuracy } from '../eval/fewShot';
 import { knnAccuracy } from '../eval/knn';

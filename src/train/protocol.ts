@@ -3,9 +3,9 @@
  * a member of a discriminated union on `type`; both sides switch on it
  * exhaustively, so adding a message without handling it is a type error.
  */
-import type { AugmentPipeline, OperatorKind } from '../augment/pipeline';
+import type { AugmentPipeline, OperatorKind } from '../core/pipeline';
 import type { PreviewResult } from '../augment/previewViews';
-import type { ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../core/config';
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
 export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'evaluating' | 'error';

@@ -1,9 +1,9 @@
 /**
  * Test fixtures shared by the trainer and walkthrough tests (Node, cpu backend).
  */
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
-import { DEFAULT_CONFIG, type ExperimentConfig } from '../state/config';
+import { DEFAULT_CONFIG, type ExperimentConfig } from '../core/config';
 
 export const SIZE = 12;
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../core/config';
 import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
 import { NonFiniteLossError, SimclrTrainer } from './trainer';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng, permutation, type Rng } from '../augment/random';
+import { createRng, permutation, type Rng } from '../core/random';
 import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { knnAccuracy } from '../eval/knn';
@@ -7,7 +7,7 @@ import { fitLinearProbe } from '../eval/linearProbe';
 import { ntXentWithMetrics } from '../loss/ntxent';
 import { MAX_FUSED_DIM, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
 import { SimclrModel } from '../model/simclrModel';
-import type { ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../core/config';
 import type { AffinitySnapshot, KnnPoint, LossPath, ProbeKind, ProbePoint, StepMetrics } from './protocol';
 import { batchGeometry } from './stepGeometry';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { ExperimentConfig } from '../state/config';
-import { createRng } from '../augment/random';
+import type { ExperimentConfig } from '../core/config';
+import { createRng } from '../core/random';
 import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
 import { SimclrTrainer } from './trainer';
 import { anchorLosses } from '../loss/ntxentReference';

@@ -18,12 +18,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchGeometry } from './stepGeometry';
 import { augmentViews } from '../augment/augmentViews';
-import type { Rng } from '../augment/random';
+import type { Rng } from '../core/random';
 import type { ImageDataset } from '../data/dataset';
 import { ntXent, ntXentWithMetrics } from '../loss/ntxent';
 import { anchorLosses } from '../loss/ntxentReference';
 import type { SimclrModel } from '../model/simclrModel';
-import type { ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../core/config';
 import { WALKTHROUGH_MAX_N, WALKTHROUGH_MIN_N, type WalkthroughResult } from './protocol';
 
 /** What the walkthrough needs of a run: its model, its step count and one update with its optimizer (SimclrTrainer). */

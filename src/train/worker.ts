@@ -6,13 +6,13 @@
  * configure messages are read promptly.
  */
 import { renderPreview } from '../augment/previewViews';
-import { createRng } from '../augment/random';
+import { createRng } from '../core/random';
 import { classCounts, type ImageDataset } from '../data/dataset';
 import { loadDataset as loadStoredDataset } from '../data/datasetDb';
 import { loadBuiltinDataset } from '../data/fashionMnist';
-import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../data/datasets';
+import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../core/datasets';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
-import type { ExperimentConfig } from '../state/config';
+import type { ExperimentConfig } from '../core/config';
 import { selectBackend } from './backend';
 import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
 import { assertNever, type FromWorker, type RunStatus, type ToWorker } from './protocol';

@@ -3,7 +3,7 @@ import './augment.css';
 import {
   describeOperator, pipelinesEqual, PRESET_NAMES, validatePipeline,
   type AugmentOperator, type AugmentPipeline, type PresetName,
-} from '../augment/pipeline';
+} from '../core/pipeline';
 
 /** A problem with a pipeline: which operator (index in pipeline order) and which of its fields, if known. */
 export interface PipelineIssue {

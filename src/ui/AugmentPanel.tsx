@@ -1,4 +1,4 @@
-import { PRESET_NAMES, pipelinesEqual, presetPipeline, type PresetName } from '../augment/pipeline';
+import { PRESET_NAMES, pipelinesEqual, presetPipeline, type PresetName } from '../core/pipeline';
 import { useConfigStore } from '../state/configStore';
 import { usePreviewStore } from '../state/previewStore';
 import { useRunStore } from '../state/runStore';

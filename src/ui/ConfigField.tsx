@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { CONFIG_SCHEMA, type ExperimentConfig } from '../state/config';
+import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { useConfigStore } from '../state/configStore';
 
 /** Test ids from the UI contract; other settings get config-<kebab-case key>. */

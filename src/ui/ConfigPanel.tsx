@@ -1,4 +1,4 @@
-import { CONFIG_SCHEMA, type ExperimentConfig } from '../state/config';
+import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import { needsReset, training } from '../state/trainingClient';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../data/datasets';
+import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../core/datasets';
 import { useConfigStore } from '../state/configStore';
 import { refreshStoredDatasets, uploads, useDatasetStore } from '../state/datasetStore';
 import { usePreviewStore } from '../state/previewStore';

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../data/datasets';
+import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../core/datasets';
 import { useDatasetStore } from '../state/datasetStore';
 import { DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, useEvalStore } from '../state/evalStore';
 import { useRunStore } from '../state/runStore';

@@ -1,7 +1,7 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { StepMetrics } from '../train/protocol';
-import { uniformGuessLoss } from '../loss/chance';
+import { uniformGuessLoss } from '../core/chance';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import { downsample, niceCeil, steadyDomain, unitTicks } from './format';

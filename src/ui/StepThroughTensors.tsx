@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { describeOperator } from '../augment/pipeline';
+import { describeOperator } from '../core/pipeline';
 import type { WalkthroughResult } from '../train/protocol';
 import { fixed } from './format';
 import { colourDomain, renderHeatmapPixels } from './heatmap';

@@ -2,7 +2,7 @@
  * Train/test split of an upload. Pure and seeded: the same labels, share and
  * seed give the same split.
  */
-import { createRng, permutation } from '../../augment/random';
+import { createRng, permutation } from '../../core/random';
 
 export interface SplitIndices {
   /** indices into the images, ascending */

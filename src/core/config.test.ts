@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pipelineToParam, presetPipeline } from '../augment/pipeline';
+import { pipelineToParam, presetPipeline } from './pipeline';
 import {
   CONFIG_KEYS, CONFIG_SCHEMA, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, pendingResetFields,
 } from './config';

@@ -5,10 +5,10 @@
  * and the worker all read this one table (cf. tensorflow/playground's state.ts).
  */
 
-import { BUILTIN_DATASETS, isDatasetId } from '../data/datasets';
+import { BUILTIN_DATASETS, isDatasetId } from './datasets';
 import {
   pipelineFromParam, pipelinesEqual, pipelineToParam, simclrPipeline, type AugmentPipeline,
-} from '../augment/pipeline';
+} from './pipeline';
 
 export type ProjectionHeadKind = 'none' | 'linear' | 'mlp';
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'cpu';
@@ -66,7 +66,7 @@ export interface EnumField extends FieldBase {
   kind: 'enum';
   options: readonly { value: string; label: string }[];
 }
-/** The augmentation pipeline: validated and encoded by src/augment/pipeline.ts. */
+/** The augmentation pipeline: validated and encoded by src/core/pipeline.ts. */
 export interface PipelineField extends FieldBase {
   kind: 'pipeline';
 }
