@@ -10,7 +10,7 @@ import { ntXentFused, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
 import { ntXentReference, ntXentReferenceGradient, referenceMetrics } from '../loss/ntxentReference';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import { DEFAULT_CONFIG } from '../core/config';
-import { SimclrTrainer } from '../train/trainer';
+import { Trainer } from '../train/trainer';
 
 export interface NtXentCase {
   twoN: number;
@@ -144,7 +144,7 @@ export async function fusedTrainingMatches(steps: number, seed: number) {
   const dataset = generateSyntheticShapes({ seed, imageSize: 16, trainPerClass: 12, testPerClass: 2 });
   const config = { ...DEFAULT_CONFIG, seed, batchSize: 16, imageSize: 16, encoderWidth: 4, projectionDim: 32, learningRate: 0.003 };
   const lossesOf = async (fusedLoss: boolean) => {
-    const trainer = new SimclrTrainer(dataset, { ...config, fusedLoss });
+    const trainer = new Trainer(dataset, { ...config, fusedLoss });
     const losses: number[] = [];
     const paths: string[] = [];
     for (let s = 0; s < steps; s++) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pipelineToParam, presetPipeline } from './pipeline';
 import {
-  CONFIG_KEYS, CONFIG_SCHEMA, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, pendingResetFields,
+  CONFIG_KEYS, CONFIG_SCHEMA, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, pendingResetFields, withMethodDefaults,
 } from './config';
 
 describe('experiment config schema', () => {
@@ -33,13 +33,29 @@ describe('experiment config schema', () => {
     ['learningRate', 'abc', /not a number/],
     ['normalize', 'maybe', /on or off/],
     ['projectionHead', 'transformer', /one of mlp, linear, none/],
+    ['method', 'dino', /Method must be one of simclr/],
+    ['queueSize', '0', /at least 1/],
+    ['momentum', '1', /less than 1/],
+    ['momentum', '-0.1', /at least 0/],
+    ['bankMomentum', '1', /less than 1/],
+    ['barlowLambda', '0', /greater than 0/],
+    ['predictorHidden', '1', /at least 2/],
   ] as const)('refuses %s = %j with a message', (key, raw, message) => {
     const parsed = parseField(key, raw);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.error).toMatch(message);
   });
 
+  it('puts the method and its settings in the URL, and picking a method brings its defaults', () => {
+    const moco = { ...DEFAULT_CONFIG, method: 'simclr' as const, queueSize: 512, momentum: 0.995 };
+    expect(configFromSearch(configToSearch(moco)).config).toEqual(moco);
+    expect(configToSearch(moco)).toContain('queue=512');
+    expect(withMethodDefaults({ ...DEFAULT_CONFIG, temperature: 0.9 }).temperature).toBe(0.5);
+  });
+
   it('accepts edge values inside the limits', () => {
+    expect(parseField('momentum', '0')).toEqual({ ok: true, value: 0 });
+    expect(parseField('momentum', '0.999')).toEqual({ ok: true, value: 0.999 });
     expect(parseField('temperature', '0.001')).toEqual({ ok: true, value: 0.001 });
     expect(parseField('batchSize', ' 512 ')).toEqual({ ok: true, value: 512 });
     expect(parseField('learningRate', '1e-4')).toEqual({ ok: true, value: 1e-4 });

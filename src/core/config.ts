@@ -6,6 +6,9 @@
  */
 
 import { BUILTIN_DATASETS, isDatasetId } from './datasets';
+import { num, type FieldSpec, type NumberField } from './fields';
+export type { FieldSpec, NumberField } from './fields';
+import { METHOD_CATALOG, METHOD_FIELD, METHOD_SETTING_DEFAULTS, METHOD_SETTING_FIELDS, type MethodId, type MethodSettings } from './methods';
 import {
   pipelineFromParam, pipelinesEqual, pipelineToParam, simclrPipeline, type AugmentPipeline,
 } from './pipeline';
@@ -13,7 +16,9 @@ import {
 export type ProjectionHeadKind = 'none' | 'linear' | 'mlp';
 export type BackendPreference = 'auto' | 'webgpu' | 'webgl' | 'cpu';
 
-export interface ExperimentConfig {
+export interface ExperimentConfig extends MethodSettings {
+  /** the self-supervised method (src/core/methods.ts) */
+  method: MethodId;
   dataset: string;
   seed: number;
   backend: BackendPreference;
@@ -42,52 +47,8 @@ export interface ExperimentConfig {
   knnTemperature: number;
 }
 
-interface FieldBase {
-  /** short key in the address bar */
-  url: string;
-  label: string;
-  help: string;
-  /** true when a change only takes effect on a new encoder */
-  needsReset: boolean;
-}
-export interface NumberField extends FieldBase {
-  kind: 'number';
-  integer: boolean;
-  min: number;
-  max: number;
-  /** the minimum itself is not allowed (τ > 0, lr > 0) */
-  minExclusive?: boolean;
-  step?: number;
-}
-export interface BooleanField extends FieldBase {
-  kind: 'boolean';
-}
-export interface EnumField extends FieldBase {
-  kind: 'enum';
-  options: readonly { value: string; label: string }[];
-}
-/** The augmentation pipeline: validated and encoded by src/core/pipeline.ts. */
-export interface PipelineField extends FieldBase {
-  kind: 'pipeline';
-}
-/** A dataset id: a built-in or an upload stored in this browser. */
-export interface DatasetField extends FieldBase {
-  kind: 'dataset';
-}
-export type FieldSpec = NumberField | BooleanField | EnumField | PipelineField | DatasetField;
-
-const num = (
-  url: string, label: string, help: string, min: number, max: number,
-  opts: { integer?: boolean; minExclusive?: boolean; needsReset?: boolean; step?: number } = {},
-): NumberField => ({
-  kind: 'number', url, label, help, min, max,
-  integer: opts.integer ?? false,
-  minExclusive: opts.minExclusive,
-  needsReset: opts.needsReset ?? false,
-  step: opts.step,
-});
-
 export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
+  method: METHOD_FIELD,
   dataset: { kind: 'dataset', url: 'data', label: 'Dataset', help: 'Images the encoder learns from.', needsReset: true },
   seed: num('seed', 'Seed', 'Seeds weights, batch order and augmentations: same seed, same run.', 0, 2 ** 31 - 1, { integer: true, needsReset: true }),
   backend: {
@@ -129,9 +90,11 @@ export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
   knnEvery: num('knnEvery', 'kNN every K steps', 'Weighted kNN accuracy on h every K steps while training (0: only with the probe).', 0, 100000, { integer: true }),
   knnK: num('knnK', 'kNN neighbours k', 'Training images that vote for each test image.', 1, 200, { integer: true }),
   knnTemperature: num('knnTau', 'kNN temperature', 'Each neighbour votes with weight exp(s/τ): small τ lets the nearest decide.', 0, 10, { minExclusive: true, step: 0.01 }),
+  ...METHOD_SETTING_FIELDS,
 };
 
 export const DEFAULT_CONFIG: ExperimentConfig = {
+  method: 'simclr',
   dataset: 'fashion-mnist',
   seed: 1,
   backend: 'auto',
@@ -152,6 +115,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   knnEvery: 25,
   knnK: 20,
   knnTemperature: 0.07,
+  ...METHOD_SETTING_DEFAULTS,
 };
 
 export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA) as (keyof ExperimentConfig)[];
@@ -160,7 +124,8 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string
 
 function describeRange(spec: NumberField): string {
   const lo = spec.minExclusive ? `greater than ${spec.min}` : `at least ${spec.min}`;
-  return `${spec.integer ? 'a whole number' : 'a number'} ${lo} and at most ${spec.max}`;
+  const hi = spec.maxExclusive ? `less than ${spec.max}` : `at most ${spec.max}`;
+  return `${spec.integer ? 'a whole number' : 'a number'} ${lo} and ${hi}`;
 }
 
 /** Parses one setting from user text (an input box or a URL parameter). */
@@ -173,7 +138,8 @@ export function parseField<K extends keyof ExperimentConfig>(key: K, raw: string
       const value = Number(text);
       if (!Number.isFinite(value)) return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; “${raw}” is not a number.` };
       const tooLow = spec.minExclusive ? value <= spec.min : value < spec.min;
-      if (tooLow || value > spec.max || (spec.integer && !Number.isInteger(value))) {
+      const tooHigh = spec.maxExclusive ? value >= spec.max : value > spec.max;
+      if (tooLow || tooHigh || (spec.integer && !Number.isInteger(value))) {
         return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; got ${text}.` };
       }
       return { ok: true, value: value as ExperimentConfig[K] };
@@ -245,4 +211,13 @@ export function configFromSearch(search: string): { config: ExperimentConfig; wa
 /** Settings whose change since `applied` needs a reset to take effect. */
 export function pendingResetFields(applied: ExperimentConfig, current: ExperimentConfig): (keyof ExperimentConfig)[] {
   return CONFIG_KEYS.filter((k) => CONFIG_SCHEMA[k].needsReset && !sameSetting(k, applied[k], current[k]));
+}
+
+/**
+ * The config with its method's own defaults applied (MoCo's τ 0.2, the memory
+ * bank's τ 0.07, SimCLR's 0.5), as when a user picks the method; the
+ * comparison preset "methods" builds its runs the same way.
+ */
+export function withMethodDefaults(config: ExperimentConfig): ExperimentConfig {
+  return { ...config, ...METHOD_CATALOG[config.method].defaults };
 }

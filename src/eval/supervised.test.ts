@@ -4,7 +4,7 @@ await tf.setBackend('cpu');
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetPipeline, type AugmentPipeline } from '../core/pipeline';
 import { createRng } from '../core/random';
-import { SimclrModel, type ModelConfig } from '../model/simclrModel';
+import { EncoderNetwork, type ModelConfig } from '../model/encoderNetwork';
 import { CancelledError, trainSupervised, type SupervisedOptions } from './supervised';
 
 const SIZE = 12;
@@ -53,7 +53,7 @@ const OPTIONS: SupervisedOptions = {
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 
 /** Every encoder variable's values, running statistics included. */
-function encoderSnapshot(model: SimclrModel): Float32Array[] {
+function encoderSnapshot(model: EncoderNetwork): Float32Array[] {
   return [...model.encoderVariables, ...model.runningStatistics].map((v) => v.dataSync() as Float32Array);
 }
 
@@ -71,12 +71,12 @@ afterAll(() => {
 
 describe('fine-tuning a copy (copyWeightsFrom + trainSupervised)', () => {
   it('starts the copy at the source\'s h, then changes the copy but not the source', async () => {
-    const source = new SimclrModel(MODEL);
-    const copy = new SimclrModel({ ...MODEL, seed: 99 });
+    const source = new EncoderNetwork(MODEL);
+    const copy = new EncoderNetwork({ ...MODEL, seed: 99 });
     try {
       // move the source's running statistics off their initial values, so copying them is visible in inference mode
       tf.tidy(() => source.encode(train.x, true));
-      const hOf = (m: SimclrModel) => tf.tidy(() => m.encode(test.x, false).arraySync());
+      const hOf = (m: EncoderNetwork) => tf.tidy(() => m.encode(test.x, false).arraySync());
       expect(hOf(copy)).not.toEqual(hOf(source));
       copy.copyWeightsFrom(source);
       expect(hOf(copy)).toEqual(hOf(source));
@@ -101,7 +101,7 @@ describe('fine-tuning a copy (copyWeightsFrom + trainSupervised)', () => {
 
 describe('trainSupervised', () => {
   it('lowers the loss below log(K), classifies the test set well above chance and leaks no tensors', async () => {
-    const model = new SimclrModel(MODEL);
+    const model = new EncoderNetwork(MODEL);
     const progress: [number, number][] = [];
     try {
       const before = tf.memory().numTensors;
@@ -132,7 +132,7 @@ describe('trainSupervised', () => {
 
   it('is reproducible from the seed, and the augmentation changes what it trains on', async () => {
     const run = async (opts: Partial<SupervisedOptions>) => {
-      const model = new SimclrModel(MODEL);
+      const model = new EncoderNetwork(MODEL);
       try {
         return (await trainSupervised(model, train.x, train.y, test.x, test.y, CLASSES, { ...OPTIONS, steps: 4, ...opts })).losses;
       } finally {
@@ -146,7 +146,7 @@ describe('trainSupervised', () => {
   });
 
   it('moves the batch-norm running statistics and caps the batch at the labelled-set size', async () => {
-    const model = new SimclrModel(MODEL);
+    const model = new EncoderNetwork(MODEL);
     const few = images(5, 4);
     try {
       const before = encoderSnapshot(model);
@@ -162,7 +162,7 @@ describe('trainSupervised', () => {
   });
 
   it('resizes test images of another size and trains views at imageSize', async () => {
-    const model = new SimclrModel(MODEL);
+    const model = new EncoderNetwork(MODEL);
     const bigTest = tf.image.resizeBilinear(test.x, [16, 16], true);
     try {
       const before = tf.memory().numTensors;
@@ -177,7 +177,7 @@ describe('trainSupervised', () => {
   });
 
   it('throws CancelledError when isCancelled turns true, and leaks nothing', async () => {
-    const model = new SimclrModel(MODEL);
+    const model = new EncoderNetwork(MODEL);
     try {
       const before = tf.memory().numTensors;
       let checks = 0;
@@ -202,7 +202,7 @@ describe('trainSupervised', () => {
   });
 
   it('throws an explanatory error when the loss is not finite, freeing everything', async () => {
-    const model = new SimclrModel(MODEL);
+    const model = new EncoderNetwork(MODEL);
     const nanImages = tf.fill([6, SIZE, SIZE, 1], NaN) as tf.Tensor4D;
     try {
       const before = encoderSnapshot(model);
@@ -221,7 +221,7 @@ describe('trainSupervised', () => {
   });
 
   it('rejects invalid inputs with clear messages before allocating anything', async () => {
-    const model = new SimclrModel(MODEL);
+    const model = new EncoderNetwork(MODEL);
     const empty = tf.zeros([0, SIZE, SIZE, 1]) as tf.Tensor4D;
     const rgb = tf.zeros([3, SIZE, SIZE, 3]) as tf.Tensor4D;
     try {

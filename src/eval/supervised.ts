@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { augmentViews } from '../augment/augmentViews';
 import { validatePipeline, type AugmentPipeline } from '../core/pipeline';
 import { createRng, normal, permutation, type Rng } from '../core/random';
-import type { SimclrModel } from '../model/simclrModel';
+import type { EncoderNetwork } from '../model/encoderNetwork';
 import { validateLabels } from './validate';
 
 export interface SupervisedOptions {
@@ -130,7 +130,7 @@ function heNormal(rng: Rng, rows: number, cols: number): tf.Tensor2D {
  * @param testLabels m class indices in [0, numClasses)
  */
 export async function trainSupervised(
-  model: SimclrModel,
+  model: EncoderNetwork,
   labelledImages: tf.Tensor4D,
   labels: Int32Array,
   testImages: tf.Tensor4D,

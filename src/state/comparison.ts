@@ -8,6 +8,7 @@
 import { presetPipeline } from '../core/pipeline';
 import type { ProbeKind, StepMetrics } from '../train/protocol';
 import { configToSearch, type ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG, type MethodId } from '../core/methods';
 
 export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment';
 
@@ -65,10 +66,23 @@ export function parseStepsPerRun(raw: string): { ok: true; value: number } | { o
   return { ok: true, value };
 }
 
-/** One step of a recorded run: the metrics the charts, the table and the exports use. */
-/** One step of a stored run; the geometry fields are absent from runs stored before they were measured. */
-export type RunStep = Pick<StepMetrics, 'step' | 'loss' | 'positiveSimilarity' | 'negativeSimilarity' | 'contrastiveAccuracy' | 'stepMs'>
-  & Partial<Pick<StepMetrics, 'alignment' | 'uniformity' | 'collapseStd'>>;
+/**
+ * One step of a recorded run: the metrics the charts, the table and the
+ * exports use. The method's own metrics are in `values`, named by its catalog
+ * entry; runs stored before methods existed are SimCLR's and kept their three
+ * metrics as fields of their own (read them with stepValue). The geometry
+ * fields are absent from runs stored before they were measured.
+ */
+export type RunStep = Pick<StepMetrics, 'step' | 'loss' | 'stepMs'>
+  & Partial<Pick<StepMetrics, 'values' | 'alignment' | 'uniformity' | 'collapseStd'>>
+  & { positiveSimilarity?: number; negativeSimilarity?: number; contrastiveAccuracy?: number };
+
+/** A method metric of a stored step, from `values` or (runs stored before methods existed) its own field. */
+export function stepValue(step: RunStep | undefined, key: string): number | undefined {
+  if (!step) return undefined;
+  const value = step.values?.[key] ?? (step as Record<string, unknown>)[key];
+  return typeof value === 'number' ? value : undefined;
+}
 
 export interface RunProbe {
   kind: ProbeKind;
@@ -106,8 +120,7 @@ export interface ComparisonRun {
 
 export function toRunStep(m: StepMetrics): RunStep {
   return {
-    step: m.step, loss: m.loss, positiveSimilarity: m.positiveSimilarity, negativeSimilarity: m.negativeSimilarity,
-    contrastiveAccuracy: m.contrastiveAccuracy, stepMs: m.stepMs,
+    step: m.step, loss: m.loss, values: { ...m.values }, stepMs: m.stepMs,
     alignment: m.alignment, uniformity: m.uniformity, collapseStd: m.collapseStd,
   };
 }
@@ -129,9 +142,9 @@ export function summarize(run: ComparisonRun): SummaryRow {
   return {
     label: run.label,
     finalProbeAccuracy: probe?.testAccuracy,
-    contrastiveAccuracy: last?.contrastiveAccuracy,
-    positiveSimilarity: last?.positiveSimilarity,
-    negativeSimilarity: last?.negativeSimilarity,
+    contrastiveAccuracy: stepValue(last, 'contrastiveAccuracy'),
+    positiveSimilarity: stepValue(last, 'positiveSimilarity'),
+    negativeSimilarity: stepValue(last, 'negativeSimilarity'),
     steps: last?.step ?? 0,
     wallMs: run.wallMs,
   };
@@ -168,31 +181,36 @@ export function overlaySeries(
   return sampledIndices(sorted.length, maxPoints).map((i) => sorted[i]);
 }
 
-const CSV_COLUMNS = [
-  'step', 'loss', 'positiveSimilarity', 'negativeSimilarity', 'contrastiveAccuracy', 'stepMs', 'alignment', 'uniformity', 'collapseStd',
-  'probeTestAccuracy', 'probeTrainAccuracy',
-] as const;
+/** The run's method (runs stored before methods existed are SimCLR's). */
+export function runMethod(run: Pick<ComparisonRun, 'config'>): MethodId {
+  return run.config.method ?? 'simclr';
+}
 
 /**
  * One row per step; the probe columns are filled at the steps where the
- * encoder was probed. A plain table: the label and config are in the file
- * name and the JSON export.
+ * encoder was probed. The method's own metrics (its catalog's names) sit
+ * between the loss and the step time. A plain table: the label and config are
+ * in the file name and the JSON export.
  */
 export function runToCsv(run: ComparisonRun): string {
+  const metricKeys = METHOD_CATALOG[runMethod(run)].metrics.map((m) => m.key);
+  const extraKeys = [...new Set(run.steps.flatMap((s) => Object.keys(s.values ?? {})))].filter((k) => !metricKeys.includes(k));
+  const keys = [...metricKeys, ...extraKeys];
+  const columns = ['step', 'loss', ...keys, 'stepMs', 'alignment', 'uniformity', 'collapseStd', 'probeTestAccuracy', 'probeTrainAccuracy'];
   const probes = new Map(run.probes.filter((p) => p.kind === 'encoder').map((p) => [p.step, p]));
-  const lines = [CSV_COLUMNS.join(',')];
+  const lines = [columns.join(',')];
   const stepsSeen = new Set<number>();
   for (const s of run.steps) {
     stepsSeen.add(s.step);
     const p = probes.get(s.step);
     lines.push([
-      s.step, s.loss, s.positiveSimilarity, s.negativeSimilarity, s.contrastiveAccuracy, s.stepMs,
+      s.step, s.loss, ...keys.map((k) => stepValue(s, k) ?? ''), s.stepMs,
       s.alignment ?? '', s.uniformity ?? '', s.collapseStd ?? '', p?.testAccuracy ?? '', p?.trainAccuracy ?? '',
     ].join(','));
   }
   // a probe at a step without step metrics (should not happen) still gets its row
   for (const p of probes.values()) {
-    if (!stepsSeen.has(p.step)) lines.push([p.step, '', '', '', '', '', '', '', '', p.testAccuracy, p.trainAccuracy].join(','));
+    if (!stepsSeen.has(p.step)) lines.push([p.step, ...new Array(columns.length - 3).fill(''), p.testAccuracy, p.trainAccuracy].join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 import { create } from 'zustand';
 import { validatePipeline, type AugmentPipeline, type PipelineError } from '../core/pipeline';
-import { configFromSearch, configToSearch, parseField, type ExperimentConfig } from '../core/config';
+import { configFromSearch, configToSearch, parseField, withMethodDefaults, type ExperimentConfig } from '../core/config';
 
 type FieldErrors = Partial<Record<keyof ExperimentConfig, string>>;
 
@@ -47,7 +47,9 @@ export const useConfigStore = create<ConfigState>((set, get) => ({
       set({ fieldErrors: { ...fieldErrors, [key]: parsed.error } });
       return false;
     }
-    const config = { ...get().config, [key]: parsed.value };
+    let config: ExperimentConfig = { ...get().config, [key]: parsed.value };
+    // picking another method brings its paper's settings at this scale (MoCo's τ 0.2, the bank's τ 0.07)
+    if (key === 'method' && parsed.value !== get().config.method) config = withMethodDefaults(config);
     set({ config, fieldErrors });
     writeUrl(config);
     return true;

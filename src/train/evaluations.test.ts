@@ -5,7 +5,7 @@ import type { ExperimentConfig } from '../core/config';
 import { CancelledError, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
 import type { FewShotRow, LabelEfficiencyRow } from './protocol';
 import { TOY_CONFIG, toyDataset } from './toyDataset.testutil';
-import { SimclrTrainer } from './trainer';
+import { Trainer } from './trainer';
 
 await tf.setBackend('cpu');
 
@@ -23,7 +23,7 @@ function rgbCopy(ds: ImageDataset): ImageDataset {
   };
 }
 
-async function table(trainer: SimclrTrainer, evalDataset: ImageDataset, fractions: number[], isCancelled = () => false) {
+async function table(trainer: Trainer, evalDataset: ImageDataset, fractions: number[], isCancelled = () => false) {
   const rows: LabelEfficiencyRow[] = [];
   const fewShot: FewShotRow[] = [];
   const phases: string[] = [];
@@ -36,7 +36,7 @@ async function table(trainer: SimclrTrainer, evalDataset: ImageDataset, fraction
 describe('label efficiency, embedding map and neighbours on the worker side', () => {
   it('fills every (fraction, model) row with an accuracy, caps k at the labelled images and says so, and leaks nothing', async () => {
     const ds = toyDataset(256, 80);
-    const trainer = new SimclrTrainer(ds, config);
+    const trainer = new Trainer(ds, config);
     for (let i = 0; i < 3; i++) await trainer.trainStep();
     const before = tf.memory().numTensors;
     const { rows, fewShot, phases } = await table(trainer, ds, [0.04, 1]);
@@ -72,7 +72,7 @@ describe('label efficiency, embedding map and neighbours on the worker side', ()
 
   it('transfer: an encoder trained on grey images is probed on an RGB dataset (luma), and a cancel stops cleanly', async () => {
     const ds = toyDataset(128, 40);
-    const trainer = new SimclrTrainer(ds, config);
+    const trainer = new Trainer(ds, config);
     await trainer.trainStep();
     const before = tf.memory().numTensors;
     const { rows } = await table(trainer, rgbCopy(ds), [1]);
@@ -87,7 +87,7 @@ describe('label efficiency, embedding map and neighbours on the worker side', ()
 
   it('refuses an unlabelled set with a message', async () => {
     const ds = toyDataset(64, 16);
-    const trainer = new SimclrTrainer(ds, config);
+    const trainer = new Trainer(ds, config);
     const unlabelled: ImageDataset = { ...ds, id: 'u', name: 'holiday photos', classNames: [], test: { images: new Uint8Array(0), labels: new Int32Array(0), count: 0 } };
     await expect(table(trainer, unlabelled, [1])).rejects.toThrow(/no labels/);
     trainer.dispose();
@@ -95,7 +95,7 @@ describe('label efficiency, embedding map and neighbours on the worker side', ()
 
   it('maps the test images to 2-D by PCA and finds 8 + 8 neighbours, excluding the query itself', async () => {
     const ds = toyDataset(128, 40);
-    const trainer = new SimclrTrainer(ds, config);
+    const trainer = new Trainer(ds, config);
     const before = tf.memory().numTensors;
     const map = await computeEmbedding(trainer, { requestId: 3, encoder: 'random-init', projection: 'pca', count: 30 }, () => {});
     expect(map.split).toBe('test');

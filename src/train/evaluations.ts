@@ -17,12 +17,12 @@ import { fitLinearProbe } from '../eval/linearProbe';
 import { nearestNeighbours } from '../eval/neighbours';
 import { pca2d } from '../eval/pca';
 import { CancelledError, trainSupervised } from '../eval/supervised';
-import type { SimclrModel } from '../model/simclrModel';
+import type { EncoderNetwork } from '../model/encoderNetwork';
 import type {
   EmbeddingRequest, EmbeddingResult, FewShotModel, FewShotRow, LabelEfficiencyModel, LabelEfficiencyRequest,
   LabelEfficiencyRow, NeighbourImage, NeighboursResult,
 } from './protocol';
-import type { SimclrTrainer } from './trainer';
+import type { Trainer } from './trainer';
 
 export { CancelledError };
 
@@ -57,7 +57,7 @@ function rows(features: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
  * Every model is scored on the same test images.
  */
 export async function runLabelEfficiency(
-  trainer: SimclrTrainer, evalDataset: ImageDataset, request: LabelEfficiencyRequest, callbacks: LabelEfficiencyCallbacks,
+  trainer: Trainer, evalDataset: ImageDataset, request: LabelEfficiencyRequest, callbacks: LabelEfficiencyCallbacks,
 ): Promise<void> {
   if (!labelled(evalDataset)) {
     throw new Error(`“${evalDataset.name}” has no labels or no test images, so there is nothing to score: the label-efficiency table needs a labelled dataset. The embedding map and neighbours work without labels.`);
@@ -217,7 +217,7 @@ function copyImages(split: ImageSplit, indices: ArrayLike<number>, pixels: numbe
  * so clusters show, but distances between clusters mean little).
  */
 export async function computeEmbedding(
-  trainer: SimclrTrainer, request: EmbeddingRequest, progress: (phase: string, done: number, total: number) => void,
+  trainer: Trainer, request: EmbeddingRequest, progress: (phase: string, done: number, total: number) => void,
 ): Promise<EmbeddingResult> {
   const started = performance.now();
   const { dataset } = trainer;
@@ -289,7 +289,7 @@ async function umap2d(features: Float32Array, n: number, d: number, seed: number
 
 /** h of the searched training images for one encoder state, kept until the encoder changes. */
 interface NeighbourCache {
-  model: SimclrModel;
+  model: EncoderNetwork;
   step: number;
   count: number;
   features: Float32Array;
@@ -303,7 +303,7 @@ let neighbourCache: NeighbourCache | null = null;
  * the 8 nearest by Euclidean distance of the raw pixels: what the encoder
  * thinks is alike, against what merely shares pixels.
  */
-export async function findNeighbours(trainer: SimclrTrainer, requestId: number, splitName: 'train' | 'test', index: number): Promise<NeighboursResult> {
+export async function findNeighbours(trainer: Trainer, requestId: number, splitName: 'train' | 'test', index: number): Promise<NeighboursResult> {
   const { dataset } = trainer;
   const split = splitName === 'train' ? dataset.train : dataset.test;
   if (!Number.isInteger(index) || index < 0 || index >= split.count) {

@@ -6,23 +6,23 @@
 import type { AugmentPipeline, OperatorKind } from '../core/pipeline';
 import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../core/config';
+import type { MethodId } from '../core/methods';
+import type { LossPath } from '../methods/method';
+
+export type { LossPath };
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
 export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'evaluating' | 'error';
 
 /** Metrics of one optimizer step, as plain numbers. */
-/** Which NT-Xent computed a step: the fused WGSL kernels or the op-composed tfjs reference. */
-export type LossPath = 'fused' | 'composed';
-
 export interface StepMetrics {
   step: number;
+  /** the method that took the step (src/core/methods.ts) */
+  method: MethodId;
+  /** the method's own loss (its catalog entry names it) */
   loss: number;
-  /** mean cosine similarity of the 2N positive pairs */
-  positiveSimilarity: number;
-  /** mean cosine similarity over the 2N(2N−2) negative pairs */
-  negativeSimilarity: number;
-  /** share of the 2N anchors whose positive is their most similar candidate */
-  contrastiveAccuracy: number;
+  /** the method's metrics by the catalog's names (SimCLR: positiveSimilarity, negativeSimilarity, contrastiveAccuracy) */
+  values: Record<string, number>;
   stepMs: number;
   imagesPerSecond: number;
   batchSize: number;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentConfig } from '../core/config';
 import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
-import { NonFiniteLossError, SimclrTrainer } from './trainer';
+import { NonFiniteLossError, Trainer } from './trainer';
 
 await tf.setBackend('cpu');
 
@@ -14,17 +14,17 @@ const tinyConfig: ExperimentConfig = {
   probeEpochs: 100,
 };
 
-describe('SimclrTrainer', () => {
+describe('Trainer', () => {
   it('lowers the NT-Xent loss over 40 steps and reports sane metrics', async () => {
-    const trainer = new SimclrTrainer(toyDataset(256, 64), tinyConfig);
+    const trainer = new Trainer(toyDataset(256, 64), tinyConfig);
     const losses: number[] = [];
     for (let i = 0; i < 40; i++) {
       const m = await trainer.trainStep();
       losses.push(m.loss);
       expect(m.step).toBe(i + 1);
-      expect(m.contrastiveAccuracy).toBeGreaterThanOrEqual(0);
-      expect(m.contrastiveAccuracy).toBeLessThanOrEqual(1);
-      expect(Math.abs(m.positiveSimilarity)).toBeLessThanOrEqual(1 + 1e-5);
+      expect(m.values.contrastiveAccuracy).toBeGreaterThanOrEqual(0);
+      expect(m.values.contrastiveAccuracy).toBeLessThanOrEqual(1);
+      expect(Math.abs(m.values.positiveSimilarity)).toBeLessThanOrEqual(1 + 1e-5);
       expect(m.imagesPerSecond).toBeGreaterThan(0);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -35,7 +35,7 @@ describe('SimclrTrainer', () => {
   });
 
   it('leaks no tensors per training step', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+    const trainer = new Trainer(toyDataset(64, 16), tinyConfig);
     await trainer.trainStep(); // Adam creates its moment variables on the first step
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) {
@@ -51,7 +51,7 @@ describe('SimclrTrainer', () => {
   });
 
   it('snapshots the step\'s 2N×2N affinity matrix for the heatmap when asked', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), { ...tinyConfig, batchSize: 8 });
+    const trainer = new Trainer(toyDataset(64, 16), { ...tinyConfig, batchSize: 8 });
     await trainer.trainStep();
     expect(trainer.affinity).toBeNull();
     trainer.captureAffinity = true;
@@ -68,7 +68,7 @@ describe('SimclrTrainer', () => {
       positives += snapshot.matrix[i * 16 + ((i + 8) % 16)];
       for (let j = 0; j < 16; j++) expect(snapshot.matrix[i * 16 + j]).toBeCloseTo(snapshot.matrix[j * 16 + i], 5);
     }
-    expect(positives / 16).toBeCloseTo(metrics.positiveSimilarity, 4);
+    expect(positives / 16).toBeCloseTo(metrics.values.positiveSimilarity, 4);
     expect(snapshot.views).toHaveLength(16 * SIZE * SIZE);
     expect(trainer.captureAffinity).toBe(false);
     trainer.dispose();
@@ -76,7 +76,7 @@ describe('SimclrTrainer', () => {
 
   it('is reproducible from its seed', async () => {
     const run = async () => {
-      const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+      const trainer = new Trainer(toyDataset(64, 16), tinyConfig);
       const losses = [(await trainer.trainStep()).loss, (await trainer.trainStep()).loss];
       trainer.dispose();
       return losses;
@@ -85,7 +85,7 @@ describe('SimclrTrainer', () => {
   });
 
   it('probes the random-init encoder and raw pixels well above chance on separable classes', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+    const trainer = new Trainer(toyDataset(64, 16), tinyConfig);
     const baseline = await trainer.probe('random-init');
     const pixels = await trainer.probe('raw-pixels');
     expect(baseline.kind).toBe('random-init');
@@ -102,7 +102,7 @@ describe('SimclrTrainer', () => {
     // training images all labelled 0: a probe fitted on them could not tell the classes apart
     const unhelpful = { ...dataset.train, labels: new Int32Array(64) };
     const probeTrain = toyDataset(40, 1, 9).train;
-    const trainer = new SimclrTrainer({ ...dataset, train: unhelpful, probeTrain }, tinyConfig);
+    const trainer = new Trainer({ ...dataset, train: unhelpful, probeTrain }, tinyConfig);
     const pixels = await trainer.probe('raw-pixels');
     expect(pixels.trainSize).toBe(40);
     expect(pixels.testAccuracy).toBeGreaterThan(0.6);
@@ -111,7 +111,7 @@ describe('SimclrTrainer', () => {
 
   it('stops with an explanation, without updating the weights, when the loss is not finite', async () => {
     // τ so small that s/τ overflows float32 without normalization
-    const trainer = new SimclrTrainer(toyDataset(64, 16), { ...tinyConfig, normalize: false, temperature: 1e-38 });
+    const trainer = new Trainer(toyDataset(64, 16), { ...tinyConfig, normalize: false, temperature: 1e-38 });
     const before = await trainer.model.trainableVariables[0].data();
     await expect(trainer.trainStep()).rejects.toThrow(NonFiniteLossError);
     await expect(trainer.trainStep()).rejects.toThrow(/normalization/);
@@ -121,7 +121,7 @@ describe('SimclrTrainer', () => {
   });
 
   it('applies a new learning rate and temperature from the next step', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), tinyConfig);
+    const trainer = new Trainer(toyDataset(64, 16), tinyConfig);
     await trainer.trainStep();
     trainer.configure({ ...tinyConfig, batchSize: 8, temperature: 0.1 });
     const m = await trainer.trainStep();

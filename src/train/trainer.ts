@@ -4,11 +4,12 @@ import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { knnAccuracy } from '../eval/knn';
 import { fitLinearProbe } from '../eval/linearProbe';
-import { ntXentWithMetrics } from '../loss/ntxent';
-import { MAX_FUSED_DIM, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
-import { SimclrModel } from '../model/simclrModel';
+import { METHOD_CATALOG } from '../core/methods';
+import type { LossPath, MethodBatch, MethodForward, SslMethod } from '../methods/method';
+import { createMethod } from '../methods/registry';
+import { EncoderNetwork } from '../model/encoderNetwork';
 import type { ExperimentConfig } from '../core/config';
-import type { AffinitySnapshot, KnnPoint, LossPath, ProbeKind, ProbePoint, StepMetrics } from './protocol';
+import type { AffinitySnapshot, KnnPoint, ProbeKind, ProbePoint, StepMetrics } from './protocol';
 import { batchGeometry } from './stepGeometry';
 
 /** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
@@ -19,6 +20,26 @@ const MAX_THUMBNAIL_VALUES = 1 << 20;
 /** Raised when the loss stops being a finite number; the step's update is not applied. */
 export class NonFiniteLossError extends Error {}
 
+/** What the user reads when the loss overflows, with what to change. */
+function nonFiniteMessage(config: ExperimentConfig, value: number, step: number): string {
+  const entry = METHOD_CATALOG[config.method];
+  if (config.method === 'simclr') {
+    return `The NT-Xent loss became ${value} at step ${step} (τ = ${config.temperature}, L2 normalization ${config.normalize ? 'on' : 'off'}). ` +
+      (config.normalize
+        ? 'Lower the learning rate or raise τ, then press Reset.'
+        : 'Without normalization the logits z·z/τ grow without bound and overflow float32: turn L2 normalization on or raise τ, then press Reset.');
+  }
+  return `The ${entry.label} loss became ${value} at step ${step}. Lower the learning rate, then press Reset.`;
+}
+
+/** A step's numbers, and (when captured) z, h and the method's matrix for the caller to show and dispose. */
+export interface StepOutcome {
+  metrics: StepMetrics;
+  /** ‖∇L‖ over every trained variable, when asked for */
+  gradientNorm?: number;
+  captured?: { z: tf.Tensor2D; h?: tf.Tensor2D; matrix?: tf.Tensor2D };
+}
+
 /** uint8 HWC images → float32 [count, H, W, C] in [0, 1]. */
 function splitToTensor(split: ImageSplit, count: number, size: number, channels: number): tf.Tensor4D {
   return tf.tidy(() =>
@@ -27,12 +48,15 @@ function splitToTensor(split: ImageSplit, count: number, size: number, channels:
 }
 
 /**
- * One SimCLR run: the encoder, its optimizer and the training images on the
- * device. Knows nothing of workers or UI; the worker drives it and the unit
- * tests drive it in Node.
+ * One training run: the encoder network (f and g), the method that trains it
+ * (src/methods), the optimizer and the training images on the device. Knows
+ * nothing of workers or UI; the worker drives it and the unit tests drive it
+ * in Node.
  */
-export class SimclrTrainer {
-  model: SimclrModel;
+export class Trainer {
+  model: EncoderNetwork;
+  /** the self-supervised method: its heads, queues, target networks and loss */
+  readonly method: SslMethod;
   private readonly optimizer: tf.Optimizer;
   private readonly trainImages: tf.Tensor4D;
   private config: ExperimentConfig;
@@ -47,7 +71,8 @@ export class SimclrTrainer {
   constructor(readonly dataset: ImageDataset, config: ExperimentConfig) {
     this.config = config;
     this.rng = createRng(config.seed);
-    this.model = new SimclrModel(SimclrTrainer.modelConfig(dataset, config));
+    this.model = new EncoderNetwork(Trainer.modelConfig(dataset, config));
+    this.method = createMethod({ network: this.model, config, trainCount: dataset.train.count });
     this.optimizer = tf.train.adam(config.learningRate);
     const { imageSize, channels } = dataset;
     this.trainImages = splitToTensor(dataset.train, dataset.train.count, imageSize, channels);
@@ -78,13 +103,9 @@ export class SimclrTrainer {
     this.config = config;
   }
 
-  /**
-   * Which NT-Xent the next step uses: the fused WGSL kernels when the config
-   * asks for them, the backend is webgpu and z fits them; else the op-composed one.
-   */
+  /** Which loss implementation the next step uses (SimCLR: the fused WGSL kernels on webgpu when asked for and z fits them). */
   lossPath(): LossPath {
-    const fits = this.model.zDim <= MAX_FUSED_DIM;
-    return this.config.fusedLoss && fits && tf.getBackend() === 'webgpu' ? 'fused' : 'composed';
+    return this.method.lossPath(this.config);
   }
 
   /** Next N indices of a seeded shuffle, reshuffled each epoch. */
@@ -101,91 +122,143 @@ export class SimclrTrainer {
   }
 
   /**
-   * One step of SimCLR's Algorithm 1: draw N images, two views each, h = f(x̃),
-   * z = g(h), L = NT-Xent over the 2N views, one Adam update of f and g.
+   * One training step: draw N images, two views each (t, t′ ~ T), then the
+   * method's loss on them and one Adam update (see runStep).
    */
   async trainStep(): Promise<StepMetrics> {
     const started = performance.now();
-    const { batchSize, temperature, normalize, augmentation, imageSize } = this.config;
+    const { batchSize, augmentation, imageSize } = this.config;
     const indices = this.nextBatchIndices(batchSize);
-
     const views = tf.tidy(() => {
       const x = tf.gather(this.trainImages, Array.from(indices)) as tf.Tensor4D;
       const view1 = augmentViews(x, this.rng, augmentation, imageSize);
       const view2 = augmentViews(x, this.rng, augmentation, imageSize);
-      // one forward pass over both views: rows 0…N−1 are t(x), N…2N−1 are t'(x)
+      // one forward pass over both views: rows 0…N−1 are t(x), N…2N−1 are t′(x)
       return tf.concat([view1, view2], 0) as tf.Tensor4D;
     });
-
-    let metrics: tf.Tensor1D | undefined;
-    let zKept: tf.Tensor2D | undefined;
-    let affinity: tf.Tensor2D | undefined;
-    let zNorms: tf.Tensor1D | undefined;
     const capture = this.captureAffinity;
-    const lossPath = this.lossPath();
-    const { value: loss, grads } = tf.variableGrads(() => {
-      const h = this.model.encode(views, true);
-      const z = this.model.project(h);
-      zKept = tf.keep(z);
-      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const result =
-        lossPath === 'fused'
-          ? ntXentFusedWithMetrics(z1, z2, { temperature, normalize }, { withAffinity: capture })
-          : ntXentWithMetrics(z1, z2, { temperature, normalize });
-      if (capture) {
-        affinity = tf.keep(result.affinityMatrix!);
-        zNorms = tf.keep(tf.norm(z, 2, 1) as tf.Tensor1D);
+    try {
+      const outcome = await this.runStep({ views, indices, n: batchSize }, { capture, lossPath: this.lossPath(), started });
+      if (outcome.captured) {
+        const { z, h, matrix } = outcome.captured;
+        h?.dispose();
+        this.captureAffinity = false;
+        // the heatmap shows SimCLR's 2N×2N matrix; methods without one send none
+        if (matrix && matrix.shape[0] === 2 * batchSize && matrix.shape[1] === 2 * batchSize) {
+          const zNorms = tf.tidy(() => tf.norm(z, 2, 1) as tf.Tensor1D);
+          this.affinity = await this.snapshotAffinity(matrix, zNorms, views, this.config.normalize, this.config.temperature);
+        } else {
+          matrix?.dispose();
+        }
+        z.dispose();
       }
-      else result.affinityMatrix?.dispose();
-      metrics = tf.keep(result.metrics);
-      return result.loss;
-    }, this.model.trainableVariables);
-    if (capture && affinity && zNorms) {
-      this.captureAffinity = false;
-      this.affinity = await this.snapshotAffinity(affinity, zNorms, views, normalize, temperature);
+      return outcome.metrics;
+    } finally {
+      views.dispose();
     }
-    views.dispose();
-    // alignment, uniformity and the collapse meter on this batch's z, outside the gradient
-    const geometry = batchGeometry(zKept!);
-    zKept!.dispose();
+  }
 
-    const [lossValue] = await loss.data();
-    const [positiveSimilarity, negativeSimilarity, contrastiveAccuracy] = await metrics!.data();
-    const [alignment, uniformity, collapseStd] = await geometry.data();
-    loss.dispose();
-    metrics!.dispose();
-    geometry.dispose();
-    if (!Number.isFinite(lossValue)) {
+  /**
+   * The training step, written once (trainStep and the lecture-mode
+   * walkthrough both take it): the method's loss on the batch and its
+   * gradient with respect to every trained variable, one Adam update, then the
+   * method's own after-step updates (EMA, queue, bank). The embedding's
+   * geometry is read from the batch's z. Throws NonFiniteLossError, applying
+   * nothing, when the loss is not a finite number. With `capture`, z, h and the
+   * method's matrix come back for the caller to show and dispose.
+   */
+  async runStep(
+    batch: MethodBatch,
+    options: { capture: boolean; lossPath: LossPath; gradientNorm?: boolean; started?: number },
+  ): Promise<StepOutcome> {
+    const started = options.started ?? performance.now();
+    const { capture, lossPath } = options;
+    const config = this.config;
+    let forward: MethodForward | undefined;
+    const { value: loss, grads } = tf.variableGrads(() => {
+      const out = this.method.forward(batch, { config, capture, lossPath });
+      // everything but the loss outlives the gradient's scope
+      forward = { ...out, z: tf.keep(out.z), metrics: out.metrics && tf.keep(out.metrics), h: out.h && tf.keep(out.h), matrix: out.matrix && tf.keep(out.matrix) };
+      return out.loss;
+    }, this.method.trainableVariables);
+    const { z, metrics, h, matrix } = forward!;
+    const disposeCaptured = () => tf.dispose([z, h, matrix].filter((t): t is tf.Tensor2D => t !== undefined));
+    let gradientNorm: number | undefined;
+    try {
+      // alignment, uniformity and the collapse meter on this batch's z, outside the gradient
+      const geometry = batchGeometry(z);
+      const [lossValue] = await loss.data();
+      const metricValues = metrics ? Array.from(await metrics.data()) : [];
+      const [alignment, uniformity, collapseStd] = await geometry.data();
+      geometry.dispose();
+      loss.dispose();
+      metrics?.dispose();
+      if (!Number.isFinite(lossValue)) {
+        this.method.discardPending();
+        throw new NonFiniteLossError(nonFiniteMessage(config, lossValue, this.step + 1));
+      }
+      if (options.gradientNorm) {
+        // a chain of tf.add, not tf.addN: on WebGPU (SwiftShader) addN over 16 inputs returned a stale buffer, likely past the storage-buffer limit
+        const norm = tf.tidy(() => tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))));
+        [gradientNorm] = await norm.data();
+        norm.dispose();
+      }
+      this.optimizer.applyGradients(grads);
+      this.step += 1;
+      const after = await this.method.afterUpdate(batch, config);
+      const values: Record<string, number> = {};
+      METHOD_CATALOG[this.method.id].metrics.forEach((spec, i) => {
+        if (i < metricValues.length) values[spec.key] = metricValues[i];
+      });
+      Object.assign(values, after);
+      const stepMs = performance.now() - started;
+      const memory = tf.memory();
+      const metricsOut: StepMetrics = {
+        step: this.step,
+        method: this.method.id,
+        loss: lossValue,
+        values,
+        stepMs,
+        imagesPerSecond: (batch.n * 1000) / stepMs,
+        batchSize: batch.n,
+        lossPath,
+        tensors: memory.numTensors,
+        tensorBytes: memory.numBytes,
+        alignment,
+        uniformity,
+        collapseStd,
+      };
+      if (!capture) disposeCaptured();
+      return { metrics: metricsOut, gradientNorm, captured: capture ? { z, h, matrix } : undefined };
+    } catch (error) {
+      disposeCaptured();
+      throw error;
+    } finally {
       tf.dispose(grads);
-      throw new NonFiniteLossError(
-        `The NT-Xent loss became ${lossValue} at step ${this.step + 1} (τ = ${temperature}, L2 normalization ${normalize ? 'on' : 'off'}). ` +
-          (normalize
-            ? 'Lower the learning rate or raise τ, then press Reset.'
-            : 'Without normalization the logits z·z/τ grow without bound and overflow float32: turn L2 normalization on or raise τ, then press Reset.'),
-      );
     }
-    this.optimizer.applyGradients(grads);
-    tf.dispose(grads);
-    this.step += 1;
+  }
 
-    const stepMs = performance.now() - started;
-    const memory = tf.memory();
-    return {
-      step: this.step,
-      loss: lossValue,
-      positiveSimilarity,
-      negativeSimilarity,
-      contrastiveAccuracy,
-      stepMs,
-      imagesPerSecond: (batchSize * 1000) / stepMs,
-      batchSize,
-      lossPath,
-      tensors: memory.numTensors,
-      tensorBytes: memory.numBytes,
-      alignment,
-      uniformity,
-      collapseStd,
-    };
+  /**
+   * The method's loss on a batch with no gradient and no update (the
+   * walkthrough's "L after the step"): the batch-norm running statistics are
+   * put back afterwards, so measuring moves nothing.
+   */
+  async measureLoss(batch: MethodBatch): Promise<number> {
+    const statistics = this.model.runningStatistics;
+    const saved = statistics.map((v) => tf.clone(v));
+    try {
+      const loss = tf.tidy(() => {
+        const out = this.method.forward(batch, { config: this.config, capture: false, lossPath: 'composed' });
+        return out.loss;
+      });
+      this.method.discardPending();
+      const [value] = await loss.data();
+      loss.dispose();
+      return value;
+    } finally {
+      statistics.forEach((v, k) => v.assign(saved[k]));
+      tf.dispose(saved);
+    }
   }
 
   /**
@@ -209,7 +282,7 @@ export class SimclrTrainer {
     // thumbnails only while they are small enough to send often
     const sendViews = twoN * views.shape[1] * views.shape[2] * views.shape[3] <= MAX_THUMBNAIL_VALUES;
     return {
-      step: this.step + 1,
+      step: this.step, // taken after the update: the step this matrix belongs to
       twoN,
       size,
       matrix,
@@ -245,7 +318,7 @@ export class SimclrTrainer {
   }
 
   /** h = f(x) in inference mode (raw pixels when `model` is null), in chunks so a large set fits in memory. */
-  async extractFeatures(model: SimclrModel | null, images: tf.Tensor4D): Promise<tf.Tensor2D> {
+  async extractFeatures(model: EncoderNetwork | null, images: tf.Tensor4D): Promise<tf.Tensor2D> {
     const chunk = 256;
     const parts: tf.Tensor2D[] = [];
     for (let start = 0; start < images.shape[0]; start += chunk) {
@@ -264,8 +337,8 @@ export class SimclrTrainer {
   }
 
   /** A fresh encoder with this run's seed and architecture: the random-init baseline. */
-  randomInitModel(): SimclrModel {
-    return new SimclrModel(SimclrTrainer.modelConfig(this.dataset, this.config));
+  randomInitModel(): EncoderNetwork {
+    return new EncoderNetwork(Trainer.modelConfig(this.dataset, this.config));
   }
 
   /** Labelled images the probe and kNN fit on, and the test images they are scored on. */
@@ -342,13 +415,8 @@ export class SimclrTrainer {
     return (await this.evaluate(kind, { probe: true, knn: false })).probe!;
   }
 
-  /** One update with this run's optimizer from gradients taken elsewhere (the lecture-mode walkthrough); counts as a step. */
-  applyUpdate(grads: tf.NamedTensorMap): void {
-    this.optimizer.applyGradients(grads);
-    this.step += 1;
-  }
-
   dispose(): void {
+    this.method.dispose();
     this.model.dispose();
     this.optimizer.dispose();
     this.trainImages.dispose();

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExperimentConfig } from '../core/config';
 import { createRng } from '../core/random';
 import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
-import { SimclrTrainer } from './trainer';
+import { Trainer } from './trainer';
 import { anchorLosses } from '../loss/ntxentReference';
 import { runWalkthrough } from './walkthrough';
 
@@ -15,7 +15,7 @@ const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0
 
 describe('runWalkthrough', () => {
   it('returns every tensor of Algorithm 1 with the right shapes', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), config);
+    const trainer = new Trainer(toyDataset(64, 16), config);
     const r = await runWalkthrough(trainer, trainer.dataset, config, 6, createRng(3), 42);
     const twoN = 12;
     expect(r.requestId).toBe(42);
@@ -49,7 +49,7 @@ describe('runWalkthrough', () => {
   });
 
   it('L is the mean of the per-anchor losses ℓ(i, positive(i))', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), config);
+    const trainer = new Trainer(toyDataset(64, 16), config);
     const r = await runWalkthrough(trainer, trainer.dataset, config, 8, createRng(5));
     expect(mean(r.anchorLoss)).toBeCloseTo(r.lossBefore, 4);
     expect(r.metrics.loss).toBe(r.lossBefore);
@@ -61,7 +61,7 @@ describe('runWalkthrough', () => {
   });
 
   it('applies one real update, counted as a step, that lowers L on the same views', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), config);
+    const trainer = new Trainer(toyDataset(64, 16), config);
     await trainer.trainStep();
     const weightsBefore = Float32Array.from(await trainer.model.trainableVariables[0].data());
     for (let k = 0; k < 3; k++) {
@@ -80,7 +80,7 @@ describe('runWalkthrough', () => {
   });
 
   it('leaks no tensors', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), config);
+    const trainer = new Trainer(toyDataset(64, 16), config);
     await trainer.trainStep(); // Adam makes its moment variables on the first update
     const before = tf.memory().numTensors;
     await runWalkthrough(trainer, trainer.dataset, config, 4, createRng(1));
@@ -90,19 +90,19 @@ describe('runWalkthrough', () => {
   });
 
   it('moves batch-norm running statistics as one training step does, not once more for L after', async () => {
-    const statistics = (t: SimclrTrainer) => {
+    const statistics = (t: Trainer) => {
       const prefix = t.model.trainableVariables[0].name.split('/')[0];
       return Object.values(tf.engine().registeredVariables)
         .filter((v) => !v.trainable && v.name.startsWith(`${prefix}/`))
         .flatMap((v) => Array.from(v.dataSync()));
     };
-    const a = new SimclrTrainer(toyDataset(64, 16), config);
+    const a = new Trainer(toyDataset(64, 16), config);
     const initial = statistics(a);
     const r = await runWalkthrough(a, a.dataset, config, 4, createRng(1));
     const walked = statistics(a);
     expect(walked).not.toEqual(initial);
     // the same views through one training-mode pass of an identical fresh encoder
-    const b = new SimclrTrainer(toyDataset(64, 16), config);
+    const b = new Trainer(toyDataset(64, 16), config);
     tf.tidy(() => b.model.encode(tf.tensor4d(r.views, [8, SIZE, SIZE, 1]), true));
     const once = statistics(b);
     expect(walked).toHaveLength(once.length);
@@ -112,7 +112,7 @@ describe('runWalkthrough', () => {
   });
 
   it('clamps N to 4…8', async () => {
-    const trainer = new SimclrTrainer(toyDataset(64, 16), config);
+    const trainer = new Trainer(toyDataset(64, 16), config);
     expect((await runWalkthrough(trainer, trainer.dataset, config, 2, createRng(1))).n).toBe(4);
     expect((await runWalkthrough(trainer, trainer.dataset, config, 64, createRng(1))).n).toBe(8);
     trainer.dispose();
@@ -120,7 +120,7 @@ describe('runWalkthrough', () => {
 
   it('refuses, without updating or leaking, when L is not finite', async () => {
     const bad = { ...config, normalize: false, temperature: 1e-38 };
-    const trainer = new SimclrTrainer(toyDataset(64, 16), bad);
+    const trainer = new Trainer(toyDataset(64, 16), bad);
     const weights = Float32Array.from(await trainer.model.trainableVariables[0].data());
     const before = tf.memory().numTensors;
     await expect(runWalkthrough(trainer, trainer.dataset, bad, 6, createRng(1))).rejects.toThrow(/no update was applied/);

@@ -16,21 +16,22 @@
  * the same convention as src/loss/ntxent.ts and the affinity heatmap.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchGeometry } from './stepGeometry';
 import { augmentViews } from '../augment/augmentViews';
 import type { Rng } from '../core/random';
 import type { ImageDataset } from '../data/dataset';
-import { ntXent, ntXentWithMetrics } from '../loss/ntxent';
 import { anchorLosses } from '../loss/ntxentReference';
-import type { SimclrModel } from '../model/simclrModel';
+import { METHOD_CATALOG, type MethodId } from '../core/methods';
+import type { MethodBatch } from '../methods/method';
+import { NonFiniteLossError, type StepOutcome } from './trainer';
 import type { ExperimentConfig } from '../core/config';
 import { WALKTHROUGH_MAX_N, WALKTHROUGH_MIN_N, type WalkthroughResult } from './protocol';
 
-/** What the walkthrough needs of a run: its model, its step count and one update with its optimizer (SimclrTrainer). */
+/** What the walkthrough needs of a run (Trainer): its step count, its training step and a loss measured without a step. */
 export interface WalkthroughRun {
-  readonly model: SimclrModel;
   readonly step: number;
-  applyUpdate(grads: tf.NamedTensorMap): void;
+  readonly method: { readonly id: MethodId };
+  runStep(batch: MethodBatch, options: { capture: boolean; lossPath: 'composed'; gradientNorm: boolean; started: number }): Promise<StepOutcome>;
+  measureLoss(batch: MethodBatch): Promise<number>;
 }
 
 export type WalkthroughSettings = Pick<
@@ -59,11 +60,14 @@ export async function runWalkthrough(
   requestId = 0,
 ): Promise<WalkthroughResult> {
   const started = performance.now();
+  const method = METHOD_CATALOG[run.method.id];
+  if (!method.walkthrough) {
+    throw new Error(`The Algorithm 1 walkthrough steps through SimCLR’s 2N×2N similarity matrix; ${method.label} has no such matrix. Pick SimCLR as the method to use it.`);
+  }
   const { temperature, normalize, augmentation, imageSize, learningRate } = settings;
   const { imageSize: sourceSize, channels, train } = dataset;
   const n = Math.min(Math.max(Math.round(batchSize), WALKTHROUGH_MIN_N), WALKTHROUGH_MAX_N, train.count);
   if (n < 2) throw new Error(`The walkthrough needs at least 2 training images; “${dataset.name}” has ${train.count}.`);
-  const { model } = run;
 
   // for sampled minibatch {x_k}
   const indices = drawIndices(rng, n, train.count);
@@ -79,73 +83,37 @@ export async function runWalkthrough(
     return tf.concat([view1, view2], 0) as tf.Tensor4D;
   });
 
+  const batch = { views, indices: Int32Array.from(indices), n };
   const kept: tf.Tensor[] = [views];
   try {
-    let h: tf.Tensor2D | undefined;
-    let z: tf.Tensor2D | undefined;
-    let s: tf.Tensor2D | undefined;
-    let metrics: tf.Tensor1D | undefined;
-    // h = f(x̃), z = g(h), s, L, and ∇L, in one pass as in trainStep
-    const { value: loss, grads } = tf.variableGrads(() => {
-      h = tf.keep(model.encode(views, true));
-      z = tf.keep(model.project(h));
-      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      const result = ntXentWithMetrics(z1, z2, { temperature, normalize });
-      s = tf.keep(result.affinityMatrix);
-      metrics = tf.keep(result.metrics);
-      return result.loss;
-    }, model.trainableVariables);
-    kept.push(loss, h!, z!, s!, metrics!, ...Object.values(grads));
-
-    const [lossBefore] = await loss.data();
-    if (!Number.isFinite(lossBefore)) {
+    // h = f(x̃), z = g(h), s, L, ∇L and the update of f and g: the training step itself, with the
+    // op-composed loss (the walkthrough shows every s_ij and ℓ) and everything kept to be shown
+    let outcome: StepOutcome;
+    try {
+      outcome = await run.runStep(batch, { capture: true, lossPath: 'composed', gradientNorm: true, started });
+    } catch (error) {
+      if (!(error instanceof NonFiniteLossError)) throw error;
       throw new Error(
-        `The NT-Xent loss of this batch is ${lossBefore} (τ = ${temperature}, L2 normalization ${normalize ? 'on' : 'off'}), so no update was applied. ` +
+        `The NT-Xent loss of this batch is not finite (τ = ${temperature}, L2 normalization ${normalize ? 'on' : 'off'}), so no update was applied. ` +
           'Raise τ or turn normalization on, then press Reset.',
       );
     }
-    // a chain of tf.add, not tf.addN: on WebGPU (SwiftShader) addN over 16 inputs returned a stale buffer, likely past the storage-buffer limit
-    const gradientNormTensor = tf.tidy(() =>
-      tf.sqrt(Object.values(grads).map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))),
-    );
-    kept.push(gradientNormTensor);
-    const [gradientNorm] = await gradientNormTensor.data();
+    const { z, h, matrix: s } = outcome.captured!;
+    kept.push(z, h!, s!);
+    const lossBefore = outcome.metrics.loss;
 
-    // update networks f and g to minimize L: the run's optimizer, one step
-    run.applyUpdate(grads);
-
-    // L again on the same views; batch-norm running statistics as they were after the update's own pass
-    const statistics = model.runningStatistics; // saved and put back: measuring L after the update must not move them
-    const saved = statistics.map((v) => tf.clone(v));
-    kept.push(...saved);
-    let after: tf.Scalar;
-    try {
-      after = tf.tidy(() => {
-        const zAfter = model.project(model.encode(views, true));
-        const [z1, z2] = tf.split(zAfter, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-        return ntXent(z1, z2, { temperature, normalize });
-      });
-    } finally {
-      statistics.forEach((v, k) => v.assign(saved[k]));
-    }
-    kept.push(after);
-    const [lossAfter] = await after.data();
+    // L again on the same views, after the update; measuring it moves nothing
+    const lossAfter = await run.measureLoss(batch);
 
     // copies: on the cpu backend data() can hand out a tensor's own storage (shared by z and h when g is the identity),
     // and each array must be a buffer of its own to be transferred to the page
     const read = async (t: tf.Tensor) => Float32Array.from((await t.data()) as Float32Array);
-    const geometry = batchGeometry(z!);
-    kept.push(geometry);
-    const [sValues, viewValues, hValues, zValues, metricValues, geometryValues] = await Promise.all([
-      read(s!), read(views), read(h!), read(z!), read(metrics!), read(geometry),
-    ]);
+    const [sValues, viewValues, hValues, zValues] = await Promise.all([read(s!), read(views), read(h!), read(z)]);
     const { loss: anchorLoss, logDenominator } = anchorLosses(sValues, 2 * n, temperature);
     const hDim = h!.shape[1];
-    const zDim = z!.shape[1];
-    const ms = performance.now() - started;
+    const zDim = z.shape[1];
     tf.dispose(kept);
     kept.length = 0;
-    const memory = tf.memory();
     return {
       requestId,
       n,
@@ -170,23 +138,9 @@ export async function runWalkthrough(
       logDenominator,
       lossBefore,
       lossAfter,
-      gradientNorm,
-      metrics: {
-        step: run.step,
-        loss: lossBefore,
-        positiveSimilarity: metricValues[0],
-        negativeSimilarity: metricValues[1],
-        contrastiveAccuracy: metricValues[2],
-        stepMs: ms,
-        imagesPerSecond: (n * 1000) / ms,
-        batchSize: n,
-        lossPath: 'composed', // the walkthrough shows every s_ij and ℓ, so it takes the op-composed loss
-        tensors: memory.numTensors,
-        tensorBytes: memory.numBytes,
-        alignment: geometryValues[0],
-        uniformity: geometryValues[1],
-        collapseStd: geometryValues[2],
-      },
+      gradientNorm: outcome.gradientNorm!,
+      // the update as a step of the run's history (its loss is L before the update, as for any step)
+      metrics: outcome.metrics,
     };
   } finally {
     tf.dispose(kept);

@@ -16,7 +16,7 @@ import type { ExperimentConfig } from '../core/config';
 import { selectBackend } from './backend';
 import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
 import { assertNever, type FromWorker, type RunStatus, type ToWorker } from './protocol';
-import { SimclrTrainer } from './trainer';
+import { Trainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -27,7 +27,7 @@ const GALLERY_UNLABELLED = 48;
 
 let baseUrl = '';
 let dataset: ImageDataset | null = null;
-let trainer: SimclrTrainer | null = null;
+let trainer: Trainer | null = null;
 let config: ExperimentConfig | null = null;
 let backendPreference: string | null = null;
 let running = false;
@@ -168,7 +168,7 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
   }
   const datasetId = await switchDataset(next.dataset);
   config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
-  trainer = new SimclrTrainer(dataset!, config);
+  trainer = new Trainer(dataset!, config);
   baselineKeys.probe = null;
   baselineKeys.knn = null;
   clearEvaluationCaches();

@@ -4,6 +4,7 @@ import { useConfigStore } from '../state/configStore';
 
 /** Test ids from the UI contract; other settings get config-<kebab-case key>. */
 const TEST_IDS: Partial<Record<keyof ExperimentConfig, string>> = {
+  method: 'method-select',
   batchSize: 'config-batch-size',
   temperature: 'config-temperature',
   normalize: 'config-normalize',

@@ -1,7 +1,7 @@
 import { memo, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { StepMetrics } from '../train/protocol';
-import { uniformGuessLoss } from '../core/chance';
+import { lossReference, METHOD_CATALOG, type MethodId } from '../core/methods';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import { downsample, niceCeil, steadyDomain, unitTicks } from './format';
@@ -38,34 +38,55 @@ const stepAxis = (steps: readonly StepMetrics[]) => (
 );
 const valueTooltip = <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${s}`} />;
 
-/** NT-Xent loss against step. */
+/** The method's loss against step, with its reference line (SimCLR: the uniform guess log(2N − 1)). */
 export function LossChart() {
   const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS, LOSS_PHASE_MS);
-  const batchSize = useConfigStore((s) => s.config.batchSize);
-  return <LossFigure steps={steps} batchSize={batchSize} />;
+  const config = useConfigStore((s) => s.config);
+  const applied = useRunStore((s) => s.appliedConfig);
+  const trainCount = useRunStore((s) => s.dataset?.trainCount ?? 0);
+  // the method the encoder was built with; its N, K and d as they are now (N and K may change between resets)
+  const method = applied?.method ?? config.method;
+  const reference = lossReference(method, config, trainCount);
+  return <LossFigure steps={steps} method={method} referenceValue={reference?.value} referenceLabel={reference?.label} />;
 }
 
-/** Mean positive and negative cosine similarity against step. */
+/** Mean positive and negative cosine similarity against step (methods that report them). */
 export function SimilarityChart() {
   const steps = useThrottled(useRunStore((s) => s.steps), REDRAW_MS, SIMILARITY_PHASE_MS);
+  const method = useRunStore((s) => s.appliedConfig?.method ?? 'simclr');
+  const keys = METHOD_CATALOG[method].metrics.map((m) => m.key);
+  if (!keys.includes('positiveSimilarity')) return null;
   return <SimilarityFigure steps={steps} />;
 }
 
-const LossFigure = memo(function LossFigure({ steps, batchSize }: { steps: StepMetrics[]; batchSize: number }) {
+/** What the reference line means, for the caption. */
+const REFERENCE_CAPTION: Record<MethodId, string> = {
+  simclr: 'the loss of an encoder that cannot tell the 2N − 1 candidates apart: a fresh encoder starts near it, and learning shows as the loss falling below it.',
+  moco: 'the loss of a query that cannot tell its key from the K keys in the queue: MoCo starts near it.',
+  'memory-bank': 'the loss of a feature equally similar to every one of the n bank entries: training starts near it.',
+  byol: 'the loss when prediction and target are unrelated (cosine 0). A loss near 0 with the collapse meter near 0 means every image gives the same output.',
+  simsiam: 'the floor, where prediction and target agree exactly; a run that collapses reaches it too, so read it with the collapse meter.',
+  'barlow-twins': 'the on-diagonal term of an untrained encoder, whose cross-correlation C is near 0: learning pushes C towards the identity.',
+};
+
+const LossFigure = memo(function LossFigure({ steps, method, referenceValue, referenceLabel }: {
+  steps: StepMetrics[]; method: MethodId; referenceValue?: number; referenceLabel?: string;
+}) {
   const data = useMemo(() => downsample(steps, MAX_POINTS).map((m) => ({ step: m.step, loss: m.loss })), [steps]);
-  const chance = uniformGuessLoss(batchSize);
+  const entry = METHOD_CATALOG[method];
   const lossDomain = useMemo(() => {
     const finite = data.map((d) => d.loss).filter(Number.isFinite);
-    return steadyDomain(Math.min(chance, ...finite), Math.max(chance, ...finite), LOSS_AXIS_UNIT);
-  }, [data, chance]);
+    const ends = referenceValue === undefined ? finite : [referenceValue, ...finite];
+    if (ends.length === 0) return steadyDomain(0, 1, LOSS_AXIS_UNIT);
+    return steadyDomain(Math.min(...ends), Math.max(...ends), LOSS_AXIS_UNIT);
+  }, [data, referenceValue]);
   return (
     <figure className="panel chart" data-testid="chart-loss" data-points={steps.length}>
       <figcaption>
-        <h2>NT-Xent loss</h2>
-        <p>
-          The dashed line is log(2N − 1) = {chance.toFixed(2)}, the loss of an encoder that cannot tell the 2N − 1 candidates
-          apart: a fresh encoder starts near it, and learning shows as the loss falling below it.
-        </p>
+        <h2>{entry.label}: {entry.lossName}</h2>
+        {referenceValue !== undefined && (
+          <p>The dashed line, {referenceLabel}, is {REFERENCE_CAPTION[method]}</p>
+        )}
       </figcaption>
       <ResponsiveContainer width="100%" height={240}>
         <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
@@ -73,7 +94,9 @@ const LossFigure = memo(function LossFigure({ steps, batchSize }: { steps: StepM
           {stepAxis(steps)}
           <YAxis domain={lossDomain} ticks={unitTicks(lossDomain, LOSS_AXIS_UNIT)} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} width={48} />
           {valueTooltip}
-          <ReferenceLine y={chance} stroke="#94a3b8" strokeDasharray="6 4" label={{ value: `log(2N − 1) = ${chance.toFixed(2)}`, position: 'insideTopRight', fill: '#64748b', fontSize: 12 }} />
+          {referenceValue !== undefined && (
+            <ReferenceLine y={referenceValue} stroke="#94a3b8" strokeDasharray="6 4" label={{ value: referenceLabel ?? '', position: 'insideTopRight', fill: '#64748b', fontSize: 12 }} />
+          )}
           <Line type="monotone" dataKey="loss" name="loss" stroke="#0f172a" dot={false} isAnimationActive={false} strokeWidth={2} />
         </LineChart>
       </ResponsiveContainer>
@@ -83,7 +106,7 @@ const LossFigure = memo(function LossFigure({ steps, batchSize }: { steps: StepM
 
 const SimilarityFigure = memo(function SimilarityFigure({ steps }: { steps: StepMetrics[] }) {
   const data = useMemo(
-    () => downsample(steps, MAX_POINTS).map((m) => ({ step: m.step, positive: m.positiveSimilarity, negative: m.negativeSimilarity })),
+    () => downsample(steps, MAX_POINTS).map((m) => ({ step: m.step, positive: m.values?.positiveSimilarity, negative: m.values?.negativeSimilarity })),
     [steps],
   );
   return (

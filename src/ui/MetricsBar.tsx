@@ -1,3 +1,4 @@
+import { METHOD_CATALOG, type MetricUnit } from '../core/methods';
 import { latestKnn, latestProbe, latestStep, useRunStore } from '../state/runStore';
 import type { ProbePoint } from '../train/protocol';
 import { fixed, percent } from './format';
@@ -26,8 +27,17 @@ function probeHint(probe: ProbePoint | undefined): string {
   return `Linear probe on h at step ${probe.step}: ${probe.trainSize} train / ${probe.testSize} test images${converged}`;
 }
 
+/** A metric's number as its unit reads. */
+function formatMetric(unit: MetricUnit, value: number | undefined): string {
+  if (unit === 'fraction') return percent(value);
+  if (unit === 'rank' || unit === 'steps') return fixed(value, 0);
+  return fixed(value);
+}
+
 export function MetricsBar() {
   const step = useRunStore(latestStep);
+  const methodId = useRunStore((s) => s.appliedConfig?.method ?? 'simclr');
+  const method = METHOD_CATALOG[methodId];
   const probe = useRunStore(latestProbe);
   const baseline = useRunStore((s) => s.randomInitBaseline);
   const pixels = useRunStore((s) => s.rawPixelBaseline);
@@ -41,18 +51,19 @@ export function MetricsBar() {
   return (
     <div className="metrics" aria-label="Latest metrics">
       <Metric testId="metric-step" label="step" value={step?.step ?? 0} text={String(step?.step ?? 0)} hint="Optimizer steps completed" />
-      <Metric testId="metric-loss" label="NT-Xent loss" value={step?.loss} text={fixed(step?.loss)} hint="Mean over the 2N anchors of −log softmax of the positive" />
-      <Metric testId="metric-pos-sim" label="positive sim" value={step?.positiveSimilarity} text={fixed(step?.positiveSimilarity)} hint="Mean cosine similarity of the two views of the same image" />
-      <Metric testId="metric-neg-sim" label="negative sim" value={step?.negativeSimilarity} text={fixed(step?.negativeSimilarity)} hint="Mean cosine similarity of views of different images" />
-      <Metric testId="metric-contrast-acc" label="contrastive acc" value={step?.contrastiveAccuracy} text={percent(step?.contrastiveAccuracy)} hint="Share of the 2N anchors whose positive is their most similar candidate" />
+      <Metric testId="metric-loss" label={method.lossName} value={step?.loss} text={fixed(step?.loss)} hint={method.lossHelp} />
+      {method.metrics.map((spec) => {
+        const value = finiteOrUndefined(step?.values?.[spec.key]);
+        return <Metric key={spec.key} testId={spec.testId} label={spec.label} value={value} text={formatMetric(spec.unit, value)} hint={spec.help} />;
+      })}
       <Metric testId="metric-step-ms" label="ms / step" value={step?.stepMs} text={fixed(step?.stepMs, 0)} hint="Wall time of the last step, read-back included" />
-      <div className="metric" data-testid="metric-loss-path" data-value={step?.lossPath ?? ''} title="Which NT-Xent computed the last step: fused WGSL kernels (webgpu) or composed tfjs ops. Switch with “Fused WebGPU loss kernels”.">
+      <div className="metric" data-testid="metric-loss-path" data-value={step?.lossPath ?? ''} title="Which loss implementation computed the last step: fused WGSL kernels (SimCLR on webgpu) or composed tfjs ops. Switch with “Fused WebGPU loss kernels”.">
         <span className="metric-label">loss kernels</span>
         <span className="metric-value">{step ? (step.lossPath === 'fused' ? 'fused WGSL' : 'tfjs ops') : '—'}</span>
       </div>
       <Metric testId="metric-images-per-second" label="images / s" value={step?.imagesPerSecond} text={fixed(step?.imagesPerSecond, 0)} hint="N images (2N views) per second at the last step" />
       <Metric testId="metric-probe-acc" label="probe accuracy" value={probe?.testAccuracy} text={percent(probe?.testAccuracy)} hint={probeHint(probe)} />
-      <Metric testId="metric-probe-baseline" label="random-init encoder" value={baseline?.testAccuracy} text={percent(baseline?.testAccuracy)} hint="The same probe on an untrained encoder with the same seed: what SimCLR must beat" />
+      <Metric testId="metric-probe-baseline" label="random-init encoder" value={baseline?.testAccuracy} text={percent(baseline?.testAccuracy)} hint={`The same probe on an untrained encoder with the same seed: what ${method.label} must beat`} />
       <Metric testId="metric-probe-pixels" label="raw pixels" value={pixels?.testAccuracy} text={percent(pixels?.testAccuracy)} hint="The same probe on the raw pixels" />
       <Metric
         testId="metric-knn-acc" label="kNN accuracy" value={knn?.testAccuracy} text={percent(knn?.testAccuracy)}

@@ -227,7 +227,7 @@ function Loss({ r }: { r: WalkthroughResult }) {
         <Fact label={<>Σ<sub>i</sub> ℓ(i, i ± N)</>}>{num(sum, 3)}</Fact>
         <Fact label={<>L = Σ / 2N = Σ / {twoN}</>}>{num(r.lossBefore, 4)}</Fact>
         <Fact label={<>chance: log(2N − 1)</>}>{num(Math.log(twoN - 1), 4)}</Fact>
-        <Fact label="anchors whose top match is the positive">{Math.round(r.metrics.contrastiveAccuracy * twoN)} of {twoN}</Fact>
+        <Fact label="anchors whose top match is the positive">{Math.round((r.metrics.values.contrastiveAccuracy ?? 0) * twoN)} of {twoN}</Fact>
       </div>
     </>
   );

@@ -3,7 +3,7 @@ import { createRng, normal, type Rng } from '../core/random';
 import type { ProjectionHeadKind } from '../core/config';
 
 /**
- * SimCLR's two networks, written with plain tf ops so a reader follows one
+ * The encoder f and its projection head g, written with plain tf ops so a reader follows one
  * forward pass top to bottom:
  *
  *   encoder f:  4 × [conv3×3 → batch norm → ReLU] with channels w, 2w, 4w, 8w,
@@ -51,7 +51,7 @@ function heNormal(rng: Rng, shape: number[], fanIn: number): tf.Tensor {
   return tf.tensor(values, shape);
 }
 
-export class SimclrModel {
+export class EncoderNetwork {
   readonly hDim: number;
   readonly zDim: number;
   private readonly blocks: ConvBlock[] = [];
@@ -59,7 +59,7 @@ export class SimclrModel {
 
   constructor(readonly config: ModelConfig) {
     const rng = createRng(config.seed ^ 0x5eed);
-    const prefix = `simclr${modelCounter++}`;
+    const prefix = `net${modelCounter++}`;
     this.hDim = 8 * config.encoderWidth;
     // tidy: the initial-value tensors are freed; variables survive tidy
     tf.tidy(() => {
@@ -121,12 +121,12 @@ export class SimclrModel {
    * the other. Throws, copying nothing, when the encoders' shapes differ or
    * either model has been disposed.
    */
-  copyWeightsFrom(source: SimclrModel): void {
+  copyWeightsFrom(source: EncoderNetwork): void {
     if (source === this) return;
-    const variables = (m: SimclrModel) => m.blocks.flatMap((b) => [b.kernel, b.gamma, b.beta, b.movingMean, b.movingVariance]);
+    const variables = (m: EncoderNetwork) => m.blocks.flatMap((b) => [b.kernel, b.gamma, b.beta, b.movingMean, b.movingVariance]);
     const targets = variables(this);
     const sources = variables(source);
-    const describe = (m: SimclrModel) => `${m.config.channels} input channel(s), encoder width ${m.config.encoderWidth}`;
+    const describe = (m: EncoderNetwork) => `${m.config.channels} input channel(s), encoder width ${m.config.encoderWidth}`;
     if (sources.some((v) => v.isDisposed)) throw new Error('copyWeightsFrom: the source model has been disposed');
     if (targets.some((v) => v.isDisposed)) throw new Error('copyWeightsFrom: this model has been disposed');
     if (targets.length !== sources.length) {
@@ -144,6 +144,30 @@ export class SimclrModel {
     });
     // assign shares the source's buffer (reference-counted); an optimizer step on either model then replaces only its own
     targets.forEach((t, i) => t.assign(sources[i]));
+  }
+
+  /** Every variable of f and g, trained or not (conv kernels, γ, β, running statistics, head weights), in a fixed order. */
+  get allVariables(): tf.Variable[] {
+    return [...this.trainableVariables, ...this.runningStatistics];
+  }
+
+  /**
+   * θ ← m·θ + (1 − m)·θ_online over every variable of f and g, batch-norm
+   * running statistics included: MoCo's key encoder and BYOL's target network
+   * follow the online network as an exponential moving average. m = 0 copies
+   * the online network outright. Throws when the architectures differ.
+   */
+  followEma(online: EncoderNetwork, momentum: number): void {
+    const targets = this.allVariables;
+    const sources = online.allVariables;
+    if (targets.length !== sources.length || targets.some((t, i) => !tf.util.arraysEqual(t.shape, sources[i].shape))) {
+      throw new Error('followEma: the two networks have different architectures');
+    }
+    tf.tidy(() => {
+      targets.forEach((t, i) => {
+        t.assign(momentum === 0 ? tf.clone(sources[i]) : tf.add(tf.mul(t, momentum), tf.mul(sources[i], 1 - momentum)));
+      });
+    });
   }
 
   get parameterCount(): number {

@@ -3,7 +3,7 @@ await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../core/random';
-import { SimclrModel, type ModelConfig } from './simclrModel';
+import { EncoderNetwork, type ModelConfig } from './encoderNetwork';
 
 const CONFIG: ModelConfig = { channels: 1, encoderWidth: 2, projectionHead: 'mlp', projectionDim: 8, seed: 3 };
 
@@ -13,12 +13,12 @@ function randomImages(count: number, size: number, channels: number, seed: numbe
 }
 
 /** Every encoder variable's values, running statistics included. */
-const snapshot = (m: SimclrModel) => [...m.encoderVariables, ...m.runningStatistics].map((v) => v.dataSync().slice());
-const hOf = (m: SimclrModel, x: tf.Tensor4D, training = false) => tf.tidy(() => m.encode(x, training).arraySync());
+const snapshot = (m: EncoderNetwork) => [...m.encoderVariables, ...m.runningStatistics].map((v) => v.dataSync().slice());
+const hOf = (m: EncoderNetwork, x: tf.Tensor4D, training = false) => tf.tidy(() => m.encode(x, training).arraySync());
 
-describe('SimclrModel.encoderVariables', () => {
+describe('EncoderNetwork.encoderVariables', () => {
   it('lists the trainable variables of f only: kernel, γ and β of each of the 4 blocks, no head', () => {
-    const model = new SimclrModel(CONFIG);
+    const model = new EncoderNetwork(CONFIG);
     try {
       const vars = model.encoderVariables;
       expect(vars).toHaveLength(12);
@@ -39,11 +39,11 @@ describe('SimclrModel.encoderVariables', () => {
   });
 });
 
-describe('SimclrModel.copyWeightsFrom', () => {
+describe('EncoderNetwork.copyWeightsFrom', () => {
   it('makes two models give the same h in both modes, allocating nothing, and leaves g alone', () => {
     const x = randomImages(6, 12, 1, 1);
-    const source = new SimclrModel(CONFIG);
-    const target = new SimclrModel({ ...CONFIG, seed: 42, projectionHead: 'linear' });
+    const source = new EncoderNetwork(CONFIG);
+    const target = new EncoderNetwork({ ...CONFIG, seed: 42, projectionHead: 'linear' });
     try {
       // running statistics off their initial values, so copying them shows in inference mode
       tf.tidy(() => source.encode(x, true));
@@ -68,8 +68,8 @@ describe('SimclrModel.copyWeightsFrom', () => {
 
   it('keeps the two models independent: an optimizer step or dispose of the source does not reach the copy', () => {
     const x = randomImages(4, 8, 1, 2);
-    const source = new SimclrModel(CONFIG);
-    const target = new SimclrModel(CONFIG);
+    const source = new EncoderNetwork(CONFIG);
+    const target = new EncoderNetwork(CONFIG);
     const optimizer = tf.train.adam(0.1);
     try {
       target.copyWeightsFrom(source);
@@ -89,9 +89,9 @@ describe('SimclrModel.copyWeightsFrom', () => {
   });
 
   it('throws a clear error on an encoder of another shape, copying nothing', () => {
-    const a = new SimclrModel(CONFIG);
-    const wider = new SimclrModel({ ...CONFIG, encoderWidth: 3 });
-    const rgb = new SimclrModel({ ...CONFIG, channels: 3 });
+    const a = new EncoderNetwork(CONFIG);
+    const wider = new EncoderNetwork({ ...CONFIG, encoderWidth: 3 });
+    const rgb = new EncoderNetwork({ ...CONFIG, channels: 3 });
     try {
       const before = snapshot(a);
       expect(() => a.copyWeightsFrom(wider)).toThrow(/shapes differ at .*conv0\/kernel \[3, 3, 1, 2\] ← .*\[3, 3, 1, 3\].*encoder width 3.*encoder width 2/);
@@ -103,8 +103,8 @@ describe('SimclrModel.copyWeightsFrom', () => {
   });
 
   it('throws when either model has been disposed, and copying from itself is a no-op', () => {
-    const a = new SimclrModel(CONFIG);
-    const gone = new SimclrModel(CONFIG);
+    const a = new EncoderNetwork(CONFIG);
+    const gone = new EncoderNetwork(CONFIG);
     gone.dispose();
     try {
       const before = snapshot(a);
@@ -118,7 +118,7 @@ describe('SimclrModel.copyWeightsFrom', () => {
   });
 
   it('gives every model its own variable names', () => {
-    const models = [new SimclrModel(CONFIG), new SimclrModel(CONFIG)];
+    const models = [new EncoderNetwork(CONFIG), new EncoderNetwork(CONFIG)];
     try {
       models[1].copyWeightsFrom(models[0]);
       const names = models.flatMap((m) => [...m.trainableVariables, ...m.runningStatistics].map((v) => v.name));
@@ -126,5 +126,27 @@ describe('SimclrModel.copyWeightsFrom', () => {
     } finally {
       models.forEach((m) => m.dispose());
     }
+  });
+});
+
+describe('EncoderNetwork.followEma', () => {
+  it('moves every variable to m·θ + (1 − m)·θ_online (float64 check), copies at m = 0, leaks nothing', async () => {
+    const online = new EncoderNetwork({ channels: 1, encoderWidth: 2, projectionHead: 'mlp', projectionDim: 4, seed: 1 });
+    const target = new EncoderNetwork({ channels: 1, encoderWidth: 2, projectionHead: 'mlp', projectionDim: 4, seed: 2 });
+    const before = await Promise.all(target.allVariables.map((v) => v.data()));
+    const onlineValues = await Promise.all(online.allVariables.map((v) => v.data()));
+    const tensors = tf.memory().numTensors;
+    target.followEma(online, 0.9);
+    expect(tf.memory().numTensors).toBe(tensors);
+    const after = await Promise.all(target.allVariables.map((v) => v.data()));
+    after.forEach((values, i) => {
+      values.forEach((x, j) => expect(x).toBeCloseTo(0.9 * before[i][j] + 0.1 * onlineValues[i][j], 5));
+    });
+    target.followEma(online, 0);
+    const copied = await Promise.all(target.allVariables.map((v) => v.data()));
+    copied.forEach((values, i) => expect(Array.from(values)).toEqual(Array.from(onlineValues[i])));
+    const other = new EncoderNetwork({ channels: 1, encoderWidth: 3, projectionHead: 'mlp', projectionDim: 4, seed: 1 });
+    expect(() => other.followEma(online, 0.5)).toThrow(/different architectures/);
+    for (const n of [online, target, other]) n.dispose();
   });
 });

@@ -1,0 +1,258 @@
+/**
+ * The catalog of self-supervised methods: page-safe (no tfjs), read by the UI,
+ * the config schema, the comparison presets and the worker. Each entry gives a
+ * method's label, its paper, the settings it reads (declared here, merged into
+ * the one config schema), the loss it reports, its metrics as named numbers
+ * with units, and which instruments apply. The tfjs side of each method lives
+ * in src/methods/<id>.ts; adding a method means its method file, its loss file
+ * and its entry here.
+ */
+import { uniformGuessLoss } from './chance';
+import { num, type FieldSpec } from './fields';
+
+export const METHOD_IDS = ['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'] as const;
+export type MethodId = (typeof METHOD_IDS)[number];
+
+export function isMethodId(value: string): value is MethodId {
+  return (METHOD_IDS as readonly string[]).includes(value);
+}
+
+/** The methods' own settings: part of the one experiment config (and its URL). */
+export interface MethodSettings {
+  /** MoCo: K, keys in the queue */
+  queueSize: number;
+  /** MoCo's key encoder and BYOL's target: θ_k ← m·θ_k + (1 − m)·θ_q */
+  momentum: number;
+  /** memory bank: v ← normalize(m·v + (1 − m)·f) */
+  bankMomentum: number;
+  /** Barlow Twins: weight λ of the off-diagonal (redundancy-reduction) term */
+  barlowLambda: number;
+  /** BYOL and SimSiam: hidden units of the predictor q */
+  predictorHidden: number;
+  /** SimSiam: stop-gradient on the target branch (off: it collapses) */
+  stopGradient: boolean;
+  /** BYOL: the predictor q on the online branch (off: it collapses) */
+  usePredictor: boolean;
+  /** BYOL: the target is an EMA of the online network (off: target = online, it collapses) */
+  emaTarget: boolean;
+}
+
+export const METHOD_SETTING_FIELDS: { [K in keyof MethodSettings]: FieldSpec } = {
+  queueSize: num('queue', 'Queue size K', 'MoCo: how many past keys serve as negatives. Capped at the training set size.', 1, 65536, { integer: true, needsReset: true }),
+  momentum: num('m', 'Momentum m', 'MoCo’s key encoder and BYOL’s target follow the online weights as θ ← m·θ + (1 − m)·θ_online. 0.99 suits short runs (MoCo uses 0.999, BYOL 0.996 over long ones).', 0, 1, { maxExclusive: true, step: 0.001 }),
+  bankMomentum: num('bankM', 'Bank momentum', 'Memory bank: each entry becomes normalize(m·v + (1 − m)·f) when its image is in a batch (InstDisc’s proximal update uses 0.5).', 0, 1, { maxExclusive: true, step: 0.05 }),
+  barlowLambda: num('lambda', 'Off-diagonal weight λ', 'Barlow Twins: weight of the redundancy term Σ_{i≠j} C_ij². The paper’s 0.005 is for d = 8192; 1/d keeps the two terms comparable at small d.', 0, 10, { minExclusive: true, step: 0.0001 }),
+  predictorHidden: num('predHidden', 'Predictor hidden units', 'BYOL and SimSiam: width of the predictor q’s hidden layer.', 2, 2048, { integer: true, needsReset: true }),
+  stopGradient: {
+    kind: 'boolean', url: 'stopgrad', label: 'Stop-gradient on the target', needsReset: false,
+    help: 'SimSiam: no gradient flows through the target branch z. Switch it off to watch the encoder collapse to a constant.',
+  },
+  usePredictor: {
+    kind: 'boolean', url: 'predictor', label: 'Predictor q', needsReset: false,
+    help: 'BYOL: the online branch predicts the target’s projection through q. Switch it off to watch it collapse.',
+  },
+  emaTarget: {
+    kind: 'boolean', url: 'ema', label: 'Target = EMA of online', needsReset: false,
+    help: 'BYOL: the target network is a slow moving average of the online one. Off: target = online (with stop-gradient), which collapses.',
+  },
+};
+
+export const METHOD_SETTING_DEFAULTS: MethodSettings = {
+  queueSize: 4096,
+  momentum: 0.99,
+  bankMomentum: 0.5,
+  barlowLambda: 1 / 128,
+  predictorHidden: 128,
+  stopGradient: true,
+  usePredictor: true,
+  emaTarget: true,
+};
+
+/** How a metric's number reads. */
+export type MetricUnit = 'fraction' | 'cosine' | 'logit' | 'rank' | 'steps' | 'number';
+
+export interface MetricSpec {
+  /** key in StepMetrics.values */
+  key: string;
+  label: string;
+  unit: MetricUnit;
+  help: string;
+  /** data-testid of its tile in the metrics bar (UI contract ids where they exist) */
+  testId: string;
+}
+
+/** What a method's affinity view shows, or why it has none. */
+export type MatrixKind =
+  /** SimCLR: the 2N×2N similarity matrix of the batch's views */
+  | 'batch-affinity'
+  /** MoCo: queries against [their keys, the queue] */
+  | 'query-keys'
+  /** memory bank: the batch against the bank rows */
+  | 'batch-bank'
+  /** Barlow Twins: the d×d cross-correlation C */
+  | 'cross-correlation'
+  /** BYOL, SimSiam: no matrix, only pairs */
+  | 'none';
+
+export interface MethodEntry {
+  id: MethodId;
+  label: string;
+  /** it has a method file in src/methods and trains (the others describe what is coming) */
+  available: boolean;
+  /** one line: what it learns and how */
+  summary: string;
+  paper: { cite: string; title: string; url: string };
+  /** config keys it reads besides the shared ones, in the order the settings panel shows them */
+  settings: (keyof MethodSettings | 'temperature' | 'normalize' | 'fusedLoss')[];
+  /** settings applied when a user picks this method (its paper's values at this scale) */
+  defaults: Partial<MethodSettings & { temperature: number }>;
+  lossName: string;
+  lossHelp: string;
+  metrics: MetricSpec[];
+  matrix: MatrixKind;
+  /** why there is no 2N×2N matrix, when there is none */
+  matrixNote?: string;
+  /** the Algorithm 1 walkthrough applies */
+  walkthrough: boolean;
+  /** a switch that removes what prevents collapse, and what it teaches */
+  collapseSwitch?: { setting: 'stopGradient' | 'usePredictor' | 'emaTarget'; explanation: string };
+}
+
+const positiveSimilarity: MetricSpec = {
+  key: 'positiveSimilarity', label: 'positive sim', unit: 'cosine', testId: 'metric-pos-sim',
+  help: 'Mean cosine similarity of the two views of the same image',
+};
+const negativeSimilarity: MetricSpec = {
+  key: 'negativeSimilarity', label: 'negative sim', unit: 'cosine', testId: 'metric-neg-sim',
+  help: 'Mean cosine similarity of views of different images',
+};
+const contrastiveAccuracy: MetricSpec = {
+  key: 'contrastiveAccuracy', label: 'contrastive acc', unit: 'fraction', testId: 'metric-contrast-acc',
+  help: 'Share of the anchors whose positive is their most similar candidate',
+};
+
+export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
+  simclr: {
+    id: 'simclr',
+    available: true,
+    label: 'SimCLR',
+    summary: 'Two views of each image attract; every other view in the batch repels (NT-Xent over the 2N×2N similarity matrix).',
+    paper: { cite: 'Chen et al. 2020', title: 'A Simple Framework for Contrastive Learning of Visual Representations', url: 'https://arxiv.org/abs/2002.05709' },
+    settings: ['temperature', 'normalize', 'fusedLoss'],
+    defaults: { temperature: 0.5 },
+    lossName: 'NT-Xent loss',
+    lossHelp: 'Mean over the 2N anchors of −log softmax of the positive',
+    metrics: [positiveSimilarity, negativeSimilarity, contrastiveAccuracy],
+    matrix: 'batch-affinity',
+    walkthrough: true,
+  },
+  'memory-bank': {
+    id: 'memory-bank',
+    available: false,
+    label: 'Memory bank (InstDisc)',
+    summary: 'Each image is its own class: its feature must pick out its own entry among a bank of one stored feature per training image.',
+    paper: { cite: 'Wu et al. 2018', title: 'Unsupervised Feature Learning via Non-Parametric Instance Discrimination', url: 'https://arxiv.org/abs/1805.01978' },
+    settings: ['temperature', 'bankMomentum'],
+    defaults: { temperature: 0.07 },
+    lossName: 'bank softmax loss',
+    lossHelp: 'Mean over the batch of −log of the non-parametric softmax over all n bank entries at the image’s own entry',
+    metrics: [],
+    matrix: 'batch-bank',
+    walkthrough: false,
+  },
+  moco: {
+    id: 'moco',
+    available: false,
+    label: 'MoCo v2',
+    summary: 'A query must match its key from a slowly moving key encoder against a queue of K past keys.',
+    paper: { cite: 'He et al. 2020; Chen et al. 2020 (v2)', title: 'Momentum Contrast for Unsupervised Visual Representation Learning', url: 'https://arxiv.org/abs/1911.05722' },
+    settings: ['temperature', 'queueSize', 'momentum'],
+    defaults: { temperature: 0.2 },
+    lossName: 'InfoNCE loss',
+    lossHelp: 'Mean over the queries of −log softmax of the positive key among [key, queue]',
+    metrics: [],
+    matrix: 'query-keys',
+    walkthrough: false,
+  },
+  byol: {
+    id: 'byol',
+    available: false,
+    label: 'BYOL',
+    summary: 'The online network predicts a slow target network’s projection of the other view; no negatives at all.',
+    paper: { cite: 'Grill et al. 2020', title: 'Bootstrap Your Own Latent', url: 'https://arxiv.org/abs/2006.07733' },
+    settings: ['momentum', 'predictorHidden', 'usePredictor', 'emaTarget'],
+    defaults: {},
+    lossName: 'BYOL loss',
+    lossHelp: 'Symmetrized mean of 2 − 2·cos(q(z_online), z_target) over both view orders',
+    metrics: [],
+    matrix: 'none',
+    matrixNote: 'BYOL compares each view only with the other view of the same image: there are no negatives, so no 2N×2N matrix.',
+    walkthrough: false,
+  },
+  simsiam: {
+    id: 'simsiam',
+    available: false,
+    label: 'SimSiam',
+    summary: 'Like BYOL without the moving average: one network, a predictor, and a stop-gradient on the target branch.',
+    paper: { cite: 'Chen & He 2021', title: 'Exploring Simple Siamese Representation Learning', url: 'https://arxiv.org/abs/2011.10566' },
+    settings: ['predictorHidden', 'stopGradient'],
+    defaults: {},
+    lossName: 'negative cosine',
+    lossHelp: 'Symmetrized −cos(p, stopgrad(z)) over both view orders: −1 when the predictions match',
+    metrics: [],
+    matrix: 'none',
+    matrixNote: 'SimSiam compares each view only with the other view of the same image: there are no negatives, so no 2N×2N matrix.',
+    walkthrough: false,
+  },
+  'barlow-twins': {
+    id: 'barlow-twins',
+    available: false,
+    label: 'Barlow Twins',
+    summary: 'The cross-correlation of the two views’ embeddings is pushed to the identity: invariant and non-redundant features.',
+    paper: { cite: 'Zbontar et al. 2021', title: 'Barlow Twins: Self-Supervised Learning via Redundancy Reduction', url: 'https://arxiv.org/abs/2103.03230' },
+    settings: ['barlowLambda'],
+    defaults: {},
+    lossName: 'Barlow Twins loss',
+    lossHelp: 'Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij² over the d×d cross-correlation C of the standardized embeddings',
+    metrics: [],
+    matrix: 'cross-correlation',
+    walkthrough: false,
+  },
+};
+
+/** The methods that train today (the others are listed for what is coming). */
+export function methodTrains(id: MethodId): boolean {
+  return METHOD_CATALOG[id].available;
+}
+
+/**
+ * A horizontal reference on the loss chart, where the method has one:
+ * SimCLR's uniform guess log(2N − 1), MoCo's log(K + 1) at the start, the
+ * bank's log n, Barlow Twins' d (the on-diagonal term of an untrained C ≈ 0).
+ */
+export function lossReference(
+  id: MethodId, config: { batchSize: number; queueSize: number; projectionDim: number }, trainCount: number,
+): { value: number; label: string } | null {
+  const line = (value: number, formula: string) => ({ value, label: `${formula} = ${value.toFixed(2)}` });
+  switch (id) {
+    case 'simclr':
+      return line(uniformGuessLoss(config.batchSize), 'log(2N − 1)');
+    case 'moco':
+      return line(Math.log(Math.min(config.queueSize, trainCount) + 1), 'log(K + 1)');
+    case 'memory-bank':
+      return trainCount > 0 ? line(Math.log(trainCount), 'log n') : null;
+    case 'barlow-twins':
+      return line(config.projectionDim, 'd');
+    case 'byol':
+      return line(2, '2 − 2·cos 90°');
+    case 'simsiam':
+      return line(-1, 'perfect agreement');
+  }
+}
+
+export const METHOD_FIELD: FieldSpec = {
+  kind: 'enum', url: 'method', label: 'Method', needsReset: true,
+  help: 'The self-supervised objective that trains the encoder f. Every method is judged by the same probes.',
+  // only the methods that train are offered; the rest of the catalog describes what is coming
+  options: METHOD_IDS.filter(methodTrains).map((id) => ({ value: id, label: METHOD_CATALOG[id].label })),
+};

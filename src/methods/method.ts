@@ -1,0 +1,84 @@
+/**
+ * The seam between the one training loop (src/train/trainer.ts) and each
+ * self-supervised method. A method owns what is its own: heads beyond the
+ * shared encoder network, predictors, a momentum encoder, a queue, a memory
+ * bank; its loss on a batch; what it updates after the optimizer step (EMA,
+ * enqueue, bank write); its metrics as named numbers (named in the catalog,
+ * src/core/methods.ts). The encoder f with its projection head g is shared
+ * and stays in src/model: every method trains f, every probe reads f.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../core/config';
+import type { MethodId } from '../core/methods';
+import type { EncoderNetwork } from '../model/encoderNetwork';
+
+/** Which loss implementation computed a step: fused WGSL kernels or composed tfjs ops. */
+export type LossPath = 'fused' | 'composed';
+
+/** One minibatch, as every method sees it. */
+export interface MethodBatch {
+  /** 2N views: rows 0…N−1 are t(x_b), rows N…2N−1 are t′(x_b), in the same image order */
+  views: tf.Tensor4D;
+  /** training-split index of each x_b (the memory bank's row) */
+  indices: Int32Array;
+  n: number;
+}
+
+/** What a method's loss pass returns; the trainer keeps and disposes all of it. */
+export interface MethodForward {
+  loss: tf.Scalar;
+  /** the catalog's metrics for this method measured on the batch, in the catalog's order ([] when none) */
+  metrics: tf.Tensor1D | null;
+  /** the online projections of both views, 2N rows (first views, then second): alignment, uniformity, collapse meter */
+  z: tf.Tensor2D;
+  /** h = f(x̃) of both views, when asked for (the walkthrough shows it) */
+  h?: tf.Tensor2D;
+  /** the method's matrix for the heatmap (SimCLR's 2N×2N similarities), when asked for */
+  matrix?: tf.Tensor2D;
+}
+
+export interface ForwardOptions {
+  config: ExperimentConfig;
+  /** also return the matrix (and h) */
+  capture: boolean;
+  /** which loss implementation to use, where the method has more than one */
+  lossPath: LossPath;
+}
+
+export interface SslMethod {
+  readonly id: MethodId;
+  /** what the optimizer updates: the online network's variables and the method's own trained ones (a predictor) */
+  readonly trainableVariables: tf.Variable[];
+  /** the loss implementation the next step would use under `config` */
+  lossPath(config: ExperimentConfig): LossPath;
+  /**
+   * The loss of a batch. Runs inside tf.variableGrads, so it must be built of
+   * differentiable tfjs ops (stop-gradients are the method's business). It may
+   * hold tensors for `afterUpdate` (MoCo's keys), replacing what it held.
+   */
+  forward(batch: MethodBatch, options: ForwardOptions): MethodForward;
+  /**
+   * After the optimizer step: momentum updates, enqueue, bank writes. Returns
+   * metrics measured here (queue fill, drift), merged into the step's values.
+   */
+  afterUpdate(batch: MethodBatch, config: ExperimentConfig): Promise<Record<string, number>>;
+  /** drops what `forward` held for `afterUpdate` without applying it (a loss measured without a step) */
+  discardPending(): void;
+  /** bytes the method holds beyond the online network (queue, bank, target network) */
+  extraBytes(): number;
+  dispose(): void;
+}
+
+export interface MethodContext {
+  /** the online encoder f and projection head g, shared with the probes */
+  network: EncoderNetwork;
+  config: ExperimentConfig;
+  /** images in the training split (the memory bank has one row per image) */
+  trainCount: number;
+}
+
+/** A method file's export: its id and how to build it for a run. */
+export interface MethodFactory {
+  id: MethodId;
+  create(context: MethodContext): SslMethod;
+}
