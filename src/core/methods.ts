@@ -114,8 +114,8 @@ export interface MethodEntry {
   matrixNote?: string;
   /** the Algorithm 1 walkthrough applies */
   walkthrough: boolean;
-  /** a switch that removes what prevents collapse, and what it teaches */
-  collapseSwitch?: { setting: 'stopGradient' | 'usePredictor' | 'emaTarget'; explanation: string };
+  /** switches that remove what prevents collapse, and what each teaches */
+  collapseSwitches?: { setting: 'stopGradient' | 'usePredictor' | 'emaTarget'; explanation: string }[];
 }
 
 const positiveSimilarity: MetricSpec = {
@@ -148,7 +148,7 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
   },
   'memory-bank': {
     id: 'memory-bank',
-    available: false,
+    available: true,
     label: 'Memory bank (InstDisc)',
     summary: 'Each image is its own class: its feature must pick out its own entry among a bank of one stored feature per training image.',
     paper: { cite: 'Wu et al. 2018', title: 'Unsupervised Feature Learning via Non-Parametric Instance Discrimination', url: 'https://arxiv.org/abs/1805.01978' },
@@ -156,13 +156,18 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     defaults: { temperature: 0.07 },
     lossName: 'bank softmax loss',
     lossHelp: 'Mean over the batch of −log of the non-parametric softmax over all n bank entries at the image’s own entry',
-    metrics: [],
+    metrics: [
+      { key: 'positiveRank', label: 'positive’s rank', unit: 'rank', testId: 'metric-positive-rank', help: 'Mean rank of each image’s own bank entry among all n by similarity to its feature (0: its own entry is the nearest)' },
+      { key: 'positiveSimilarity', label: 'own-entry sim', unit: 'cosine', testId: 'metric-bank-positive-sim', help: 'Mean cosine similarity of each feature with its own bank entry' },
+      { key: 'bankWritten', label: 'bank visited', unit: 'fraction', testId: 'metric-bank-written', help: 'Share of the n bank entries written at least once (the rest are still the random vectors the bank starts with)' },
+      { key: 'bankStaleness', label: 'bank staleness', unit: 'steps', testId: 'metric-bank-staleness', help: 'Mean steps since each written entry was last written: about one epoch (n / N steps) once the bank is full. Stale entries were made by an older encoder' },
+    ],
     matrix: 'batch-bank',
     walkthrough: false,
   },
   moco: {
     id: 'moco',
-    available: false,
+    available: true,
     label: 'MoCo v2',
     summary: 'A query must match its key from a slowly moving key encoder against a queue of K past keys.',
     paper: { cite: 'He et al. 2020; Chen et al. 2020 (v2)', title: 'Momentum Contrast for Unsupervised Visual Representation Learning', url: 'https://arxiv.org/abs/1911.05722' },
@@ -170,13 +175,19 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     defaults: { temperature: 0.2 },
     lossName: 'InfoNCE loss',
     lossHelp: 'Mean over the queries of −log softmax of the positive key among [key, queue]',
-    metrics: [],
+    metrics: [
+      { key: 'positiveLogit', label: 'positive logit', unit: 'logit', testId: 'metric-positive-logit', help: 'Mean q̂·k̂/τ of each query with its own key: rises as queries find their keys' },
+      { key: 'negativeLogit', label: 'queue logit', unit: 'logit', testId: 'metric-queue-logit', help: 'Mean q̂·queue_j/τ over the queue’s K keys: the negatives’ logit, against which the positive must stand out' },
+      { ...contrastiveAccuracy, help: 'Share of the queries whose own key beats every key in the queue' },
+      { key: 'queueFill', label: 'queue fill', unit: 'fraction', testId: 'metric-queue-fill', help: 'Share of the K queue slots holding real keys (the rest are the random unit vectors it starts with)' },
+      { key: 'keyDrift', label: 'key encoder drift', unit: 'number', testId: 'metric-key-drift', help: '‖θ_k − θ_q‖ / ‖θ_q‖: how far the momentum key encoder trails the query encoder. Small and steady: consistent keys in the queue' },
+    ],
     matrix: 'query-keys',
     walkthrough: false,
   },
   byol: {
     id: 'byol',
-    available: false,
+    available: true,
     label: 'BYOL',
     summary: 'The online network predicts a slow target network’s projection of the other view; no negatives at all.',
     paper: { cite: 'Grill et al. 2020', title: 'Bootstrap Your Own Latent', url: 'https://arxiv.org/abs/2006.07733' },
@@ -184,14 +195,21 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     defaults: {},
     lossName: 'BYOL loss',
     lossHelp: 'Symmetrized mean of 2 − 2·cos(q(z_online), z_target) over both view orders',
-    metrics: [],
+    metrics: [
+      { key: 'predictionCosine', label: 'prediction cos', unit: 'cosine', testId: 'metric-prediction-cosine', help: 'Mean cosine of each online prediction with the target’s projection of the other view (loss = 2 − 2·this)' },
+      { key: 'targetDrift', label: 'target drift', unit: 'number', testId: 'metric-target-drift', help: '‖ξ − θ‖ / ‖θ‖: how far the moving-average target trails the online network (0 when target = online)' },
+    ],
+    collapseSwitches: [
+      { setting: 'usePredictor', explanation: 'Without the predictor q, BYOL collapses: every image maps to one point, the loss falls to 0 and the collapse meter to 0.' },
+      { setting: 'emaTarget', explanation: 'With target = online (no moving average, only a stop-gradient), BYOL collapses as well.' },
+    ],
     matrix: 'none',
     matrixNote: 'BYOL compares each view only with the other view of the same image: there are no negatives, so no 2N×2N matrix.',
     walkthrough: false,
   },
   simsiam: {
     id: 'simsiam',
-    available: false,
+    available: true,
     label: 'SimSiam',
     summary: 'Like BYOL without the moving average: one network, a predictor, and a stop-gradient on the target branch.',
     paper: { cite: 'Chen & He 2021', title: 'Exploring Simple Siamese Representation Learning', url: 'https://arxiv.org/abs/2011.10566' },
@@ -200,13 +218,16 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     lossName: 'negative cosine',
     lossHelp: 'Symmetrized −cos(p, stopgrad(z)) over both view orders: −1 when the predictions match',
     metrics: [],
+    collapseSwitches: [
+      { setting: 'stopGradient', explanation: 'Without the stop-gradient, SimSiam collapses at once: every image maps to the same output, the loss hits −1 and the collapse meter drops to 0.' },
+    ],
     matrix: 'none',
     matrixNote: 'SimSiam compares each view only with the other view of the same image: there are no negatives, so no 2N×2N matrix.',
     walkthrough: false,
   },
   'barlow-twins': {
     id: 'barlow-twins',
-    available: false,
+    available: true,
     label: 'Barlow Twins',
     summary: 'The cross-correlation of the two views’ embeddings is pushed to the identity: invariant and non-redundant features.',
     paper: { cite: 'Zbontar et al. 2021', title: 'Barlow Twins: Self-Supervised Learning via Redundancy Reduction', url: 'https://arxiv.org/abs/2103.03230' },
@@ -214,7 +235,10 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     defaults: {},
     lossName: 'Barlow Twins loss',
     lossHelp: 'Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij² over the d×d cross-correlation C of the standardized embeddings',
-    metrics: [],
+    metrics: [
+      { key: 'onDiagonal', label: 'invariance term', unit: 'number', testId: 'metric-barlow-on-diagonal', help: 'Σ_i (1 − C_ii)²: 0 when every feature agrees across the two views; about d for an untrained encoder' },
+      { key: 'offDiagonal', label: 'redundancy term', unit: 'number', testId: 'metric-barlow-off-diagonal', help: 'Σ_{i≠j} C_ij² (before λ): 0 when the features are decorrelated' },
+    ],
     matrix: 'cross-correlation',
     walkthrough: false,
   },

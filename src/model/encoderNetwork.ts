@@ -170,6 +170,21 @@ export class EncoderNetwork {
     });
   }
 
+  /** ‖θ − θ_other‖ / ‖θ_other‖ over the trainable weights: how far a momentum encoder trails the online one. */
+  relativeDistanceTo(other: EncoderNetwork): tf.Scalar {
+    const mine = this.trainableVariables;
+    const theirs = other.trainableVariables;
+    return tf.tidy(() => {
+      let difference: tf.Tensor = tf.scalar(0);
+      let reference: tf.Tensor = tf.scalar(0);
+      mine.forEach((v, i) => {
+        difference = tf.add(difference, tf.sum(tf.square(tf.sub(v, theirs[i]))));
+        reference = tf.add(reference, tf.sum(tf.square(theirs[i])));
+      });
+      return tf.div(tf.sqrt(difference), tf.sqrt(tf.maximum(reference, 1e-24))) as tf.Scalar;
+    });
+  }
+
   get parameterCount(): number {
     return this.trainableVariables.reduce((n, v) => n + v.size, 0);
   }

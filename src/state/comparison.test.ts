@@ -50,6 +50,18 @@ describe('comparison presets', () => {
     for (const s of augment) expect(differences(base, s.config)).toEqual(['augmentation']);
   });
 
+  it('methods: all six methods on the same encoder, data, augmentations and steps, each with its own defaults', () => {
+    const specs = presetSpecs('methods', base, 20);
+    expect(specs.map((s) => s.config.method)).toEqual(['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins']);
+    expect(specs.map((s) => s.label)).toEqual(['SimCLR', 'Memory bank (InstDisc)', 'MoCo v2', 'BYOL', 'SimSiam', 'Barlow Twins']);
+    expect(specs.find((s) => s.config.method === 'moco')!.config.temperature).toBe(0.2);
+    expect(specs.find((s) => s.config.method === 'memory-bank')!.config.temperature).toBe(0.07);
+    for (const s of specs) {
+      expect(s.steps).toBe(20);
+      expect(differences(base, s.config).filter((k) => k !== 'method' && k !== 'temperature')).toEqual([]);
+    }
+  });
+
   it('makes only valid configs, for every preset', () => {
     for (const { id } of COMPARISON_PRESETS) {
       for (const { config } of presetSpecs(id, base, 5)) {

@@ -7,16 +7,20 @@
  */
 import { presetPipeline } from '../core/pipeline';
 import type { ProbeKind, StepMetrics } from '../train/protocol';
-import { configToSearch, type ExperimentConfig } from '../core/config';
-import { METHOD_CATALOG, type MethodId } from '../core/methods';
+import { configToSearch, withMethodDefaults, type ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG, METHOD_IDS, methodTrains, type MethodId } from '../core/methods';
 
-export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment';
+export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods';
 
 export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: string; help: string }[] = [
   { id: 'tau-sweep', label: 'τ sweep (0.05, 0.1, 0.5, 1)', help: 'Small τ sharpens the softmax over similarities; large τ flattens it.' },
   { id: 'l2', label: 'L2 normalization on / off', help: 'Cosine similarity against the raw dot product of z.' },
   { id: 'head', label: 'Projection head none / linear / MLP', help: 'SimCLR found an MLP head g gives the best h for the probe.' },
   { id: 'augment', label: 'Augmentation crop only / crop + colour', help: 'Without colour jitter, views can be matched by colour alone.' },
+  {
+    id: 'methods', label: 'Methods: SimCLR, memory bank, MoCo, BYOL, SimSiam, Barlow Twins',
+    help: 'The same encoder, data, augmentations and steps under each method (each with its own defaults, e.g. τ), judged by the same probes.',
+  },
 ];
 
 export function isComparisonPreset(value: string): value is ComparisonPresetId {
@@ -51,6 +55,10 @@ export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, 
         spec('crop only', { augmentation: presetPipeline('crop-only') }),
         spec('crop + colour', { augmentation: presetPipeline('crop-color') }),
       ];
+    case 'methods':
+      return METHOD_IDS.filter(methodTrains).map((method) => ({
+        label: METHOD_CATALOG[method].label, config: withMethodDefaults({ ...base, method }), steps,
+      }));
   }
 }
 
@@ -241,12 +249,13 @@ export function runToJson(run: ComparisonRun): string {
 }
 
 /** A file name from the label, safe on every OS: "simclr-tau-0.05.csv". */
-export function exportFileName(run: Pick<ComparisonRun, 'label' | 'index'>, extension: string): string {
+export function exportFileName(run: Pick<ComparisonRun, 'label' | 'index'> & Partial<Pick<ComparisonRun, 'config'>>, extension: string): string {
   const slug = run.label
     .replace(/τ/g, 'tau')
     .replace(/\+/g, 'plus')
     .toLowerCase()
     .replace(/[^a-z0-9.]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return `simclr-${slug || `run-${run.index + 1}`}.${extension}`;
+  const method = run.config ? runMethod({ config: run.config }) : 'simclr';
+  return `${method}-${slug || `run-${run.index + 1}`}.${extension}`;
 }

@@ -38,7 +38,7 @@ export function ConfigPanel() {
           <a href={method.paper.url} target="_blank" rel="noreferrer">{method.paper.cite}</a>
         </p>
         {ownSettings.map((k) => <ConfigField key={k} name={k} pendingReset={pending.includes(k)} />)}
-        {method.collapseSwitch && <p className="hint">{method.collapseSwitch.explanation}</p>}
+        {method.collapseSwitches?.map((c) => <p key={c.setting} className="hint collapse-hint">{c.explanation}</p>)}
       </fieldset>
       {GROUPS.map((group) => (
         <fieldset key={group.title}>

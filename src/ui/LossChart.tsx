@@ -62,7 +62,7 @@ export function SimilarityChart() {
 /** What the reference line means, for the caption. */
 const REFERENCE_CAPTION: Record<MethodId, string> = {
   simclr: 'the loss of an encoder that cannot tell the 2N − 1 candidates apart: a fresh encoder starts near it, and learning shows as the loss falling below it.',
-  moco: 'the loss of a query that cannot tell its key from the K keys in the queue: MoCo starts near it.',
+  moco: 'the loss of a query that cannot tell its key from the K keys in the queue. The queue starts as random vectors, easy to tell apart, so the loss climbs towards this line while real keys fill the queue, then falls as queries learn to find their keys.',
   'memory-bank': 'the loss of a feature equally similar to every one of the n bank entries: training starts near it.',
   byol: 'the loss when prediction and target are unrelated (cosine 0). A loss near 0 with the collapse meter near 0 means every image gives the same output.',
   simsiam: 'the floor, where prediction and target agree exactly; a run that collapses reaches it too, so read it with the collapse meter.',

@@ -1,0 +1,111 @@
+/**
+ * Instance discrimination with a memory bank (Wu et al. 2018, InstDisc): every
+ * training image is a class of its own. A bank holds one unit vector per
+ * image; an image's feature v̂ = normalize(g(f(x̃))) must pick out its own entry
+ * among all n by the non-parametric softmax
+ *
+ *   L = mean_b −log( e^{v̂_b·bank_{i_b}/τ} / Σ_{j=1..n} e^{v̂_b·bank_j/τ} )      (src/loss/memoryBank.ts, exact, no NCE)
+ *   after the step:  bank_{i_b} ← normalize(m·bank_{i_b} + (1 − m)·v̂_b)
+ *
+ * Both views of each image are scored (2N rows against the bank) and the
+ * entry moves towards their mean: the bank entry is the image's running
+ * average feature. The bank starts as random unit vectors, so the loss starts
+ * near log n; entries an image has not yet visited stay random, which is what
+ * the staleness meter shows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRng, normal } from '../core/random';
+import { memoryBankWithMetrics } from '../loss/memoryBank';
+import type { MethodFactory, SslMethod } from './method';
+
+/** Largest bank the page builds: a 60,000-image set at d = 512 is 117 MB. */
+const MAX_BANK_MB = 256;
+
+/** v̂ = v / max(‖v‖, 1e-12) row-wise. */
+const unitRows = (v: tf.Tensor2D) => tf.div(v, tf.maximum(tf.norm(v, 2, 1, true), 1e-12)) as tf.Tensor2D;
+
+export const memoryBank: MethodFactory = {
+  id: 'memory-bank',
+  create({ network, config, trainCount }): SslMethod {
+    const size = trainCount;
+    const dim = network.zDim;
+    const megabytes = (4 * size * dim) / 2 ** 20;
+    if (megabytes > MAX_BANK_MB) {
+      throw new Error(`A memory bank of ${size} images × ${dim} dimensions would hold ${megabytes.toFixed(0)} MB, more than the ${MAX_BANK_MB} MB this page allows. Lower the z dimensions or use a smaller dataset.`);
+    }
+    const rng = createRng(config.seed ^ 0xba4c);
+    const bank = tf.tidy(() => {
+      const raw = tf.tensor2d(Float32Array.from({ length: size * dim }, () => normal(rng)), [size, dim]);
+      return tf.variable(unitRows(raw), false);
+    });
+    /** the step each entry was last written at; −1: never (still random) */
+    const writtenAt = new Int32Array(size).fill(-1);
+    let step = 0;
+    let pending: tf.Tensor2D | null = null;
+    const dropPending = () => {
+      pending?.dispose();
+      pending = null;
+    };
+
+    return {
+      id: 'memory-bank',
+      trainableVariables: network.trainableVariables,
+      lossPath: () => 'composed',
+      forward(batch, { config: settings }) {
+        const z = network.project(network.encode(batch.views, true));
+        // both views of image b are scored against its entry i_b
+        const indices = new Int32Array(2 * batch.n);
+        indices.set(batch.indices, 0);
+        indices.set(batch.indices, batch.n);
+        const out = memoryBankWithMetrics(z, indices, bank as tf.Tensor2D, { temperature: settings.temperature });
+        // what the bank write needs: the mean of the two views' unit features, per image
+        dropPending();
+        pending = tf.keep(tf.tidy(() => {
+          const [v1, v2] = tf.split(unitRows(z), 2, 0);
+          return tf.div(tf.add(v1, v2), 2) as tf.Tensor2D;
+        }));
+        // the catalog's order: positive rank, positive similarity
+        return { loss: out.loss, metrics: tf.stack([out.positiveRank, out.positiveSimilarity]) as tf.Tensor1D, z };
+      },
+      async afterUpdate(batch, settings) {
+        step += 1;
+        if (pending) {
+          // an index may repeat in a batch that spans an epoch's end: write each entry once (its first row)
+          const rows: number[] = [];
+          const seen = new Set<number>();
+          batch.indices.forEach((index, row) => {
+            if (!seen.has(index)) { seen.add(index); rows.push(row); }
+          });
+          const entries = rows.map((row) => batch.indices[row]);
+          const m = settings.bankMomentum;
+          const update = tf.tidy(() => {
+            const features = tf.gather(pending!, rows);
+            const old = tf.gather(bank, entries);
+            const fresh = unitRows(tf.add(tf.mul(old, m), tf.mul(features, 1 - m)) as tf.Tensor2D);
+            // bank + scatter(fresh − old) changes exactly the written rows
+            return tf.add(bank, tf.scatterND(tf.tensor2d(entries, [entries.length, 1], 'int32'), tf.sub(fresh, old), [size, dim])) as tf.Tensor2D;
+          });
+          bank.assign(update);
+          update.dispose();
+          for (const index of entries) writtenAt[index] = step;
+          dropPending();
+        }
+        let written = 0;
+        let staleness = 0;
+        for (const at of writtenAt) {
+          if (at >= 0) {
+            written += 1;
+            staleness += step - at;
+          }
+        }
+        return { bankWritten: written / size, bankStaleness: written > 0 ? staleness / written : 0 };
+      },
+      discardPending: dropPending,
+      extraBytes: () => 4 * bank.size,
+      dispose() {
+        dropPending();
+        bank.dispose();
+      },
+    };
+  },
+};

@@ -1,0 +1,68 @@
+/**
+ * Parts the negative-free siamese methods share (BYOL, SimSiam): the
+ * predictor q and the stop-gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRng, normal } from '../core/random';
+
+/**
+ * sg(x): x in the forward pass, no gradient in the backward pass (tfjs has no
+ * stop-gradient op; a custom gradient of zeros is one). SimSiam's and BYOL's
+ * target branch goes through it.
+ */
+const zeroGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  return zeroGradient(x) as T;
+}
+
+/**
+ * The predictor q: p = W₂ ReLU(BN(W₁ z)) + b₂, from d to a hidden layer and
+ * back to d, with batch norm (batch statistics, learned γ, β) on the hidden
+ * layer as in BYOL and SimSiam: it is part of what keeps SimSiam from
+ * collapsing. q only runs in training, so it keeps no running statistics.
+ * He-normal weights from the run's seed.
+ */
+export class Predictor {
+  readonly variables: tf.Variable[];
+
+  constructor(dim: number, hidden: number, seed: number) {
+    const rng = createRng(seed ^ 0x9e3d);
+    const he = (rows: number, cols: number) =>
+      tf.tensor2d(Float32Array.from({ length: rows * cols }, () => normal(rng) * Math.sqrt(2 / rows)), [rows, cols]);
+    this.variables = tf.tidy(() => [
+      tf.variable(he(dim, hidden)), tf.variable(tf.ones([hidden])), tf.variable(tf.zeros([hidden])),
+      tf.variable(he(hidden, dim)), tf.variable(tf.zeros([dim])),
+    ]);
+  }
+
+  predict(z: tf.Tensor2D): tf.Tensor2D {
+    const [w1, gamma, beta, w2, b2] = this.variables;
+    return tf.tidy(() => {
+      const a = tf.matMul(z, w1 as tf.Tensor2D);
+      const { mean, variance } = tf.moments(a, 0);
+      const normalized = tf.batchNorm(a, mean, variance, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-5);
+      return tf.add(tf.matMul(tf.relu(normalized), w2 as tf.Tensor2D), b2) as tf.Tensor2D;
+    });
+  }
+
+  get bytes(): number {
+    return 4 * this.variables.reduce((sum, v) => sum + v.size, 0);
+  }
+
+  dispose(): void {
+    tf.dispose(this.variables);
+  }
+}
+
+/** Mean over rows of cos(a_b, b_b), norms clamped at 1e-12: how well predictions match their targets. */
+export function meanRowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const dot = tf.sum(tf.mul(a, b), 1);
+    const norms = tf.mul(tf.maximum(tf.norm(a, 2, 1), 1e-12), tf.maximum(tf.norm(b, 2, 1), 1e-12));
+    return tf.mean(tf.div(dot, norms)) as tf.Scalar;
+  });
+}
