@@ -31,7 +31,7 @@ import { preview } from 'vite';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = process.env.BENCH_OUT ?? 'bench/results';
-const PARTS = process.env.BENCH_PARTS?.split(',') ?? ['ntxent', 'accuracy', 'trainStep', 'augment', 'memory'];
+const PARTS = process.env.BENCH_PARTS?.split(',') ?? ['ntxent', 'accuracy', 'trainStep', 'augment', 'memory', 'methods'];
 const started = Date.now();
 
 const TRAIN_STEP_CASES = ['webgpu', 'webgl', 'cpu'].flatMap((backend) => [
@@ -48,6 +48,10 @@ const TINY = 'batch=16&size=16&width=4&zdim=32';
 /** The memory run: TINY with the e2e tests' small probe, every 50 steps. */
 const MEMORY_PROBE_EVERY = 50;
 const MEMORY_CONFIG = `${TINY}&probeTrain=600&probeTest=400&probeIters=150`;
+/** Every method at one shared config: ms per step, what each holds beyond f and g, and leaked tensors. */
+const METHOD_IDS = ['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'];
+const METHOD_CONFIG = 'batch=64&size=28&width=4&zdim=128&backend=webgpu';
+const METHOD_STEPS = 10;
 const FUSED_CASES = [
   '2:2:0.5:1', '2:512:0.01:0', '6:3:0.01:1', '130:16:0.01:0', '258:128:0.1:1', '1000:64:1:0', '1026:512:0.01:1', '4096:128:0.01:1', '4096:2:0.5:0',
 ];
@@ -198,6 +202,26 @@ if (PARTS.includes('memory')) {
   };
   log('memory', results.memory, results.mainThread);
 }
+if (PARTS.includes('methods')) {
+  results.methods = [];
+  for (const method of METHOD_IDS) {
+    const page = await openApp(`${METHOD_CONFIG}&method=${method}`);
+    await page.getByTestId('train-start').click();
+    const s1 = await waitStep(page, 2, 600_000); // warm-up: shader compilation, Adam's and the method's first allocations
+    const tensorsBefore = await value(page, 'metric-tensors');
+    const t1 = Date.now();
+    const s2 = await waitStep(page, s1 + METHOD_STEPS, 600_000);
+    const msPerStep = (Date.now() - t1) / (s2 - s1);
+    await page.getByTestId('train-pause').click();
+    await page.getByTestId('run-status').filter({ hasText: /paused/i }).waitFor({ timeout: 60_000 }).catch(() => {});
+    const tensorsAfter = await value(page, 'metric-tensors');
+    const methodBytes = await value(page, 'metric-method-memory');
+    const loss = await value(page, 'metric-loss');
+    await page.close();
+    results.methods.push({ method, config: METHOD_CONFIG, msPerStep: +msPerStep.toFixed(0), steps: s2 - s1, methodBytes, leakedTensors: tensorsAfter - tensorsBefore, loss: +loss.toFixed(3) });
+    log('methods', results.methods.at(-1));
+  }
+}
 await browser.close();
 await new Promise((r) => server.httpServer.close(r));
 results.totalSeconds = Math.round((Date.now() - started) / 1000);
@@ -285,6 +309,18 @@ const lines = [
       ]
     : []),
 ];
+if (results.methods) {
+  lines.push(
+    '## Methods at one shared config',
+    '',
+    `\`${results.methods[0].config}\` (encoder width 4, z of 128, N 64, 28 px views) on webgpu; ms per step over ${results.methods[0].steps} steps after two warm-up steps; the state each method holds beyond f and g (MoCo: the queue of K = 4096 keys and the key encoder; memory bank: one 128-d entry per training image; BYOL: the target network and the predictor; SimSiam: the predictor); live tensors after the timed steps minus before.`,
+    '',
+    '| method | ms/step | state beyond f and g | leaked tensors | loss at the end |',
+    '|---|---|---|---|---|',
+    ...results.methods.map((r) => `| ${r.method} | ${r.msPerStep} | ${(r.methodBytes / 2 ** 20).toFixed(2)} MiB | ${r.leakedTensors} | ${r.loss} |`),
+    '',
+  );
+}
 writeFileSync(`${OUT}.md`, lines.join('\n'));
 console.log(lines.join('\n'));
 process.exit(0);

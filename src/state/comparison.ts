@@ -140,6 +140,8 @@ export interface SummaryRow {
   contrastiveAccuracy: number | undefined;
   positiveSimilarity: number | undefined;
   negativeSimilarity: number | undefined;
+  /** the collapse meter at the last step (runs stored before it was measured have none) */
+  collapseStd: number | undefined;
   steps: number;
   wallMs: number;
 }
@@ -153,6 +155,7 @@ export function summarize(run: ComparisonRun): SummaryRow {
     contrastiveAccuracy: stepValue(last, 'contrastiveAccuracy'),
     positiveSimilarity: stepValue(last, 'positiveSimilarity'),
     negativeSimilarity: stepValue(last, 'negativeSimilarity'),
+    collapseStd: last?.collapseStd,
     steps: last?.step ?? 0,
     wallMs: run.wallMs,
   };

@@ -266,6 +266,8 @@ export interface ModelSummary {
   parameterCount: number;
   hDim: number;
   zDim: number;
+  /** bytes the method holds beyond f and g: MoCo's queue and key encoder, the bank, BYOL's target, a predictor */
+  methodBytes: number;
 }
 
 export type ToWorker =

@@ -169,11 +169,18 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
   const datasetId = await switchDataset(next.dataset);
   config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
   trainer = new Trainer(dataset!, config);
+  if (config.method === 'moco' && config.queueSize > dataset!.train.count) {
+    post({ type: 'notice', message: `MoCo’s queue holds ${dataset!.train.count} keys, not ${config.queueSize}: a queue longer than the ${dataset!.train.count} training images would hold several keys of the same image.` });
+  }
   baselineKeys.probe = null;
   baselineKeys.knn = null;
   clearEvaluationCaches();
   const { model } = trainer;
-  post({ type: 'model-ready', model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim }, config });
+  post({
+    type: 'model-ready',
+    model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim, methodBytes: trainer.method.extraBytes() },
+    config,
+  });
 }
 
 /**

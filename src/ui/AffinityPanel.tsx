@@ -1,9 +1,21 @@
+import { METHOD_CATALOG } from '../core/methods';
 import { useRunStore } from '../state/runStore';
 import { AffinityHeatmap } from './AffinityHeatmap';
 
 /** The live affinity matrix of the latest batch (sent by the worker at most every 500 ms). */
 export function AffinityPanel() {
   const a = useRunStore((s) => s.affinity);
+  const method = METHOD_CATALOG[useRunStore((s) => s.appliedConfig?.method ?? 'simclr')];
+  if (method.matrix !== 'batch-affinity') {
+    return (
+      <figure className="panel affinity-empty" data-testid="affinity-none">
+        <h2>Affinity matrix</h2>
+        <p className="hint">
+          {method.matrixNote ?? `${method.label} does not score a 2N×2N matrix of the batch: ${method.summary}`} Its own numbers are in the metrics bar above.
+        </p>
+      </figure>
+    );
+  }
   if (!a) {
     return (
       <figure className="panel affinity-empty" data-testid="affinity-waiting">

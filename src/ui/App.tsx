@@ -23,7 +23,7 @@ export function App() {
       <header className="app-header">
         <div>
           <h1>Self-Supervised Playground</h1>
-          <p className="tagline">Train a SimCLR encoder on your own GPU and watch it learn: no install, no server.</p>
+          <p className="tagline">Train a self-supervised encoder (SimCLR, MoCo, BYOL, SimSiam, Barlow Twins, a memory bank) on your own GPU and watch it learn: no install, no server.</p>
         </div>
         <BackendBadge />
       </header>

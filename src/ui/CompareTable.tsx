@@ -25,9 +25,10 @@ export const CompareTable = memo(function CompareTable({ runs, live, onDelete }:
         <tr>
           <th scope="col">run</th>
           <th scope="col" title="Test accuracy of the linear probe on the frozen h after the last step">probe acc</th>
-          <th scope="col" title="Share of the 2N anchors whose positive was their most similar candidate, last step">contrastive acc</th>
+          <th scope="col" title="Share of the anchors whose positive was their most similar candidate, last step (SimCLR; MoCo: against the queue)">contrastive acc</th>
           <th scope="col" title="Mean cosine similarity of positive pairs, last step">pos sim</th>
           <th scope="col" title="Mean cosine similarity of negative pairs, last step">neg sim</th>
+          <th scope="col" title="Collapse meter at the last step: mean over dimensions of the std of ℓ2-normalized z; near 1/√d is spread, near 0 is collapse">collapse</th>
           <th scope="col">steps</th>
           <th scope="col" title="Wall time from start to the last step, periodic probes included">time</th>
           <th scope="col"><span className="visually-hidden">exports</span></th>
@@ -47,6 +48,7 @@ export const CompareTable = memo(function CompareTable({ runs, live, onDelete }:
               <Cell name="contrastive" value={row.contrastiveAccuracy} text={percent(row.contrastiveAccuracy)} />
               <Cell name="positive" value={row.positiveSimilarity} text={fixed(row.positiveSimilarity)} />
               <Cell name="negative" value={row.negativeSimilarity} text={fixed(row.negativeSimilarity)} />
+              <Cell name="collapse" value={row.collapseStd} text={fixed(row.collapseStd, 3)} />
               <Cell name="steps" value={row.steps} text={String(row.steps)} />
               <Cell name="time" value={running ? undefined : row.wallMs / 1000} text={running ? '…' : `${(row.wallMs / 1000).toFixed(1)} s`} />
               <td className="compare-actions">

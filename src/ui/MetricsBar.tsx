@@ -93,9 +93,12 @@ export function MetricsBar() {
         <span className="metric-value">{step ? `${step.tensors} · ${(step.tensorBytes / 2 ** 20).toFixed(1)} MiB` : '—'}</span>
       </div>
       {model && (
-        <div className="metric metric-model" title="Trainable parameters of f and g">
+        <div className="metric metric-model" title="Trainable parameters of f and g, and what the method holds besides them (queue, memory bank, target network, predictor)">
           <span className="metric-label">model</span>
-          <span className="metric-value">{(model.parameterCount / 1000).toFixed(0)}k params · h {model.hDim} · z {model.zDim}</span>
+          <span className="metric-value" data-testid="metric-method-memory" data-value={model.methodBytes}>
+            {(model.parameterCount / 1000).toFixed(0)}k params · h {model.hDim} · z {model.zDim}
+            {model.methodBytes > 0 && ` · ${method.label} state ${(model.methodBytes / 2 ** 20).toFixed(2)} MiB`}
+          </span>
         </div>
       )}
     </div>

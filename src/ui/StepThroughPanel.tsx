@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { METHOD_CATALOG } from '../core/methods';
 import { useRunStore } from '../state/runStore';
 import { walkthrough } from '../state/trainingClient';
 import { UPDATE_STOP, WALKTHROUGH_STOPS, useWalkthroughStore } from '../state/walkthroughStore';
@@ -67,9 +68,12 @@ export function StepThroughPanel() {
   const ready = useRunStore((s) => s.model !== null);
   const classNames = useRunStore((s) => s.dataset?.classNames ?? NO_CLASSES);
   const training = status === 'running' || status === 'probing';
+  const method = METHOD_CATALOG[useRunStore((s) => s.appliedConfig?.method ?? 'simclr')];
   const blocked = !ready || status === 'loading'
     ? 'Waiting for the dataset and the encoder.'
-    : training
+    : !method.walkthrough
+      ? `This walkthrough steps through SimCLR’s Algorithm 1 and its 2N×2N similarity matrix; ${method.label} trains differently (${method.summary.charAt(0).toLowerCase()}${method.summary.slice(1)}) Pick SimCLR as the method and press Reset to step through it.`
+      : training
       ? 'Pause training first: the walkthrough applies one real update to the model, so it waits its turn between training steps, and a running model would have moved on by the time you read its numbers.'
       : null;
 
