@@ -212,6 +212,9 @@ export class Trainer {
       });
       Object.assign(values, after);
       const stepMs = performance.now() - started;
+      if (!capture) disposeCaptured();
+      // what is alive once the step is over: tensors handed to the caller for display (captured) are theirs to dispose
+      const handedOut = capture ? [z, h, matrix].filter((t): t is tf.Tensor2D => t !== undefined) : [];
       const memory = tf.memory();
       const metricsOut: StepMetrics = {
         step: this.step,
@@ -222,13 +225,12 @@ export class Trainer {
         imagesPerSecond: (batch.n * 1000) / stepMs,
         batchSize: batch.n,
         lossPath,
-        tensors: memory.numTensors,
-        tensorBytes: memory.numBytes,
+        tensors: memory.numTensors - handedOut.length,
+        tensorBytes: memory.numBytes - handedOut.reduce((sum, t) => sum + 4 * t.size, 0),
         alignment,
         uniformity,
         collapseStd,
       };
-      if (!capture) disposeCaptured();
       return { metrics: metricsOut, gradientNorm, captured: capture ? { z, h, matrix } : undefined };
     } catch (error) {
       disposeCaptured();
