@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng, normal, type Rng } from '../core/random';
 import { ntXent, ntXentWithMetrics, type NtXentOptions } from './ntxent';
 import { ntXentReference, ntXentReferenceGradient, referenceMetrics } from './ntxentReference';
+import { expectAllClose } from './lossCheck.testutil';
 
 await tf.setBackend('cpu');
 
@@ -43,33 +44,6 @@ function maxAbs(values: number[]): number {
   return values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 }
 
-/**
- * Element-wise |actual − expected| ≤ atol + rtol·|expected|, reporting the
- * worst element with a label.
- */
-function expectAllClose(
-  actual: number[],
-  expected: number[],
-  { rtol, atol }: { rtol: number; atol: number },
-  label: string,
-): void {
-  expect(actual.length, label).toBe(expected.length);
-  let worst = 0;
-  let worstIndex = -1;
-  for (let k = 0; k < expected.length; k++) {
-    const excess = Math.abs(actual[k] - expected[k]) - (atol + rtol * Math.abs(expected[k]));
-    if (!(excess <= worst)) {
-      worst = excess;
-      worstIndex = k;
-    }
-  }
-  if (worstIndex >= 0) {
-    expect.fail(
-      `${label}: element ${worstIndex} is ${actual[worstIndex]}, expected ${expected[worstIndex]} ` +
-        `(rtol ${rtol}, atol ${atol})`,
-    );
-  }
-}
 
 const flat = (m: Matrix): number[] => m.flat();
 
