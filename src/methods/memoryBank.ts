@@ -16,13 +16,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal } from '../core/random';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
+import { l2NormalizeRows } from '../loss/normalize';
 import type { MethodFactory, SslMethod } from './method';
 
 /** Largest bank the page builds: a 60,000-image set at d = 512 is 117 MB. */
 const MAX_BANK_MB = 256;
 
-/** v̂ = v / max(‖v‖, 1e-12) row-wise. */
-const unitRows = (v: tf.Tensor2D) => tf.div(v, tf.maximum(tf.norm(v, 2, 1, true), 1e-12)) as tf.Tensor2D;
 
 export const memoryBank: MethodFactory = {
   id: 'memory-bank',
@@ -36,7 +35,7 @@ export const memoryBank: MethodFactory = {
     const rng = createRng(config.seed ^ 0xba4c);
     const bank = tf.tidy(() => {
       const raw = tf.tensor2d(Float32Array.from({ length: size * dim }, () => normal(rng)), [size, dim]);
-      return tf.variable(unitRows(raw), false);
+      return tf.variable(l2NormalizeRows(raw), false);
     });
     /** the step each entry was last written at; −1: never (still random) */
     const writtenAt = new Int32Array(size).fill(-1);
@@ -61,7 +60,7 @@ export const memoryBank: MethodFactory = {
         // what the bank write needs: the mean of the two views' unit features, per image
         dropPending();
         pending = tf.keep(tf.tidy(() => {
-          const [v1, v2] = tf.split(unitRows(z), 2, 0);
+          const [v1, v2] = tf.split(l2NormalizeRows(z), 2, 0);
           return tf.div(tf.add(v1, v2), 2) as tf.Tensor2D;
         }));
         // the catalog's order: positive rank, positive similarity
@@ -81,7 +80,7 @@ export const memoryBank: MethodFactory = {
           const update = tf.tidy(() => {
             const features = tf.gather(pending!, rows);
             const old = tf.gather(bank, entries);
-            const fresh = unitRows(tf.add(tf.mul(old, m), tf.mul(features, 1 - m)) as tf.Tensor2D);
+            const fresh = l2NormalizeRows(tf.add(tf.mul(old, m), tf.mul(features, 1 - m)) as tf.Tensor2D);
             // bank + scatter(fresh − old) changes exactly the written rows
             return tf.add(bank, tf.scatterND(tf.tensor2d(entries, [entries.length, 1], 'int32'), tf.sub(fresh, old), [size, dim])) as tf.Tensor2D;
           });

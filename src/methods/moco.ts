@@ -24,6 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal, permutation, type Rng } from '../core/random';
 import { infoNceWithMetrics } from '../loss/infoNce';
+import { l2NormalizeRows } from '../loss/normalize';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { MethodFactory, SslMethod } from './method';
 
@@ -96,7 +97,7 @@ export const moco: MethodFactory = {
     const queue = tf.tidy(() => {
       const values = Float32Array.from({ length: queueSize * dim }, () => normal(rng));
       const raw = tf.tensor2d(values, [queueSize, dim]);
-      return tf.variable(tf.div(raw, tf.norm(raw, 2, 1, true)), false);
+      return tf.variable(l2NormalizeRows(raw), false);
     });
     let pointer = 0;
     let filled = 0;
@@ -116,7 +117,7 @@ export const moco: MethodFactory = {
         // keys: from the key encoder, in shuffled halves (shuffling BN); no path to the optimizer's variables
         const order = batch.n >= MIN_SHUFFLE_BATCH ? permutation(rng, batch.n) : null;
         const k = projectInGroups(keyNetwork, x2, order);
-        const kHat = tf.div(k, tf.maximum(tf.norm(k, 2, 1, true), 1e-12)) as tf.Tensor2D;
+        const kHat = l2NormalizeRows(k);
         dropPending();
         pendingKeys = tf.keep(kHat);
         const out = infoNceWithMetrics(q, kHat, queue as tf.Tensor2D, { temperature: settings.temperature });

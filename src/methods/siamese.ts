@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal } from '../core/random';
+import { cosinePerRow } from '../loss/normalize';
 
 /**
  * sg(x): x in the forward pass, no gradient in the backward pass (tfjs has no
@@ -58,11 +59,7 @@ export class Predictor {
   }
 }
 
-/** Mean over rows of cos(a_b, b_b), norms clamped at 1e-12: how well predictions match their targets. */
+/** Mean over rows of cos(a_b, b_b) (cosinePerRow, norms clamped at 1e-12): how well predictions match their targets. */
 export function meanRowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const dot = tf.sum(tf.mul(a, b), 1);
-    const norms = tf.mul(tf.maximum(tf.norm(a, 2, 1), 1e-12), tf.maximum(tf.norm(b, 2, 1), 1e-12));
-    return tf.mean(tf.div(dot, norms)) as tf.Scalar;
-  });
+  return tf.tidy(() => tf.mean(cosinePerRow(a, b)) as tf.Scalar);
 }
