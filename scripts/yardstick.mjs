@@ -26,19 +26,14 @@
  * + brightness/contrast, probe on 10,000 images): full labels 86.3% vs random
  * init 83.0%; 10% labels 80.3% vs 74.5%; 1% labels 69.5% vs 66.8%.
  */
-import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chromium } from '@playwright/test';
-import { preview } from 'vite';
+import { YARDSTICK_SEARCH, labelEfficiency, minutesSince, openApp, stats, trainTo } from './lib/appDriver.mjs';
 
 const STEPS = Number(process.env.YARDSTICK_STEPS ?? 600);
 const SEEDS = (process.env.YARDSTICK_SEEDS ?? '1,2,3').split(',').map(Number);
 const SUPERVISED_STEPS = Number(process.env.YARDSTICK_SUPERVISED_STEPS ?? 60);
-/** crop 0.2–1 + flip + brightness/contrast, the rest off (see above) */
-const REFERENCE_AUGMENTATION = 'crop:0.2-1,0.75-1.3333333333333333;flip:0.5;cj:0.8,0.5;-gray:0.2;-blur:0.5,0.1-2;-rot:0.5;-cut:0.5,1,0.25;-noise:0.5,0.05;-sobel:1';
 /** SwiftShader-sized by default (N 64, width 4, WebGL: the fastest backend there); on a GPU pass the reference config, e.g. YARDSTICK_SEARCH='batch=256&width=32&probeEvery=0&knnEvery=0' */
-const SEARCH = process.env.YARDSTICK_SEARCH
-  ?? `batch=64&width=4&lr=0.003&aug=${encodeURIComponent(REFERENCE_AUGMENTATION)}&backend=webgl&probeTrain=10000&probeTest=2000&probeIters=300&probeEvery=0&knnEvery=0`;
+const SEARCH = process.env.YARDSTICK_SEARCH ?? YARDSTICK_SEARCH;
 const OUT_NAME = process.env.YARDSTICK_OUT ?? 'yardstick';
 const TITLE = process.env.YARDSTICK_TITLE ?? 'Yardstick: what SimCLR buys on Fashion-MNIST';
 const FRACTIONS = ['0.01', '0.1', '1'];
@@ -59,68 +54,14 @@ const REFERENCE = {
 };
 
 const PORT = Number(process.env.YARDSTICK_PORT ?? 4181);
-if (process.env.YARDSTICK_BUILD !== '0') execSync('npx vite build --logLevel warn', { stdio: 'inherit' });
-const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
-const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-const value = async (id) => {
-  const raw = await page.getByTestId(id).getAttribute('data-value');
-  return raw === '' || raw === null ? null : Number(raw);
-};
-const minutesSince = (t) => +((Date.now() - t) / 60000).toFixed(1);
-
-async function failIfError() {
-  if (await page.getByTestId('error-banner').count()) throw new Error(await page.getByTestId('error-banner').innerText());
-}
+const app = await openApp({ port: PORT, build: process.env.YARDSTICK_BUILD !== '0' });
+const { page } = app;
 
 /** One seed: train, then the label-efficiency table; returns its rows. */
 async function runSeed(seed) {
   const started = Date.now();
-  await page.goto(`http://127.0.0.1:${PORT}/?${SEARCH}&seed=${seed}`);
-  await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 300_000 });
-  await page.getByTestId('train-start').click();
-  let lastLog = 0;
-  for (;;) {
-    await failIfError();
-    const step = await value('metric-step');
-    if (step >= STEPS) {
-      await page.getByTestId('train-pause').click();
-      break;
-    }
-    if (Date.now() - lastLog > 60_000) {
-      lastLog = Date.now();
-      console.log(`seed ${seed}: step ${step}, loss ${await value('metric-loss')}, ${minutesSince(started)} min`);
-    }
-    await page.waitForTimeout(500);
-  }
-  await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-value') === 'paused', null, { timeout: 600_000 });
-  const trainMinutes = minutesSince(started);
-  const steps = await value('metric-step');
-  const loss = await value('metric-loss');
-
-  for (const f of ['1', '10', '100']) await page.getByTestId(`label-efficiency-fraction-${f}`).check();
-  await page.getByTestId('label-efficiency-budget').fill(String(SUPERVISED_STEPS));
-  await page.getByTestId('label-efficiency-run').click();
-  await page.waitForTimeout(1000);
-  lastLog = Date.now();
-  for (;;) {
-    await failIfError();
-    if (await page.getByTestId('label-efficiency-run').isEnabled()) break;
-    if (Date.now() - lastLog > 60_000) {
-      lastLog = Date.now();
-      console.log(`seed ${seed}: ${await page.getByTestId('label-efficiency-progress').innerText().catch(() => '')}`);
-    }
-    await page.waitForTimeout(1000);
-  }
-  if (await page.getByTestId('label-efficiency-error').count()) throw new Error(await page.getByTestId('label-efficiency-error').innerText());
-  const rows = await page.getByTestId('label-efficiency').locator('tr[data-model]').evaluateAll((trs) =>
-    trs.map((tr) => ({ fraction: tr.getAttribute('data-fraction'), model: tr.getAttribute('data-model'), accuracy: Number(tr.getAttribute('data-value')) })));
-  const fewShot = await page.getByTestId('few-shot-table').locator('td[data-shots]').evaluateAll((cells) =>
-    cells.map((c) => ({ shots: Number(c.getAttribute('data-shots')), model: c.getAttribute('data-model'), accuracy: Number(c.getAttribute('data-value')) })));
+  const { steps, loss, trainMinutes } = await trainTo(app, `${SEARCH}&seed=${seed}`, STEPS, `seed ${seed}`);
+  const { rows, fewShot } = await labelEfficiency(app, ['1', '10', '100'], SUPERVISED_STEPS, `seed ${seed}`);
   const result = { seed, steps, loss, trainMinutes, minutes: minutesSince(started), rows, fewShot };
   console.log(JSON.stringify({ seed, steps, loss, minutes: result.minutes }));
   return result;
@@ -136,16 +77,9 @@ if (OUT_NAME === 'yardstick') {
   await page.getByTestId('label-efficiency').scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'docs/screenshot.png', fullPage: false });
 }
-await browser.close();
-await new Promise((r) => server.httpServer.close(r));
+const browserVersion = app.browser.version();
+await app.close();
 
-/** mean and sample standard deviation over seeds */
-function stats(values) {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const std = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, n, values };
-}
 const table = {};
 for (const model of MODELS) {
   table[model] = {};
@@ -158,7 +92,7 @@ const fewShotTable = {};
 for (const run of runs) for (const { shots, model, accuracy } of run.fewShot) ((fewShotTable[model] ??= {})[shots] ??= []).push(accuracy);
 const result = {
   date: new Date().toISOString(),
-  browser: browser.version(),
+  browser: browserVersion,
   backend,
   adapter,
   search: SEARCH,

@@ -53,6 +53,19 @@ describe('experiment config schema', () => {
     expect(withMethodDefaults({ ...DEFAULT_CONFIG, temperature: 0.9 }).temperature).toBe(0.5);
   });
 
+  it('gives a method its own defaults from a URL that names only the method, and keeps a setting the URL gives', () => {
+    expect(configFromSearch('?method=moco').config.temperature).toBe(0.2);
+    expect(configFromSearch('?method=memory-bank').config.temperature).toBe(0.07);
+    expect(configFromSearch('?method=moco&tau=0.5').config.temperature).toBe(0.5);
+    // MoCo at SimCLR's τ 0.5 must say so in its URL, and MoCo at its own τ need not
+    const mocoAtHalf = { ...DEFAULT_CONFIG, method: 'moco' as const, temperature: 0.5 };
+    expect(configToSearch(mocoAtHalf)).toContain('tau=0.5');
+    expect(configFromSearch(configToSearch(mocoAtHalf)).config).toEqual(mocoAtHalf);
+    const mocoDefaults = withMethodDefaults({ ...DEFAULT_CONFIG, method: 'moco' });
+    expect(configToSearch(mocoDefaults)).toBe('?method=moco');
+    expect(configFromSearch('?method=moco&tau=banana').warnings[0]).toMatch(/Using the default, 0\.2/);
+  });
+
   it('accepts edge values inside the limits', () => {
     expect(parseField('momentum', '0')).toEqual({ ok: true, value: 0 });
     expect(parseField('momentum', '0.999')).toEqual({ ok: true, value: 0.999 });

@@ -182,17 +182,25 @@ function formatField(key: keyof ExperimentConfig, value: ExperimentConfig[keyof 
 /** URL query string holding the settings that differ from the defaults. */
 export function configToSearch(config: ExperimentConfig): string {
   const params = new URLSearchParams();
+  // a setting equal to its method's default is left out: `?method=moco` alone means MoCo's τ 0.2
+  const defaults = { ...withMethodDefaults({ ...DEFAULT_CONFIG, method: config.method }), method: DEFAULT_CONFIG.method };
   for (const key of CONFIG_KEYS) {
-    if (!sameSetting(key, config[key], DEFAULT_CONFIG[key])) params.set(CONFIG_SCHEMA[key].url, formatField(key, config[key]));
+    if (!sameSetting(key, config[key], defaults[key])) params.set(CONFIG_SCHEMA[key].url, formatField(key, config[key]));
   }
   const s = params.toString();
   return s ? `?${s}` : '';
 }
 
-/** Reads a config from a query string: good parameters are applied, bad or unknown ones are reported and ignored. */
+/**
+ * Reads a config from a query string: good parameters are applied, bad or
+ * unknown ones are reported and ignored. Settings the URL leaves out take the
+ * chosen method's defaults (`?method=moco` gives τ 0.2), as picking the method
+ * in the menu does.
+ */
 export function configFromSearch(search: string): { config: ExperimentConfig; warnings: string[] } {
   const params = new URLSearchParams(search);
   const config: ExperimentConfig = { ...DEFAULT_CONFIG };
+  const given = new Set<keyof ExperimentConfig>();
   const warnings: string[] = [];
   const byUrl = new Map(CONFIG_KEYS.map((k) => [CONFIG_SCHEMA[k].url, k] as const));
   for (const [name, raw] of params) {
@@ -202,8 +210,16 @@ export function configFromSearch(search: string): { config: ExperimentConfig; wa
       continue;
     }
     const parsed = parseField(key, raw);
-    if (parsed.ok) (config as unknown as Record<string, unknown>)[key] = parsed.value;
-    else warnings.push(`${parsed.error} Using the default${CONFIG_SCHEMA[key].kind === 'pipeline' ? '' : `, ${formatField(key, DEFAULT_CONFIG[key])}`}.`);
+    if (parsed.ok) {
+      (config as unknown as Record<string, unknown>)[key] = parsed.value;
+      given.add(key);
+    } else {
+      const fallback = key === 'method' ? DEFAULT_CONFIG : withMethodDefaults({ ...DEFAULT_CONFIG, method: config.method });
+      warnings.push(`${parsed.error} Using the default${CONFIG_SCHEMA[key].kind === 'pipeline' ? '' : `, ${formatField(key, fallback[key])}`}.`);
+    }
+  }
+  for (const [key, value] of Object.entries(METHOD_CATALOG[config.method].defaults)) {
+    if (!given.has(key as keyof ExperimentConfig)) (config as unknown as Record<string, unknown>)[key] = value;
   }
   return { config, warnings };
 }

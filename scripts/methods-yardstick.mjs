@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+/**
+ * npm run yardstick:methods: the six self-supervised methods judged alike on
+ * the real app in headless Chromium. For each method and seed it trains the
+ * same encoder on the built-in Fashion-MNIST for METHODS_STEPS steps at the
+ * yardstick's config (N 64, width 4, lr 0.003, the PyTorch reference's
+ * augmentations, WebGL), each method at its own defaults (`?method=moco` gives
+ * MoCo's τ 0.2, K = 4096), then runs the label-efficiency panel at 10% of the
+ * labels: linear probe and weighted kNN on the frozen encoder, against the
+ * random-init encoder at the same seed. Writes bench/methods-yardstick.{json,md}.
+ *
+ * Env: METHODS_LIST (comma-separated ids), METHODS_SEEDS, METHODS_STEPS,
+ * METHODS_PERCENT (label percentages, e.g. 10 or 10,100), METHODS_PORT,
+ * METHODS_BUILD=0 to serve an existing dist/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { YARDSTICK_SEARCH, labelEfficiency, minutesSince, openApp, stats, trainTo } from './lib/appDriver.mjs';
+
+const METHODS = (process.env.METHODS_LIST ?? 'simclr,memory-bank,moco,byol,simsiam,barlow-twins').split(',');
+const SEEDS = (process.env.METHODS_SEEDS ?? '1').split(',').map(Number);
+const STEPS = Number(process.env.METHODS_STEPS ?? 200);
+const PERCENTAGES = (process.env.METHODS_PERCENT ?? '10').split(',');
+/** the supervised and fine-tuned baselines the panel always trains: the least it allows, they are not compared here */
+const SUPERVISED_STEPS = 10;
+const LABELS = {
+  simclr: 'SimCLR', 'memory-bank': 'Memory bank (InstDisc)', moco: 'MoCo v2', byol: 'BYOL', simsiam: 'SimSiam', 'barlow-twins': 'Barlow Twins',
+};
+/** each method's own loss reads differently: NT-Xent, InfoNCE, 2 − 2cos, −cos, Σ(1 − C_ii)² + λΣC_ij² */
+const LOSS_NAMES = {
+  simclr: 'NT-Xent', 'memory-bank': 'NCE over the bank', moco: 'InfoNCE', byol: '2 − 2cos (symmetrized)', simsiam: '−cos (symmetrized)', 'barlow-twins': 'Barlow Twins',
+};
+
+const app = await openApp({ port: Number(process.env.METHODS_PORT ?? 4182), build: process.env.METHODS_BUILD !== '0' });
+const started = Date.now();
+const runs = [];
+for (const seed of SEEDS) {
+  for (const method of METHODS) {
+    const tag = `${method} seed ${seed}`;
+    const t0 = Date.now();
+    const trained = await trainTo(app, `${YARDSTICK_SEARCH}&method=${method}&seed=${seed}`, STEPS, tag);
+    const collapse = await app.value('metric-collapse');
+    const { rows } = await labelEfficiency(app, PERCENTAGES, SUPERVISED_STEPS, tag);
+    const run = { method, seed, ...trained, collapse, minutes: minutesSince(t0), rows };
+    console.log(JSON.stringify({ method, seed, steps: run.steps, loss: run.loss, collapse, minutes: run.minutes }));
+    runs.push(run);
+  }
+}
+const backend = await app.page.getByTestId('backend-badge').getAttribute('data-value');
+const browserVersion = app.browser.version();
+await app.close();
+
+const fractions = PERCENTAGES.map((p) => String(Number(p) / 100));
+const accuracy = (method, model, fraction) =>
+  runs.filter((r) => r.method === method).flatMap((r) => r.rows.filter((row) => row.model === model && row.fraction === fraction).map((row) => row.accuracy));
+const table = Object.fromEntries(METHODS.map((m) => [m, Object.fromEntries(fractions.map((f) => [f, {
+  linear: stats(accuracy(m, 'ssl-linear', f)),
+  knn: stats(accuracy(m, 'ssl-knn', f)),
+  randomLinear: stats(accuracy(m, 'random-init', f)),
+  randomKnn: stats(accuracy(m, 'random-init-knn', f)),
+}]))]));
+const result = {
+  date: new Date().toISOString(), browser: browserVersion, backend, search: YARDSTICK_SEARCH, steps: STEPS, seeds: SEEDS,
+  minutes: minutesSince(started), table, runs,
+};
+mkdirSync('bench', { recursive: true });
+writeFileSync('bench/methods-yardstick.json', `${JSON.stringify(result, null, 2)}\n`);
+const pct = (s) => (s.n ? `${(s.mean * 100).toFixed(1)}${s.n > 1 ? ` ± ${(s.std * 100).toFixed(1)}` : ''}` : '—');
+const gap = (a, b) => {
+  if (!a.n || !b.n) return '—';
+  const d = (a.mean - b.mean) * 100;
+  return `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(1)}`;
+};
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const lines = [
+  '# Methods yardstick: six self-supervised methods, one encoder, one config',
+  '',
+  `${result.date} · Chromium ${browserVersion} · backend ${backend} · ${result.minutes} min · ${STEPS} steps per method · seeds ${SEEDS.join(', ')}`,
+  '',
+  `Config (URL): \`?${YARDSTICK_SEARCH}&method=…\`, each method at its own defaults. Reproduce: \`npm run yardstick:methods\` (env METHODS_LIST, METHODS_SEEDS, METHODS_STEPS, METHODS_PERCENT).`,
+  '',
+  'Test accuracy (%) on the 2,000-image test split; labels are a class-balanced fraction of the 10,000-image probe set, fixed by the seed. "random init" is the same encoder before training, at the same seed.',
+  '',
+];
+for (const f of fractions) {
+  lines.push(
+    `## ${Number(f) * 100}% labels`,
+    '',
+    '| method | final loss | collapse meter (1/√128 = 0.088 healthy) | linear probe | kNN | random init, linear | random init, kNN | Δ linear | Δ kNN | minutes |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...METHODS.map((m) => {
+      const r = table[m][f];
+      const mine = runs.filter((x) => x.method === m);
+      return `| ${LABELS[m] ?? m} | ${mean(mine.map((x) => x.loss)).toFixed(3)} (${LOSS_NAMES[m] ?? ''}) | ${mean(mine.map((x) => x.collapse)).toFixed(3)} | ${pct(r.linear)} | ${pct(r.knn)} | ${pct(r.randomLinear)} | ${pct(r.randomKnn)} | ${gap(r.linear, r.randomLinear)} | ${gap(r.knn, r.randomKnn)} | ${mean(mine.map((x) => x.minutes)).toFixed(1)} |`;
+    }),
+    '',
+  );
+}
+writeFileSync('bench/methods-yardstick.md', `${lines.join('\n')}\n`);
+console.log('wrote bench/methods-yardstick.md');
+process.exit(0);
