@@ -28,8 +28,18 @@ test('the method menu offers the catalog’s six methods', async ({ page }) => {
   expect(offered).toEqual(METHODS);
 });
 
-/** Per-method settings on top of TINY_METHODS: MoCo's key encoder follows faster (m 0.9). */
-const EXTRA: Record<string, string> = { moco: '&m=0.9' };
+/**
+ * Per-method settings on top of TINY_METHODS: MoCo's key encoder follows
+ * faster (m 0.9); MoCo and the bank at τ 0.5 rather than their own 0.2 and
+ * 0.07, so that at d = 32 the bank's untrained loss sits at its reference log n
+ * (at τ 0.07 random cosines spread by 1/(√32·0.07) = 2.5 and lift it ~3 above)
+ * and MoCo's at log(K + 1).
+ */
+const EXTRA: Record<string, string> = { moco: '&m=0.9&tau=0.5', 'memory-bank': '&tau=0.5' };
+/** the heatmap each method shows: its own matrix, SimCLR's 2N×2N one, or a note that it has none */
+const MATRIX: Record<string, string> = {
+  simclr: 'affinity', moco: 'query-keys', 'memory-bank': 'batch-bank', 'barlow-twins': 'cross-correlation', byol: 'prediction-target', simsiam: 'prediction-target',
+};
 const STEPS: Record<string, number> = {};
 
 for (const method of METHODS) {
@@ -75,6 +85,24 @@ for (const method of METHODS) {
     if (method === 'barlow-twins') expect(await metricValue(page, 'metric-barlow-on-diagonal')).toBeGreaterThanOrEqual(0);
     if (method === 'simclr') await expect(page.getByTestId('chart-loss')).toContainText('NT-Xent');
     expect(Number.isFinite(await metricValue(page, 'metric-collapse'))).toBe(true);
+    // its heatmap: SimCLR's 2N×2N matrix, the method's own matrix, or a clear note that it has none
+    const kind = MATRIX[method];
+    if (kind === 'affinity') await expect(page.getByTestId('affinity-heatmap')).toHaveAttribute('data-two-n', '32');
+    else {
+      // BYOL and SimSiam say they have no 2N×2N matrix and show their own instead
+      if (kind === 'prediction-target') await expect(page.getByTestId('affinity-none')).toContainText('no 2N×2N matrix');
+      const canvas = page.getByTestId('method-matrix-canvas');
+      await expect(canvas).toHaveAttribute('data-kind', kind);
+      const [rows, cols] = [Number(await canvas.getAttribute('data-rows')), Number(await canvas.getAttribute('data-cols'))];
+      // MoCo: 16 queries × (their key + 64 queue keys); the bank: 2N = 32 views × the batch's 16 bank rows; Barlow
+      // Twins: C, d × d; BYOL and SimSiam: N predictions × N targets
+      const shape = { 'query-keys': [16, 65], 'batch-bank': [32, 16], 'cross-correlation': [32, 32], 'prediction-target': [16, 16] }[kind];
+      expect([rows, cols]).toEqual(shape);
+      const summary = Number(await page.getByTestId('method-matrix-summary').getAttribute('data-value'));
+      expect(Number.isFinite(summary), `${method} matrix summary`).toBe(true);
+      // MoCo's queries find their own key (column 0) more often than a 1-in-65 guess would
+      if (kind === 'query-keys') expect(summary).toBeGreaterThan(1 / 65);
+    }
   });
 }
 

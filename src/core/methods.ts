@@ -81,6 +81,9 @@ export interface MetricSpec {
   testId: string;
 }
 
+/** Most rows and columns a method's own matrix sends to the page (MoCo shows its newest keys, the bank its first images, C its first dimensions). */
+export const METHOD_MATRIX_MAX_SIDE = 128;
+
 /** What a method's affinity view shows, or why it has none. */
 export type MatrixKind =
   /** SimCLR: the 2N×2N similarity matrix of the batch's views */
@@ -91,7 +94,9 @@ export type MatrixKind =
   | 'batch-bank'
   /** Barlow Twins: the d×d cross-correlation C */
   | 'cross-correlation'
-  /** BYOL, SimSiam: no matrix, only pairs */
+  /** BYOL, SimSiam: no 2N×2N matrix; predictions of the first views against the targets of the second */
+  | 'prediction-target'
+  /** no matrix at all */
   | 'none';
 
 export interface MethodEntry {
@@ -110,7 +115,7 @@ export interface MethodEntry {
   lossHelp: string;
   metrics: MetricSpec[];
   matrix: MatrixKind;
-  /** why there is no 2N×2N matrix, when there is none */
+  /** why there is no 2N×2N matrix, when there is none (shown above the method's own matrix) */
   matrixNote?: string;
   /** the Algorithm 1 walkthrough applies */
   walkthrough: boolean;
@@ -203,8 +208,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
       { setting: 'usePredictor', explanation: 'Without the predictor q, BYOL collapses: every image maps to one point, the loss falls to 0 and the collapse meter to 0.' },
       { setting: 'emaTarget', explanation: 'With target = online (no moving average, only a stop-gradient), BYOL collapses as well.' },
     ],
-    matrix: 'none',
-    matrixNote: 'BYOL compares each view only with the other view of the same image: there are no negatives, so no 2N×2N matrix.',
+    matrix: 'prediction-target',
+    matrixNote: 'BYOL compares each view only with the other view of the same image: there are no negatives, so there is no 2N×2N matrix to score. Shown instead: each prediction against every target of the batch; the loss reads only the diagonal.',
     walkthrough: false,
   },
   simsiam: {
@@ -221,8 +226,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     collapseSwitches: [
       { setting: 'stopGradient', explanation: 'Without the stop-gradient, SimSiam collapses at once: every image maps to the same output, the loss hits −1 and the collapse meter drops to 0.' },
     ],
-    matrix: 'none',
-    matrixNote: 'SimSiam compares each view only with the other view of the same image: there are no negatives, so no 2N×2N matrix.',
+    matrix: 'prediction-target',
+    matrixNote: 'SimSiam compares each view only with the other view of the same image: there are no negatives, so there is no 2N×2N matrix to score. Shown instead: each prediction against every target of the batch; the loss reads only the diagonal.',
     walkthrough: false,
   },
   'barlow-twins': {

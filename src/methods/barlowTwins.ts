@@ -11,6 +11,7 @@
  * defaultBarlowLambda) rather than the paper's 0.005 for d = 8192.
  */
 import * as tf from '@tensorflow/tfjs';
+import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
 import { barlowTwinsWithMetrics } from '../loss/barlowTwins';
 import type { MethodFactory, SslMethod } from './method';
 
@@ -28,7 +29,13 @@ export const barlowTwins: MethodFactory = {
         if (!capture) out.crossCorrelation.dispose();
         // the catalog's order: the invariance term, then the redundancy term (unweighted)
         const metrics = tf.stack([out.onDiagonal, out.offDiagonal]) as tf.Tensor1D;
-        return { loss: out.loss, metrics, z, matrix: capture ? out.crossCorrelation : undefined };
+        if (!capture) return { loss: out.loss, metrics, z };
+        // the heatmap gets C's first dimensions when d is larger than it draws
+        const d = out.crossCorrelation.shape[0];
+        const side = Math.min(d, METHOD_MATRIX_MAX_SIDE);
+        const matrix = side === d ? out.crossCorrelation : tf.tidy(() => tf.slice(out.crossCorrelation, [0, 0], [side, side]));
+        if (matrix !== out.crossCorrelation) out.crossCorrelation.dispose();
+        return { loss: out.loss, metrics, z, matrix, matrixInfo: { rowsTotal: d, columnsTotal: d, unwritten: new Uint8Array(side) } };
       },
       afterUpdate: async () => ({}),
       discardPending() {},

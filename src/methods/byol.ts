@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { byolLoss } from '../loss/byol';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { MethodFactory, SslMethod } from './method';
-import { meanRowCosine, Predictor, stopGradient } from './siamese';
+import { meanRowCosine, predictionTargetMatrix, Predictor, stopGradient } from './siamese';
 
 export const byol: MethodFactory = {
   id: 'byol',
@@ -28,7 +28,7 @@ export const byol: MethodFactory = {
       id: 'byol',
       trainableVariables: [...network.trainableVariables, ...predictor.variables],
       lossPath: () => 'composed',
-      forward(batch, { config: settings }) {
+      forward(batch, { config: settings, capture }) {
         const z = network.project(network.encode(batch.views, true));
         const p = settings.usePredictor ? predictor.predict(z) : z;
         // the target's projections: the moving-average network (no gradient reaches it), or the online z with a stop-gradient
@@ -37,7 +37,7 @@ export const byol: MethodFactory = {
         const [t1, t2] = tf.split(zTarget, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
         const loss = tf.div(tf.add(byolLoss(p1, t2), byolLoss(p2, t1)), 2) as tf.Scalar;
         const cosine = tf.div(tf.add(meanRowCosine(p1, t2), meanRowCosine(p2, t1)), 2);
-        return { loss, metrics: tf.stack([cosine]) as tf.Tensor1D, z };
+        return { loss, metrics: tf.stack([cosine]) as tf.Tensor1D, z, ...(capture ? predictionTargetMatrix(p1, t2) : {}) };
       },
       async afterUpdate(_batch, settings) {
         if (settings.emaTarget) target.followEma(network, settings.momentum);

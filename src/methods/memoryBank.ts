@@ -14,6 +14,7 @@
  * the staleness meter shows.
  */
 import * as tf from '@tensorflow/tfjs';
+import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
 import { createRng, normal } from '../core/random';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
 import { l2NormalizeRows } from '../loss/normalize';
@@ -50,7 +51,7 @@ export const memoryBank: MethodFactory = {
       id: 'memory-bank',
       trainableVariables: network.trainableVariables,
       lossPath: () => 'composed',
-      forward(batch, { config: settings }) {
+      forward(batch, { config: settings, capture }) {
         const z = network.project(network.encode(batch.views, true));
         // both views of image b are scored against its entry i_b
         const indices = new Int32Array(2 * batch.n);
@@ -64,7 +65,17 @@ export const memoryBank: MethodFactory = {
           return tf.div(tf.add(v1, v2), 2) as tf.Tensor2D;
         }));
         // the catalog's order: positive rank, positive similarity
-        return { loss: out.loss, metrics: tf.stack([out.positiveRank, out.positiveSimilarity]) as tf.Tensor1D, z };
+        const metrics = tf.stack([out.positiveRank, out.positiveSimilarity]) as tf.Tensor1D;
+        if (!capture) return { loss: out.loss, metrics, z };
+        // the heatmap: both views of the first m images against those images' bank rows (positives: column r mod m)
+        const m = Math.min(batch.n, METHOD_MATRIX_MAX_SIDE / 2);
+        const images = Array.from(batch.indices.subarray(0, m));
+        const matrix = tf.tidy(() => {
+          const v = l2NormalizeRows(tf.concat([tf.slice(z, [0, 0], [m, -1]), tf.slice(z, [batch.n, 0], [m, -1])], 0) as tf.Tensor2D);
+          return tf.matMul(v, tf.gather(bank, images), false, true) as tf.Tensor2D;
+        });
+        const unwritten = Uint8Array.from(images.map((index) => (writtenAt[index] < 0 ? 1 : 0)));
+        return { loss: out.loss, metrics, z, matrix, matrixInfo: { rowsTotal: 2 * batch.n, columnsTotal: batch.n, unwritten } };
       },
       async afterUpdate(batch, settings) {
         step += 1;

@@ -33,8 +33,21 @@ export interface MethodForward {
   z: tf.Tensor2D;
   /** h = f(x̃) of both views, when asked for (the walkthrough shows it) */
   h?: tf.Tensor2D;
-  /** the method's matrix for the heatmap (SimCLR's 2N×2N similarities), when asked for */
+  /**
+   * the method's matrix for the heatmap, when asked for: SimCLR's 2N×2N
+   * similarities, or its own (catalog `matrix` kind; see MethodMatrixSnapshot
+   * in src/train/protocol.ts), at most METHOD_MATRIX_MAX_SIDE a side
+   */
   matrix?: tf.Tensor2D;
+  /** with a method's own matrix: the whole matrix's size when `matrix` is its first rows/columns, and the columns still holding a random start (1) */
+  matrixInfo?: MatrixInfo;
+}
+
+export interface MatrixInfo {
+  rowsTotal: number;
+  columnsTotal: number;
+  /** per column of `matrix`: 1 where it is a queue slot or bank entry never written (still random), else 0 */
+  unwritten: Uint8Array;
 }
 
 export interface ForwardOptions {

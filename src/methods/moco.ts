@@ -22,6 +22,7 @@
  * statistics move twice per step.
  */
 import * as tf from '@tensorflow/tfjs';
+import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
 import { createRng, normal, permutation, type Rng } from '../core/random';
 import { infoNceWithMetrics } from '../loss/infoNce';
 import { l2NormalizeRows } from '../loss/normalize';
@@ -111,7 +112,7 @@ export const moco: MethodFactory = {
       id: 'moco',
       trainableVariables: network.trainableVariables,
       lossPath: () => 'composed',
-      forward(batch, { config: settings }) {
+      forward(batch, { config: settings, capture }) {
         const [x1, x2] = tf.split(batch.views, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
         const q = projectInGroups(network, x1, null);
         // keys: from the key encoder, in shuffled halves (shuffling BN); no path to the optimizer's variables
@@ -124,7 +125,21 @@ export const moco: MethodFactory = {
         // the catalog's order: positive logit, queue logit, contrastive accuracy
         const metrics = tf.stack([out.positiveLogit, out.negativeLogit, out.accuracy]) as tf.Tensor1D;
         // geometry reads the two views' embeddings: queries and their keys
-        return { loss: out.loss, metrics, z: tf.concat([q, k], 0) as tf.Tensor2D };
+        const z = tf.concat([q, k], 0) as tf.Tensor2D;
+        if (!capture) return { loss: out.loss, metrics, z };
+        // the heatmap: Algorithm 1's logits before /τ, [l_pos, l_neg], for the first queries against the newest keys
+        const rows = Math.min(batch.n, METHOD_MATRIX_MAX_SIDE);
+        const shownKeys = Math.min(queueSize, METHOD_MATRIX_MAX_SIDE - 1);
+        const slots = Array.from({ length: shownKeys }, (_, i) => (((pointer - 1 - i) % queueSize) + queueSize) % queueSize);
+        const matrix = tf.tidy(() => {
+          const qHat = l2NormalizeRows(tf.slice(q, [0, 0], [rows, -1]));
+          const positive = tf.sum(tf.mul(qHat, tf.slice(kHat, [0, 0], [rows, -1])), 1, true);
+          const negatives = tf.matMul(qHat, tf.gather(queue, slots), false, true);
+          return tf.concat([positive, negatives], 1) as tf.Tensor2D;
+        });
+        // the i-th newest slot holds a real key once more than i keys have been enqueued
+        const unwritten = Uint8Array.from([0, ...slots.map((_, i) => (i < filled ? 0 : 1))]);
+        return { loss: out.loss, metrics, z, matrix, matrixInfo: { rowsTotal: batch.n, columnsTotal: 1 + queueSize, unwritten } };
       },
       async afterUpdate(batch, settings) {
         keyNetwork.followEma(network, settings.momentum);

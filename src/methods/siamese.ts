@@ -4,7 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal } from '../core/random';
-import { cosinePerRow } from '../loss/normalize';
+import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
+import { cosinePerRow, l2NormalizeRows } from '../loss/normalize';
+import type { MatrixInfo } from './method';
 
 /**
  * sg(x): x in the forward pass, no gradient in the backward pass (tfjs has no
@@ -62,4 +64,20 @@ export class Predictor {
 /** Mean over rows of cos(a_b, b_b) (cosinePerRow, norms clamped at 1e-12): how well predictions match their targets. */
 export function meanRowCosine(a: tf.Tensor2D, b: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.mean(cosinePerRow(a, b)) as tf.Scalar);
+}
+
+/**
+ * The heatmap of BYOL and SimSiam: cos(p_b, z′_c) of the first views'
+ * predictions against the second views' targets, for the first images of the
+ * batch. The loss reads only the diagonal (b = c); nothing pushes the rest
+ * down, so a healthy run keeps a bright diagonal over a mixed background and a
+ * collapsed one turns every entry to 1.
+ */
+export function predictionTargetMatrix(p1: tf.Tensor2D, target2: tf.Tensor2D): { matrix: tf.Tensor2D; matrixInfo: MatrixInfo } {
+  const n = p1.shape[0];
+  const m = Math.min(n, METHOD_MATRIX_MAX_SIDE);
+  const matrix = tf.tidy(() =>
+    tf.matMul(l2NormalizeRows(tf.slice(p1, [0, 0], [m, -1])), l2NormalizeRows(tf.slice(target2, [0, 0], [m, -1])), false, true) as tf.Tensor2D,
+  );
+  return { matrix, matrixInfo: { rowsTotal: n, columnsTotal: n, unwritten: new Uint8Array(m) } };
 }

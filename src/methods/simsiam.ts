@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { negativeCosine } from '../loss/simsiam';
 import type { MethodFactory, SslMethod } from './method';
-import { Predictor, stopGradient } from './siamese';
+import { Predictor, predictionTargetMatrix, stopGradient } from './siamese';
 
 export const simsiam: MethodFactory = {
   id: 'simsiam',
@@ -23,14 +23,14 @@ export const simsiam: MethodFactory = {
       id: 'simsiam',
       trainableVariables: [...network.trainableVariables, ...predictor.variables],
       lossPath: () => 'composed',
-      forward(batch, { config: settings }) {
+      forward(batch, { config: settings, capture }) {
         const z = network.project(network.encode(batch.views, true));
         const p = predictor.predict(z);
         const target = settings.stopGradient ? stopGradient(z) : z;
         const [p1, p2] = tf.split(p, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
         const [t1, t2] = tf.split(target, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
         const loss = tf.div(tf.add(negativeCosine(p1, t2), negativeCosine(p2, t1)), 2) as tf.Scalar;
-        return { loss, metrics: null, z };
+        return { loss, metrics: null, z, ...(capture ? predictionTargetMatrix(p1, t2) : {}) };
       },
       afterUpdate: async () => ({}),
       discardPending() {},

@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { ExperimentConfig } from '../core/config';
 import type {
-  AffinitySnapshot, BackendName, DatasetSummary, KnnPoint, ModelSummary, ProbePoint, RunStatus, StepMetrics,
+  AffinitySnapshot, BackendName, DatasetSummary, KnnPoint, MethodMatrixSnapshot, ModelSummary, ProbePoint, RunStatus, StepMetrics,
 } from '../train/protocol';
 
 export interface LoadProgress {
@@ -31,6 +31,8 @@ export interface RunState {
   error: string | null;
   /** the latest batch's affinity matrix, for the heatmap */
   affinity: AffinitySnapshot | null;
+  /** the latest batch's own matrix of MoCo, the memory bank or Barlow Twins, for their heatmap */
+  methodMatrix: MethodMatrixSnapshot | null;
   /** things the user should know that did not stop anything (dataset switched or fell back) */
   notices: string[];
 }
@@ -52,6 +54,7 @@ export const initialRunState: RunState = {
   knnRawPixels: null,
   error: null,
   affinity: null,
+  methodMatrix: null,
   notices: [],
 };
 

@@ -118,7 +118,7 @@ function handle(message: FromWorker): void {
       flushSteps();
       useRunStore.setState({
         model: message.model, appliedConfig: message.config,
-        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null,
+        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null, methodMatrix: null,
         knn: [], knnRandomInit: null, knnRawPixels: null,
       });
       // maps, neighbours and the label table describe the old encoder; keep the table's settings only
@@ -205,6 +205,9 @@ function handle(message: FromWorker): void {
       break;
     case 'affinity':
       useRunStore.setState({ affinity: message.snapshot });
+      break;
+    case 'method-matrix':
+      useRunStore.setState({ methodMatrix: message.snapshot });
       break;
     case 'notice':
       useRunStore.setState((s) => ({ notices: [...s.notices, message.message] }));

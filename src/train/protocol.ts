@@ -57,6 +57,41 @@ export interface AffinitySnapshot {
   channels: 1 | 3;
 }
 
+export { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
+
+/**
+ * A method's own matrix for the heatmap, where it is not SimCLR's 2N×2N
+ * (the catalog's `matrix` kind says which):
+ * - 'query-keys' (MoCo): cosines q̂_b·k̂ before /τ, one row per query, column 0
+ *   its own key k̂_b (the positive), then the queue's keys newest first: the
+ *   logits of MoCo's Algorithm 1, [l_pos, l_neg];
+ * - 'batch-bank' (memory bank): cosines of the 2m views of the batch's first m
+ *   images (rows 0…m−1 first views, m…2m−1 second views) against those m
+ *   images' bank rows; row r's positive is column r mod m;
+ * - 'cross-correlation' (Barlow Twins): C = ẑ1ᵀẑ2/B over the first dimensions
+ *   of z, target 1 on the diagonal, 0 off it;
+ * - 'prediction-target' (BYOL, SimSiam): cos(p_b, z′_c) of the first views'
+ *   predictions against the second views' targets; the loss reads only the
+ *   diagonal, nothing pushes the rest down, and collapse turns it all to 1.
+ */
+export interface MethodMatrixSnapshot {
+  step: number;
+  method: MethodId;
+  kind: 'query-keys' | 'batch-bank' | 'cross-correlation' | 'prediction-target';
+  /** N of the batch */
+  n: number;
+  rows: number;
+  cols: number;
+  /** row-major rows × cols, exact (never block-averaged) */
+  matrix: Float32Array;
+  /** rows and columns of the whole matrix: MoCo N × (1 + K), the bank 2N × N, C d × d, predictions N × N; more than rows/cols when only the first are sent */
+  rowsTotal: number;
+  columnsTotal: number;
+  /** per sent column: 1 where it still holds its random start (a queue slot or bank entry never written), else 0 */
+  unwritten: Uint8Array;
+  temperature: number;
+}
+
 /** Images per lecture-mode walkthrough: small enough to show every tensor. */
 export const WALKTHROUGH_MIN_N = 4;
 export const WALKTHROUGH_MAX_N = 8;
@@ -301,6 +336,7 @@ export type FromWorker =
   | { type: 'status'; status: RunStatus }
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'affinity'; snapshot: AffinitySnapshot }
+  | { type: 'method-matrix'; snapshot: MethodMatrixSnapshot }
   | { type: 'probe'; point: ProbePoint }
   | { type: 'error'; message: string; detail?: string }
   /** something the user should know that did not stop training, e.g. a dataset fallback */

@@ -5,11 +5,11 @@ import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { knnAccuracy } from '../eval/knn';
 import { fitLinearProbe } from '../eval/linearProbe';
 import { METHOD_CATALOG } from '../core/methods';
-import type { LossPath, MethodBatch, MethodForward, SslMethod } from '../methods/method';
+import type { LossPath, MatrixInfo, MethodBatch, MethodForward, SslMethod } from '../methods/method';
 import { createMethod } from '../methods/registry';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { ExperimentConfig } from '../core/config';
-import type { AffinitySnapshot, KnnPoint, ProbeKind, ProbePoint, StepMetrics } from './protocol';
+import type { AffinitySnapshot, KnnPoint, MethodMatrixSnapshot, ProbeKind, ProbePoint, StepMetrics } from './protocol';
 import { batchGeometry } from './stepGeometry';
 
 /** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
@@ -37,7 +37,7 @@ export interface StepOutcome {
   metrics: StepMetrics;
   /** ‖∇L‖ over every trained variable, when asked for */
   gradientNorm?: number;
-  captured?: { z: tf.Tensor2D; h?: tf.Tensor2D; matrix?: tf.Tensor2D };
+  captured?: { z: tf.Tensor2D; h?: tf.Tensor2D; matrix?: tf.Tensor2D; matrixInfo?: MatrixInfo };
 }
 
 /** uint8 HWC images → float32 [count, H, W, C] in [0, 1]. */
@@ -67,6 +67,8 @@ export class Trainer {
   /** set by the caller to keep the next step's affinity matrix in `affinity` */
   captureAffinity = false;
   affinity: AffinitySnapshot | null = null;
+  /** the captured step's own matrix of a method without SimCLR's 2N×2N one (MoCo, memory bank, Barlow Twins) */
+  methodMatrix: MethodMatrixSnapshot | null = null;
 
   constructor(readonly dataset: ImageDataset, config: ExperimentConfig) {
     this.config = config;
@@ -140,13 +142,23 @@ export class Trainer {
     try {
       const outcome = await this.runStep({ views, indices, n: batchSize }, { capture, lossPath: this.lossPath(), started });
       if (outcome.captured) {
-        const { z, h, matrix } = outcome.captured;
+        const { z, h, matrix, matrixInfo } = outcome.captured;
         h?.dispose();
         this.captureAffinity = false;
-        // the heatmap shows SimCLR's 2N×2N matrix; methods without one send none
-        if (matrix && matrix.shape[0] === 2 * batchSize && matrix.shape[1] === 2 * batchSize) {
+        const kind = METHOD_CATALOG[this.method.id].matrix;
+        // SimCLR's 2N×2N matrix goes to the affinity heatmap, another method's own matrix to its panel; BYOL and SimSiam have none
+        if (kind === 'batch-affinity' && matrix && matrix.shape[0] === 2 * batchSize && matrix.shape[1] === 2 * batchSize) {
           const zNorms = tf.tidy(() => tf.norm(z, 2, 1) as tf.Tensor1D);
           this.affinity = await this.snapshotAffinity(matrix, zNorms, views, this.config.normalize, this.config.temperature);
+        } else if (kind !== 'batch-affinity' && kind !== 'none' && matrix && matrixInfo) {
+          const [rows, cols] = matrix.shape;
+          const values = (await matrix.data()) as Float32Array;
+          matrix.dispose();
+          this.methodMatrix = {
+            step: this.step, method: this.method.id, kind, n: batchSize, rows, cols, matrix: values,
+            rowsTotal: matrixInfo.rowsTotal, columnsTotal: matrixInfo.columnsTotal, unwritten: matrixInfo.unwritten,
+            temperature: this.config.temperature,
+          };
         } else {
           matrix?.dispose();
         }
@@ -231,7 +243,7 @@ export class Trainer {
         uniformity,
         collapseStd,
       };
-      return { metrics: metricsOut, gradientNorm, captured: capture ? { z, h, matrix } : undefined };
+      return { metrics: metricsOut, gradientNorm, captured: capture ? { z, h, matrix, matrixInfo: forward!.matrixInfo } : undefined };
     } catch (error) {
       disposeCaptured();
       throw error;

@@ -275,6 +275,12 @@ async function oneStep(single = false): Promise<void> {
     lastAffinityAt = performance.now();
     post({ type: 'affinity', snapshot }, [snapshot.matrix.buffer, snapshot.norms.buffer, ...(snapshot.views ? [snapshot.views.buffer] : [])]);
   }
+  const own = trainer.methodMatrix;
+  if (own) {
+    trainer.methodMatrix = null;
+    lastAffinityAt = performance.now();
+    post({ type: 'method-matrix', snapshot: own }, [own.matrix.buffer, own.unwritten.buffer]);
+  }
   const probe = config.probeEvery > 0 && trainer.step % config.probeEvery === 0;
   const knn = probe || (config.knnEvery > 0 && trainer.step % config.knnEvery === 0);
   if (probe || knn) await runEvaluations({ probe, knn });

@@ -6,8 +6,7 @@ import {
   cellAt,
   cellPixels,
   colourDomain,
-  colourFor,
-  cssColour,
+  colourBarGradient,
   positiveBlocks,
   positiveIndex,
   renderHeatmapPixels,
@@ -37,7 +36,6 @@ interface Cell {
   j: number;
 }
 
-const COLOUR_BAR_STOPS = 32;
 const THUMB_SCALE = 2;
 
 /** "−0.5" with a true minus sign, three significant digits. */
@@ -139,13 +137,7 @@ function HeatmapBody({ matrix, size, twoN, temperature, normalized, step, views,
     move(next);
   };
 
-  const gradient = useMemo(() => {
-    const stops = Array.from({ length: COLOUR_BAR_STOPS + 1 }, (_, s) => {
-      const t = s / COLOUR_BAR_STOPS;
-      return `${cssColour(colourFor(lo + (hi - lo) * t, lo, hi))} ${(t * 100).toFixed(1)}%`;
-    });
-    return `linear-gradient(to right, ${stops.join(', ')})`;
-  }, [lo, hi]);
+  const gradient = useMemo(() => colourBarGradient(lo, hi), [lo, hi]);
 
   const active = cell && cell.i < size && cell.j < size ? cell : null;
   const pct = (v: number) => `${(v / size) * 100}%`;

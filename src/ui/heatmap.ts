@@ -106,6 +106,15 @@ export function cssColour([r, g, b]: Rgb): string {
   return `rgb(${r} ${g} ${b})`;
 }
 
+/** CSS linear-gradient of the colour scale on [lo, hi], left to right, in `stops` steps (the colour bars). */
+export function colourBarGradient(lo: number, hi: number, stops = 32): string {
+  const parts = Array.from({ length: stops + 1 }, (_, s) => {
+    const t = s / stops;
+    return `${cssColour(colourFor(lo + (hi - lo) * t, lo, hi))} ${(t * 100).toFixed(1)}%`;
+  });
+  return `linear-gradient(to right, ${parts.join(', ')})`;
+}
+
 /** Relative luminance Y = 0.2126 R + 0.7152 G + 0.0722 B of linear-light sRGB (WCAG 2), in [0, 1]. */
 export function luminance([r, g, b]: Rgb): number {
   return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
