@@ -99,6 +99,28 @@ export type MatrixKind =
   /** no matrix at all */
   | 'none';
 
+/**
+ * The stops of a method's lecture-mode walkthrough, in order: the minibatch,
+ * its two views, the encoders' outputs, the method's own matrix, its loss,
+ * the optimizer update, and what the method updates after it.
+ */
+export const WALKTHROUGH_STAGES = ['batch', 'views', 'encode', 'matrix', 'loss', 'update', 'after-update'] as const;
+export type WalkthroughStage = (typeof WALKTHROUGH_STAGES)[number];
+
+/** One line of a method's Algorithm 1, in this app's notation. */
+export interface AlgorithmLine {
+  /** the statement, as pseudocode */
+  line: string;
+  /** a short comment shown after it (# …) */
+  note?: string;
+  /** the walkthrough stop that shows this line's numbers; absent for lines with nothing to show (input, end for) */
+  stage?: WalkthroughStage;
+  /** 1 inside the loop over minibatches */
+  indent: 0 | 1;
+  /** keys of StepMetrics.values this line's numbers are (the catalog's MetricSpec keys) */
+  metrics?: string[];
+}
+
 export interface MethodEntry {
   id: MethodId;
   label: string;
@@ -119,6 +141,12 @@ export interface MethodEntry {
   matrixNote?: string;
   /** the Algorithm 1 walkthrough applies */
   walkthrough: boolean;
+  /**
+   * The method's Algorithm 1 as its paper writes it, in this app's notation and
+   * with this app's choices; the walkthrough highlights it line by line.
+   * SimCLR's is typeset in src/ui/StepThroughPanel.tsx, with a stop per line.
+   */
+  algorithm?: AlgorithmLine[];
   /** switches that remove what prevents collapse, and what each teaches */
   collapseSwitches?: { setting: 'stopGradient' | 'usePredictor' | 'emaTarget'; explanation: string }[];
 }
@@ -168,7 +196,19 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
       { key: 'bankStaleness', label: 'bank staleness', unit: 'steps', testId: 'metric-bank-staleness', help: 'Mean steps since each written entry was last written: about one epoch (n / N steps) once the bank is full. Stale entries were made by an older encoder' },
     ],
     matrix: 'batch-bank',
-    walkthrough: false,
+    walkthrough: true,
+    algorithm: [
+      { indent: 0, line: 'input: n training images, bank V of n unit vectors, temperature τ, bank momentum m', note: 'V starts as random unit vectors' },
+      { indent: 0, line: 'for sampled minibatch {x_b}, b = 0…N−1, with training indices i_b do', stage: 'batch' },
+      { indent: 1, line: 'x̃ = t(x_b), t′(x_b)', note: 'two random augmentations of each image: 2N views', stage: 'views' },
+      { indent: 1, line: 'v = normalize(g(f(x̃)))', note: '2N unit features', stage: 'encode' },
+      { indent: 1, line: 's = v · Vᵀ', note: '2N × n: every view against every bank entry; shown: the batch’s own entries', stage: 'matrix' },
+      { indent: 1, line: 'P(i_b | v) = exp(s_{b,i_b} / τ) / Σ_{j=1…n} exp(s_{b,j} / τ)', note: 'non-parametric softmax over all n entries', stage: 'loss', metrics: ['positiveRank', 'positiveSimilarity'] },
+      { indent: 1, line: 'L = mean over the 2N views of −log P(i_b | v)', note: 'each image is its own class', stage: 'loss' },
+      { indent: 1, line: 'update f and g by Adam to minimize L', note: 'V is not trained by the gradient', stage: 'update' },
+      { indent: 1, line: 'V_{i_b} ← normalize(m · V_{i_b} + (1 − m) · (v_b + v′_b) / 2)', note: 'write the two views’ mean feature into the bank', stage: 'after-update', metrics: ['bankWritten', 'bankStaleness'] },
+      { indent: 0, line: 'end for' },
+    ],
   },
   moco: {
     id: 'moco',
@@ -188,7 +228,24 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
       { key: 'keyDrift', label: 'key encoder drift', unit: 'number', testId: 'metric-key-drift', help: '‖θ_k − θ_q‖ / ‖θ_q‖: how far the momentum key encoder trails the query encoder. Small and steady: consistent keys in the queue' },
     ],
     matrix: 'query-keys',
-    walkthrough: false,
+    walkthrough: true,
+    algorithm: [
+      { indent: 0, line: 'input: queue of K keys, momentum m, temperature τ; f_q = (f, g), its key encoder f_k', note: 'the queue starts as random unit vectors' },
+      { indent: 0, line: 'f_k.params = f_q.params', note: 'initialize, once, when the run starts' },
+      { indent: 0, line: 'for sampled minibatch {x_b}, b = 0…N−1 do', stage: 'batch' },
+      { indent: 1, line: 'x_q = t(x), x_k = t′(x)', note: 'a randomly augmented version for the query, another for the key', stage: 'views' },
+      { indent: 1, line: 'q = f_q(x_q)', note: 'queries: N × d, batch norm over two halves', stage: 'encode' },
+      { indent: 1, line: 'k = f_k(x_k).detach()', note: 'keys: N × d, no gradient; halves of a shuffled batch (shuffling BN)', stage: 'encode' },
+      { indent: 1, line: 'l_{pos} = q̂ · k̂', note: 'N × 1, on unit vectors: each query with its own key', stage: 'matrix' },
+      { indent: 1, line: 'l_{neg} = q̂ · queueᵀ', note: 'N × K: each query against the K queued keys', stage: 'matrix' },
+      { indent: 1, line: 'logits = [l_{pos}, l_{neg}]', note: 'N × (1 + K)', stage: 'matrix' },
+      { indent: 1, line: 'labels = 0', note: 'the positive is column 0', stage: 'loss' },
+      { indent: 1, line: 'L = CrossEntropy(logits / τ, labels)', note: 'InfoNCE', stage: 'loss', metrics: ['positiveLogit', 'negativeLogit', 'contrastiveAccuracy'] },
+      { indent: 1, line: 'update f_q by Adam to minimize L', note: 'f_k gets no gradient', stage: 'update' },
+      { indent: 1, line: 'f_k.params = m · f_k.params + (1 − m) · f_q.params', note: 'momentum update', stage: 'after-update', metrics: ['keyDrift'] },
+      { indent: 1, line: 'enqueue(queue, k̂); dequeue(queue)', note: 'FIFO: these N keys replace the oldest N', stage: 'after-update', metrics: ['queueFill'] },
+      { indent: 0, line: 'end for' },
+    ],
   },
   byol: {
     id: 'byol',
@@ -210,7 +267,19 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     ],
     matrix: 'prediction-target',
     matrixNote: 'BYOL compares each view only with the other view of the same image: there are no negatives, so there is no 2N×2N matrix to score. Shown instead: each prediction against every target of the batch; the loss reads only the diagonal.',
-    walkthrough: false,
+    walkthrough: true,
+    algorithm: [
+      { indent: 0, line: 'input: online θ = (f, g, predictor q), target ξ = (f_ξ, g_ξ), EMA rate m', note: 'ξ starts as a copy of θ’s f and g' },
+      { indent: 0, line: 'for sampled minibatch {x_b}, b = 0…N−1 do', stage: 'batch' },
+      { indent: 1, line: 'v = t(x), v′ = t′(x)', note: 'two random augmentations of each image', stage: 'views' },
+      { indent: 1, line: 'z = g(f(v, v′)),  p = q(z)', note: 'online projections and predictions of both views', stage: 'encode' },
+      { indent: 1, line: 'z′ = g_ξ(f_ξ(v, v′))', note: 'target projections: no gradient reaches ξ', stage: 'encode' },
+      { indent: 1, line: 'cos(p₁, z′₂),  cos(p₂, z′₁)', note: 'each view’s prediction against the target of the other view', stage: 'matrix' },
+      { indent: 1, line: 'L = ½ [(2 − 2 cos(p₁, z′₂)) + (2 − 2 cos(p₂, z′₁))]', note: 'symmetrized: ‖p̂ − ẑ′‖² = 2 − 2 cos', stage: 'loss', metrics: ['predictionCosine'] },
+      { indent: 1, line: 'θ ← Adam(θ, ∇_θ L)', note: 'only the online network learns', stage: 'update' },
+      { indent: 1, line: 'ξ ← m · ξ + (1 − m) · θ', note: 'the target follows the online network slowly', stage: 'after-update', metrics: ['targetDrift'] },
+      { indent: 0, line: 'end for' },
+    ],
   },
   simsiam: {
     id: 'simsiam',
@@ -228,7 +297,19 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     ],
     matrix: 'prediction-target',
     matrixNote: 'SimSiam compares each view only with the other view of the same image: there are no negatives, so there is no 2N×2N matrix to score. Shown instead: each prediction against every target of the batch; the loss reads only the diagonal.',
-    walkthrough: false,
+    walkthrough: true,
+    algorithm: [
+      { indent: 0, line: 'input: f, g and predictor q, one network', note: 'no target network, no negatives' },
+      { indent: 0, line: 'for x in loader do', note: 'a minibatch of N images', stage: 'batch' },
+      { indent: 1, line: 'x₁, x₂ = t(x), t′(x)', note: 'random augmentation', stage: 'views' },
+      { indent: 1, line: 'z₁, z₂ = g(f(x₁)), g(f(x₂))', note: 'projections, N × d', stage: 'encode' },
+      { indent: 1, line: 'p₁, p₂ = q(z₁), q(z₂)', note: 'predictions, N × d', stage: 'encode' },
+      { indent: 1, line: 'D(p, z) = −cos(p, z.detach())', note: 'stop-gradient: z is a constant target', stage: 'matrix' },
+      { indent: 1, line: 'L = D(p₁, z₂) / 2 + D(p₂, z₁) / 2', note: 'symmetrized negative cosine', stage: 'loss' },
+      { indent: 1, line: 'update f, g, q by Adam to minimize L', stage: 'update' },
+      { indent: 1, line: '(nothing else)', note: 'no moving average, no queue: the update is the whole step', stage: 'after-update' },
+      { indent: 0, line: 'end for' },
+    ],
   },
   'barlow-twins': {
     id: 'barlow-twins',
@@ -245,7 +326,20 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
       { key: 'offDiagonal', label: 'redundancy term', unit: 'number', testId: 'metric-barlow-off-diagonal', help: 'Σ_{i≠j} C_ij² (before λ): 0 when the features are decorrelated' },
     ],
     matrix: 'cross-correlation',
-    walkthrough: false,
+    walkthrough: true,
+    algorithm: [
+      { indent: 0, line: 'input: f, g, off-diagonal weight λ', note: 'no negatives, no predictor, no moving average' },
+      { indent: 0, line: 'for x in loader do', note: 'a minibatch of N images', stage: 'batch' },
+      { indent: 1, line: 'y_A, y_B = t(x), t′(x)', note: 'two randomly augmented versions of x', stage: 'views' },
+      { indent: 1, line: 'z_A, z_B = g(f(y_A)), g(f(y_B))', note: 'N × d', stage: 'encode' },
+      { indent: 1, line: 'ẑ_A = (z_A − mean(z_A, 0)) / std(z_A, 0)', note: 'standardize each feature over the batch; likewise ẑ_B', stage: 'matrix' },
+      { indent: 1, line: 'c = ẑ_Aᵀ ẑ_B / N', note: 'd × d cross-correlation', stage: 'matrix' },
+      { indent: 1, line: 'c_{diff} = (c − I)²;  off-diagonal of c_{diff} × λ', note: 'identity target', stage: 'loss' },
+      { indent: 1, line: 'L = Σ_i (1 − c_{ii})² + λ Σ_{i≠j} c_{ij}²', note: 'invariance + λ · redundancy reduction', stage: 'loss', metrics: ['onDiagonal', 'offDiagonal'] },
+      { indent: 1, line: 'update f and g by Adam to minimize L', stage: 'update' },
+      { indent: 1, line: '(nothing else)', note: 'no moving average, no queue: the update is the whole step', stage: 'after-update' },
+      { indent: 0, line: 'end for' },
+    ],
   },
 };
 

@@ -6,7 +6,7 @@
 import type { AugmentPipeline, OperatorKind } from '../core/pipeline';
 import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../core/config';
-import type { MethodId } from '../core/methods';
+import type { MethodId, MethodSettings } from '../core/methods';
 import type { LossPath } from '../methods/method';
 
 export type { LossPath };
@@ -98,13 +98,13 @@ export const WALKTHROUGH_MAX_N = 8;
 export const WALKTHROUGH_DEFAULT_N = 6;
 
 /**
- * One minibatch walked through SimCLR's Algorithm 1 (lecture mode), as plain
- * numbers: computed from the current model, then one real optimizer update on
- * exactly this batch and these views, then L again on the same views. Views
- * are concatenated, not interleaved: rows 0…N−1 are t(x_k), N…2N−1 are t′(x_k),
- * so the positive of i is (i + N) mod 2N.
+ * What every method's walkthrough carries (lecture mode), as plain numbers:
+ * one minibatch computed with the current model, then one real optimizer
+ * update on exactly this batch and these views (a step of the run), then L
+ * again on the same views. Views are concatenated, not interleaved: rows
+ * 0…N−1 are t(x_k), N…2N−1 are t′(x_k).
  */
-export interface WalkthroughResult {
+interface WalkthroughCommon {
   requestId: number;
   /** N */
   n: number;
@@ -113,6 +113,8 @@ export interface WalkthroughResult {
   temperature: number;
   normalized: boolean;
   learningRate: number;
+  /** images in the training split (the memory bank's n; MoCo's K is capped at it) */
+  trainCount: number;
   /** T: the pipeline's enabled operators, in order, that t and t′ were drawn from */
   operators: OperatorKind[];
   /** training-split indices of x_1…x_N and their class labels (−1 when unlabelled) */
@@ -125,27 +127,53 @@ export interface WalkthroughResult {
   viewSize: number;
   /** 2N × viewSize² × channels, HWC float in [0, 1]: t(x_k) then t′(x_k) */
   views: Float32Array;
-  hDim: number;
   zDim: number;
+  /** 2N × zDim, row-major: the method's z of both views (MoCo: queries q, then keys k from the key encoder) */
+  z: Float32Array;
+  /** L on this batch before the update (what the gradient was taken of) */
+  lossBefore: number;
+  /** L on the same views after the one update */
+  lossAfter: number;
+  /** ‖∇L‖ over all trainable weights (f, g and the method's own, e.g. a predictor) */
+  gradientNorm: number;
+  /** the update as a step of the run's history (its loss is L before the update, as for any step); its values include the after-update ones (queue fill, drift, bank) */
+  metrics: StepMetrics;
+}
+
+/**
+ * SimCLR's Algorithm 1 line by line: h, z, the 2N×2N s_ij and every anchor's
+ * ℓ. The positive of row i is (i + N) mod 2N.
+ */
+export interface SimclrWalkthrough extends WalkthroughCommon {
+  method: 'simclr';
+  hDim: number;
   /** 2N × hDim, row-major: h = f(x̃) */
   h: Float32Array;
-  /** 2N × zDim, row-major: z = g(h) */
-  z: Float32Array;
   /** 2N × 2N, row-major: s_ij (cosine when normalized, else the dot product) */
   s: Float32Array;
   /** ℓ(i, positive(i)) for each of the 2N anchors, before the update */
   anchorLoss: Float64Array;
   /** log Σ_{k≠i} exp(s_ik/τ) for each anchor: ℓ(i, pos) = this − s_{i,pos}/τ */
   logDenominator: Float64Array;
-  /** L on this batch before the update (what the gradient was taken of) */
-  lossBefore: number;
-  /** L on the same views after the one update */
-  lossAfter: number;
-  /** ‖∇L‖ over all trainable weights of f and g */
-  gradientNorm: number;
-  /** the update as a step of the run's history (its loss is L before the update, as for any step) */
-  metrics: StepMetrics;
 }
+
+/**
+ * Another method's Algorithm 1 (its catalog `algorithm`): the same step, with
+ * the method's own matrix in place of SimCLR's s_ij.
+ */
+export interface MethodWalkthrough extends WalkthroughCommon {
+  method: Exclude<MethodId, 'simclr'>;
+  /** the method's settings in force (m, K, λ, the collapse switches), to print beside its lines */
+  settings: MethodSettings;
+  /** 2N × hDim h = f(x̃), when the method hands it out (none does yet); hDim 0 without it */
+  hDim: number;
+  h?: Float32Array;
+  /** the method's own matrix of this batch, before the update (MoCo: the queue before this batch's keys join it); null for a method without one */
+  ownMatrix: MethodMatrixSnapshot | null;
+}
+
+/** One minibatch walked through a method's Algorithm 1 (lecture mode). */
+export type WalkthroughResult = SimclrWalkthrough | MethodWalkthrough;
 
 export type ProbeKind = 'encoder' | 'random-init' | 'raw-pixels';
 

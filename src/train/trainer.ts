@@ -4,7 +4,7 @@ import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { knnAccuracy } from '../eval/knn';
 import { fitLinearProbe } from '../eval/linearProbe';
-import { METHOD_CATALOG } from '../core/methods';
+import { METHOD_CATALOG, type MethodId } from '../core/methods';
 import type { LossPath, MatrixInfo, MethodBatch, MethodForward, SslMethod } from '../methods/method';
 import { createMethod } from '../methods/registry';
 import { EncoderNetwork } from '../model/encoderNetwork';
@@ -38,6 +38,29 @@ export interface StepOutcome {
   /** ‖∇L‖ over every trained variable, when asked for */
   gradientNorm?: number;
   captured?: { z: tf.Tensor2D; h?: tf.Tensor2D; matrix?: tf.Tensor2D; matrixInfo?: MatrixInfo };
+}
+
+/**
+ * A method's own matrix of a captured step (MoCo's queries against keys, the
+ * memory bank's views against bank rows, Barlow Twins' C, BYOL's and
+ * SimSiam's predictions against targets) as plain numbers for its panel; the
+ * kind is the catalog's. Null for SimCLR's 2N×2N matrix (the affinity
+ * heatmap's) and for a method without one. The arrays are copies, each a
+ * buffer of its own, so the caller may dispose `matrix` and transfer them.
+ */
+export async function methodMatrixSnapshot(
+  matrix: tf.Tensor2D, info: MatrixInfo, at: { step: number; method: MethodId; n: number; temperature: number },
+): Promise<MethodMatrixSnapshot | null> {
+  const kind = METHOD_CATALOG[at.method].matrix;
+  if (kind === 'batch-affinity' || kind === 'none') return null;
+  const [rows, cols] = matrix.shape;
+  // on the cpu backend data() can hand out the tensor's own storage
+  const values = Float32Array.from((await matrix.data()) as Float32Array);
+  return {
+    step: at.step, method: at.method, kind, n: at.n, rows, cols, matrix: values,
+    rowsTotal: info.rowsTotal, columnsTotal: info.columnsTotal, unwritten: Uint8Array.from(info.unwritten),
+    temperature: at.temperature,
+  };
 }
 
 /** uint8 HWC images → float32 [count, H, W, C] in [0, 1]. */
@@ -151,14 +174,10 @@ export class Trainer {
           const zNorms = tf.tidy(() => tf.norm(z, 2, 1) as tf.Tensor1D);
           this.affinity = await this.snapshotAffinity(matrix, zNorms, views, this.config.normalize, this.config.temperature);
         } else if (kind !== 'batch-affinity' && kind !== 'none' && matrix && matrixInfo) {
-          const [rows, cols] = matrix.shape;
-          const values = (await matrix.data()) as Float32Array;
+          this.methodMatrix = await methodMatrixSnapshot(matrix, matrixInfo, {
+            step: this.step, method: this.method.id, n: batchSize, temperature: this.config.temperature,
+          });
           matrix.dispose();
-          this.methodMatrix = {
-            step: this.step, method: this.method.id, kind, n: batchSize, rows, cols, matrix: values,
-            rowsTotal: matrixInfo.rowsTotal, columnsTotal: matrixInfo.columnsTotal, unwritten: matrixInfo.unwritten,
-            temperature: this.config.temperature,
-          };
         } else {
           matrix?.dispose();
         }

@@ -5,18 +5,26 @@ import { createRng } from '../core/random';
 import { SIZE, TOY_CONFIG, toyDataset } from './toyDataset.testutil';
 import { Trainer } from './trainer';
 import { anchorLosses } from '../loss/ntxentReference';
+import type { SimclrWalkthrough } from './protocol';
 import { runWalkthrough } from './walkthrough';
 
 await tf.setBackend('cpu');
 
 const config: ExperimentConfig = { ...TOY_CONFIG, learningRate: 0.003 };
 
+/** SimCLR's walkthrough, with its s_ij and per-anchor ℓ. */
+async function simclrWalkthrough(...args: Parameters<typeof runWalkthrough>): Promise<SimclrWalkthrough> {
+  const r = await runWalkthrough(...args);
+  if (r.method !== 'simclr') throw new Error(`expected SimCLR's walkthrough, got ${r.method}`);
+  return r;
+}
+
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
 
 describe('runWalkthrough', () => {
   it('returns every tensor of Algorithm 1 with the right shapes', async () => {
     const trainer = new Trainer(toyDataset(64, 16), config);
-    const r = await runWalkthrough(trainer, trainer.dataset, config, 6, createRng(3), 42);
+    const r = await simclrWalkthrough(trainer, trainer.dataset, config, 6, createRng(3), 42);
     const twoN = 12;
     expect(r.requestId).toBe(42);
     expect(r.n).toBe(6);
@@ -50,7 +58,7 @@ describe('runWalkthrough', () => {
 
   it('L is the mean of the per-anchor losses ℓ(i, positive(i))', async () => {
     const trainer = new Trainer(toyDataset(64, 16), config);
-    const r = await runWalkthrough(trainer, trainer.dataset, config, 8, createRng(5));
+    const r = await simclrWalkthrough(trainer, trainer.dataset, config, 8, createRng(5));
     expect(mean(r.anchorLoss)).toBeCloseTo(r.lossBefore, 4);
     expect(r.metrics.loss).toBe(r.lossBefore);
     // each ℓ is −log of a probability among 2N − 1 candidates

@@ -365,7 +365,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         try {
           const result = await runWalkthrough(trainer, dataset, config, message.batchSize, createRng(message.seed), message.requestId);
           post({ type: 'step', metrics: result.metrics });
-          post({ type: 'walkthrough', result }, [result.originals.buffer, result.views.buffer, result.h.buffer, result.z.buffer, result.s.buffer]);
+          // every array is a buffer of its own (runWalkthrough copies), so all of them move to the page rather than being cloned
+          const own = result.method === 'simclr' ? [result.h, result.s] : [result.h, result.ownMatrix?.matrix, result.ownMatrix?.unwritten];
+          const arrays = [result.originals, result.views, result.z, ...own].filter((a) => a !== undefined);
+          post({ type: 'walkthrough', result }, arrays.map((a) => a.buffer));
         } catch (error) {
           post({ type: 'walkthrough-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
         }

@@ -164,7 +164,11 @@ function isMatrixKind(kind: string): kind is MethodMatrixKind {
  * targets) as a heatmap with axes, colour bar, legend, a summary line and an
  * inspector of the hovered or keyboard-focused cell.
  */
-export function MethodMatrixPanel({ snapshot, method }: { snapshot: MethodMatrixSnapshot | null; method: MethodEntry }) {
+/**
+ * `ids` prefixes every data-testid: `method-matrix` for the live panel (UI
+ * contract), another for a second copy on the page (the walkthrough's).
+ */
+export function MethodMatrixPanel({ snapshot, method, ids = 'method-matrix' }: { snapshot: MethodMatrixSnapshot | null; method: MethodEntry; ids?: string }) {
   // a snapshot of the method the run used before a switch is not this method's matrix
   const current = snapshot && snapshot.method === method.id ? snapshot : null;
   const kind = current?.kind ?? method.matrix;
@@ -175,33 +179,33 @@ export function MethodMatrixPanel({ snapshot, method }: { snapshot: MethodMatrix
   const shown = current && !problem ? shownNote(current) : null;
 
   return (
-    <figure className="panel affinity method-matrix" data-testid="method-matrix" data-kind={kind}>
+    <figure className="panel affinity method-matrix" data-testid={`${ids}`} data-kind={kind}>
       <figcaption>
         <div className="affinity-head">
           <h2>{method.label}: {text?.title ?? 'no matrix of its own'}</h2>
           {current && (
-            <span className="affinity-step" data-testid="method-matrix-step" data-value={current.step}>step {current.step}</span>
+            <span className="affinity-step" data-testid={`${ids}-step`} data-value={current.step}>step {current.step}</span>
           )}
         </div>
         <p>{text?.caption ?? method.matrixNote ?? `${method.label} does not score a matrix of its own.`}</p>
-        {shown && <p className="method-matrix-shown" data-testid="method-matrix-shown">{shown}</p>}
+        {shown && <p className="method-matrix-shown" data-testid={`${ids}-shown`}>{shown}</p>}
       </figcaption>
       {!current ? (
         text && (
-          <p className="hint method-matrix-waiting" data-testid="method-matrix-waiting">{text.waiting}</p>
+          <p className="hint method-matrix-waiting" data-testid={`${ids}-waiting`}>{text.waiting}</p>
         )
       ) : problem || !text ? (
-        <p className="affinity-invalid" data-testid="method-matrix-invalid" role="alert">
+        <p className="affinity-invalid" data-testid={`${ids}-invalid`} role="alert">
           Cannot draw this matrix. {problem ?? `Unknown matrix kind ${kind}.`}
         </p>
       ) : (
-        <MatrixBody snapshot={current} text={text} label={method.label} />
+        <MatrixBody snapshot={current} text={text} label={method.label} ids={ids} />
       )}
     </figure>
   );
 }
 
-function MatrixBody({ snapshot, text, label }: { snapshot: MethodMatrixSnapshot; text: KindText; label: string }) {
+function MatrixBody({ snapshot, text, label, ids }: { snapshot: MethodMatrixSnapshot; text: KindText; label: string; ids: string }) {
   const { kind, rows, cols, step } = snapshot;
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const hovering = useRef(false);
@@ -286,7 +290,7 @@ function MatrixBody({ snapshot, text, label }: { snapshot: MethodMatrixSnapshot;
           <div className="affinity-canvas-wrap method-matrix-canvas-wrap">
             <canvas
               ref={canvasRef}
-              data-testid="method-matrix-canvas"
+              data-testid={`${ids}-canvas`}
               className="method-matrix-canvas"
               width={cols * k}
               height={rows * k}
@@ -321,19 +325,19 @@ function MatrixBody({ snapshot, text, label }: { snapshot: MethodMatrixSnapshot;
             )}
           </div>
         </div>
-        <Inspector id={inspectorId} snapshot={snapshot} cell={active} jump={text.jump} />
+        <Inspector id={inspectorId} snapshot={snapshot} cell={active} jump={text.jump} ids={ids} />
       </div>
 
       <p
         className={`method-matrix-summary${finite ? '' : ' method-matrix-summary-broken'}`}
-        data-testid="method-matrix-summary"
+        data-testid={`${ids}-summary`}
         data-value={String(value)}
         data-finite={finite}
       >
         {summaryText(snapshot, summary)}
       </p>
 
-      <div className="affinity-colorbar method-matrix-colorbar" data-testid="method-matrix-colorbar" data-lo={MATRIX_LO} data-hi={MATRIX_HI}>
+      <div className="affinity-colorbar method-matrix-colorbar" data-testid={`${ids}-colorbar`} data-lo={MATRIX_LO} data-hi={MATRIX_HI}>
         <div className="affinity-colorbar-bar" style={{ background: gradient }} aria-hidden="true" />
         <div className="affinity-colorbar-ticks">
           {COLOUR_BAR_TICKS.map((t) => (
@@ -343,7 +347,7 @@ function MatrixBody({ snapshot, text, label }: { snapshot: MethodMatrixSnapshot;
         <p className="hint">{text.colour}</p>
       </div>
 
-      <ul className="affinity-legend method-matrix-legend" data-testid="method-matrix-legend">
+      <ul className="affinity-legend method-matrix-legend" data-testid={`${ids}-legend`}>
         <li>
           <span className="affinity-swatch affinity-swatch-positive" aria-hidden="true" />
           {text.positive}
@@ -370,10 +374,10 @@ function MatrixBody({ snapshot, text, label }: { snapshot: MethodMatrixSnapshot;
 }
 
 /** The hovered or focused cell in words: what its row and column are, its value and what the loss does with it. */
-function Inspector({ id, snapshot, cell, jump }: { id: string; snapshot: MethodMatrixSnapshot; cell: Cell | null; jump: string }) {
+function Inspector({ id, snapshot, cell, jump, ids }: { id: string; snapshot: MethodMatrixSnapshot; cell: Cell | null; jump: string; ids: string }) {
   if (!cell) {
     return (
-      <aside id={id} className="affinity-inspector method-matrix-inspector" data-testid="method-matrix-inspector" aria-live="polite">
+      <aside id={id} className="affinity-inspector method-matrix-inspector" data-testid={`${ids}-inspector`} aria-live="polite">
         <p className="hint">
           Hover a cell, or focus the matrix and use the arrow keys ({jump}), to read what its row and column are and what
           the loss does with it.
@@ -391,7 +395,7 @@ function Inspector({ id, snapshot, cell, jump }: { id: string; snapshot: MethodM
     <aside
       id={id}
       className="affinity-inspector method-matrix-inspector"
-      data-testid="method-matrix-inspector"
+      data-testid={`${ids}-inspector`}
       data-i={i}
       data-j={j}
       data-value={String(v)}
@@ -410,7 +414,7 @@ function Inspector({ id, snapshot, cell, jump }: { id: string; snapshot: MethodM
       <p className="method-matrix-line">{d.value}{d.logit && <>; {d.logit}</>}</p>
       <p className={`affinity-kind affinity-kind-${tone}`}>{d.role}</p>
       {kind !== 'cross-correlation' && (
-        <p className="hint" data-testid="method-matrix-rank" data-value={String(rank)}>
+        <p className="hint" data-testid={`${ids}-rank`} data-value={String(rank)}>
           {Number.isFinite(rank)
             ? rank === 1
               ? `Row ${i} ranks its positive first of the ${cols} columns shown.`

@@ -2,8 +2,9 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import { METHOD_CATALOG } from '../core/methods';
 import { useRunStore } from '../state/runStore';
 import { walkthrough } from '../state/trainingClient';
-import { UPDATE_STOP, WALKTHROUGH_STOPS, useWalkthroughStore } from '../state/walkthroughStore';
+import { UPDATE_STOP, stopCount, useWalkthroughStore } from '../state/walkthroughStore';
 import { WALKTHROUGH_MAX_N, WALKTHROUGH_MIN_N } from '../train/protocol';
+import { MethodConvention, MethodWalkthrough } from './MethodWalkthrough';
 import { StepThroughTensors } from './StepThroughTensors';
 import './stepthrough.css';
 
@@ -57,8 +58,10 @@ const isEditable = (target: EventTarget | null) =>
   (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
 
 /**
- * Lecture mode: one small minibatch walked through Algorithm 1 line by line,
- * with the real tensors of the current model, and one real update at the end.
+ * Lecture mode: one small minibatch walked through the method's Algorithm 1
+ * line by line, with the real tensors of the current model, and one real
+ * update at the end. SimCLR's listing is typeset here; the other methods'
+ * come from the catalog (MethodWalkthrough).
  */
 export function StepThroughPanel() {
   const panel = useRef<HTMLElement>(null);
@@ -68,11 +71,14 @@ export function StepThroughPanel() {
   const ready = useRunStore((s) => s.model !== null);
   const classNames = useRunStore((s) => s.dataset?.classNames ?? NO_CLASSES);
   const training = status === 'running' || status === 'probing';
+  // the method the next walkthrough runs; the listing shows the latest result's (a reset clears the result)
   const method = METHOD_CATALOG[useRunStore((s) => s.appliedConfig?.method ?? 'simclr')];
+  const shown = result ? METHOD_CATALOG[result.method] : method;
+  const stops = stopCount(result);
   const blocked = !ready || status === 'loading'
     ? 'Waiting for the dataset and the encoder.'
     : !method.walkthrough
-      ? `This walkthrough steps through SimCLR’s Algorithm 1 and its 2N×2N similarity matrix; ${method.label} trains differently (${method.summary.charAt(0).toLowerCase()}${method.summary.slice(1)}) Pick SimCLR as the method and press Reset to step through it.`
+      ? `${method.label} has no step-by-step walkthrough yet. Pick another method and press Reset to step through it.`
       : training
       ? 'Pause training first: the walkthrough applies one real update to the model, so it waits its turn between training steps, and a running model would have moved on by the time you read its numbers.'
       : null;
@@ -94,7 +100,7 @@ export function StepThroughPanel() {
       if (e.key === 'ArrowRight' || e.key === 'PageDown') store.next();
       else if (e.key === 'ArrowLeft' || e.key === 'PageUp') store.previous();
       else if (e.key === 'Home') store.goTo(0);
-      else if (e.key === 'End') store.goTo(WALKTHROUGH_STOPS - 1);
+      else if (e.key === 'End') store.goTo(stopCount(store.result) - 1);
       else return;
       e.preventDefault();
     };
@@ -137,7 +143,7 @@ export function StepThroughPanel() {
       aria-labelledby="stepthrough-title"
     >
       <div className="st-head">
-        <h2 id="stepthrough-title">Algorithm 1, step by step</h2>
+        <h2 id="stepthrough-title">Algorithm 1, step by step: {shown.label}</h2>
         <div className="st-controls" role="toolbar" aria-label="Walkthrough controls">
           <label className="st-n">
             N =
@@ -156,10 +162,10 @@ export function StepThroughPanel() {
           <button type="button" data-testid="stepthrough-prev" disabled={!result || line === 0} onClick={previous} aria-keyshortcuts="ArrowLeft">
             ← Previous
           </button>
-          <button type="button" data-testid="stepthrough-next" disabled={!result || line === WALKTHROUGH_STOPS - 1} onClick={next} aria-keyshortcuts="ArrowRight">
+          <button type="button" data-testid="stepthrough-next" disabled={!result || line === stops - 1} onClick={next} aria-keyshortcuts="ArrowRight">
             Next →
           </button>
-          {result && <span className="st-progress">{line + 1} / {WALKTHROUGH_STOPS}</span>}
+          {result && <span className="st-progress">{line + 1} / {stops}</span>}
           <button
             type="button" data-testid="stepthrough-present" aria-pressed={presenting} onClick={() => setPresenting(!presenting)}
             title={presenting ? 'Leave presentation mode (Esc)' : 'Large type, everything else hidden'}
@@ -171,52 +177,69 @@ export function StepThroughPanel() {
 
       {!presenting && (
         <p className="hint">
-          Walks N = {WALKTHROUGH_MIN_N}–{WALKTHROUGH_MAX_N} images of the active dataset through SimCLR&apos;s Algorithm 1 with the current encoder:
-          every number is computed by the model you are training. <kbd>←</kbd> <kbd>→</kbd> move between lines while this panel has focus
-          (anywhere in presentation mode). Start computes all lines at once in the worker, including one real update of f and g on this batch,
-          then reveals them line by line.
+          Walks N = {WALKTHROUGH_MIN_N}–{WALKTHROUGH_MAX_N} images of the active dataset through {shown.label}&apos;s Algorithm 1
+          ({shown.paper.cite}) with the current encoder: every number is computed by the model you are training. <kbd>←</kbd> <kbd>→</kbd> move
+          between lines while this panel has focus (anywhere in presentation mode). Start computes all lines at once in the worker, including one
+          real update of the model on this batch{shown.id === 'simclr' ? '' : ' and what the method updates after it'}, then reveals them line by line.
         </p>
       )}
       {blocked && <p className="st-blocked" data-testid="stepthrough-blocked">{blocked}</p>}
-      {pending && <p className="st-pending" role="status">Computing in the worker: h and z for {2 * batchSize} views, s, L, the gradient, one update, and L again…</p>}
+      {pending && (
+        <p className="st-pending" role="status">
+          {method.id === 'simclr'
+            ? `Computing in the worker: h and z for ${2 * batchSize} views, s, L, the gradient, one update, and L again…`
+            : `Computing in the worker: z for ${2 * batchSize} views, ${method.label}’s matrix and ${method.lossName}, the gradient, one update, the method’s after-update, and L again…`}
+        </p>
+      )}
       {error && <p className="st-error" role="alert">{error}</p>}
 
-      <p className="st-convention">
-        Row order: the paper interleaves the views (x̃<sub>2k−1</sub>, x̃<sub>2k</sub>, counting from 1). This app, like its affinity heatmap,
-        concatenates them and counts from 0: rows 0…N−1 are t(x<sub>k</sub>), rows N…2N−1 are t′(x<sub>k</sub>), so the positive of row i is
-        i ± N{result ? ` (here N = ${result.n}, 2N = ${twoN})` : ''}. L is the same sum in another order.
-      </p>
+      {shown.id === 'simclr' ? (
+        <>
+          <p className="st-convention">
+            Row order: the paper interleaves the views (x̃<sub>2k−1</sub>, x̃<sub>2k</sub>, counting from 1). This app, like its affinity heatmap,
+            concatenates them and counts from 0: rows 0…N−1 are t(x<sub>k</sub>), rows N…2N−1 are t′(x<sub>k</sub>), so the positive of row i is
+            i ± N{result ? ` (here N = ${result.n}, 2N = ${twoN})` : ''}. L is the same sum in another order.
+          </p>
 
-      <ol className="st-listing" aria-label="Algorithm 1">
-        {LISTING.map((entry, k) => {
-          const current = result !== null && entry.stop === line;
-          const done = result !== null && entry.stop !== undefined && entry.stop < line;
-          return (
-            <li
-              key={k}
-              className={`st-line st-indent-${entry.indent}${entry.stop === undefined ? ' st-line-plain' : ''}${current ? ' st-current' : ''}${done ? ' st-done' : ''}`}
-              data-testid={current ? 'stepthrough-line' : undefined}
-              data-value={current ? line : undefined}
-              aria-current={current ? 'step' : undefined}
-              onClick={entry.stop !== undefined ? () => goTo(entry.stop!) : undefined}
-            >
-              <code className="st-code">
-                {entry.code}
-                {entry.comment && <span className="st-comment">&ensp;# {entry.comment}</span>}
-              </code>
-              {current && result && (
-                <div className="st-detail">
-                  <p className="st-explain">{EXPLAIN[line]}</p>
-                  <StepThroughTensors line={line} r={result} classNames={classNames} />
-                  {line === UPDATE_STOP && (
-                    <p className="st-note">New minibatch draws another batch and runs another step; Train carries on training from here.</p>
+          <ol className="st-listing" aria-label="Algorithm 1" data-testid="stepthrough-algorithm" data-method="simclr">
+            {LISTING.map((entry, k) => {
+              const current = result !== null && entry.stop === line;
+              const done = result !== null && entry.stop !== undefined && entry.stop < line;
+              return (
+                <li
+                  key={k}
+                  className={`st-line st-indent-${entry.indent}${entry.stop === undefined ? ' st-line-plain' : ''}${current ? ' st-current' : ''}${done ? ' st-done' : ''}`}
+                  data-testid={current ? 'stepthrough-line' : undefined}
+                  data-value={current ? line : undefined}
+                  aria-current={current ? 'step' : undefined}
+                  onClick={entry.stop !== undefined ? () => goTo(entry.stop!) : undefined}
+                >
+                  <code className="st-code">
+                    {entry.code}
+                    {entry.comment && <span className="st-comment">&ensp;# {entry.comment}</span>}
+                  </code>
+                  {current && result && (
+                    <div className="st-detail">
+                      <p className="st-explain">{EXPLAIN[line]}</p>
+                      {result.method === 'simclr' && <StepThroughTensors line={line} r={result} classNames={classNames} />}
+                      {line === UPDATE_STOP && (
+                        <p className="st-note">New minibatch draws another batch and runs another step; Train carries on training from here.</p>
+                      )}
+                    </div>
                   )}
-                </div>
-              )}
-            </li>
-          );
-        })}
-      </ol>
+                </li>
+              );
+            })}
+          </ol>
+        </>
+      ) : (
+        <>
+          <MethodConvention id={shown.id} r={result && result.method !== 'simclr' ? result : null} />
+          <MethodWalkthrough
+            id={shown.id} result={result && result.method !== 'simclr' ? result : null} line={line} goTo={goTo} classNames={classNames}
+          />
+        </>
+      )}
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { describeOperator } from '../core/pipeline';
-import type { WalkthroughResult } from '../train/protocol';
+import type { SimclrWalkthrough, WalkthroughResult } from '../train/protocol';
 import { fixed } from './format';
 import { colourDomain, renderHeatmapPixels } from './heatmap';
 import { ViewCanvas } from './ViewCanvas';
@@ -9,13 +9,13 @@ import { ViewCanvas } from './ViewCanvas';
 const SHOWN_DIMS = 8;
 
 /** "0.12" / "−0.12" with a true minus sign. */
-function num(x: number, digits = 2): string {
+export function num(x: number, digits = 2): string {
   const text = fixed(x, digits);
   return text.startsWith('-') ? `−${text.slice(1)}` : text;
 }
 
 /** Row i of the 2N views in this repo's order: t(x_i) for i < N, t′(x_{i−N}) after. */
-function ViewName({ i, n }: { i: number; n: number }) {
+export function ViewName({ i, n }: { i: number; n: number }) {
   return i < n ? <>t(x<sub>{i}</sub>)</> : <>t′(x<sub>{i - n}</sub>)</>;
 }
 
@@ -24,7 +24,7 @@ function className(r: WalkthroughResult, k: number, classNames: string[]): strin
   return label >= 0 && label < classNames.length ? classNames[label] : `#${r.indices[k]}`;
 }
 
-function Thumbs({ r, classNames }: { r: WalkthroughResult; classNames: string[] }) {
+export function Thumbs({ r, classNames }: { r: WalkthroughResult; classNames: string[] }) {
   const per = r.sourceSize * r.sourceSize * r.channels;
   return (
     <div className="st-thumbs">
@@ -41,7 +41,7 @@ function Thumbs({ r, classNames }: { r: WalkthroughResult; classNames: string[] 
   );
 }
 
-function Views({ r }: { r: WalkthroughResult }) {
+export function Views({ r }: { r: WalkthroughResult }) {
   const per = r.viewSize * r.viewSize * r.channels;
   const originalPer = r.sourceSize * r.sourceSize * r.channels;
   const view = (i: number) => (
@@ -72,8 +72,10 @@ function Views({ r }: { r: WalkthroughResult }) {
   );
 }
 
-/** 2N rows of a 2N × dim matrix, the first SHOWN_DIMS columns and the row norm. */
-function VectorTable({ values, dim, n, symbol }: { values: Float32Array; dim: number; n: number; symbol: string }) {
+/** 2N rows of a 2N × dim matrix, the first SHOWN_DIMS columns and the row norm; `caption` says what the rows are. */
+export function VectorTable(
+  { values, dim, n, symbol, caption }: { values: Float32Array; dim: number; n: number; symbol: string; caption?: ReactNode },
+) {
   const shown = Math.min(dim, SHOWN_DIMS);
   const rows = Array.from({ length: 2 * n }, (_, i) => {
     const row = values.subarray(i * dim, (i + 1) * dim);
@@ -85,7 +87,7 @@ function VectorTable({ values, dim, n, symbol }: { values: Float32Array; dim: nu
     <div className="st-table-wrap">
       <table className="st-table">
         <caption>
-          {symbol}: {2 * n} × {dim}{dim > shown ? `, first ${shown} dimensions shown` : ''}
+          {symbol}: {2 * n} × {dim}{dim > shown ? `, first ${shown} dimensions shown` : ''}{caption && <>; {caption}</>}
         </caption>
         <thead>
           <tr>
@@ -129,7 +131,7 @@ function SimilarityCanvas({ s, twoN, normalized }: { s: Float32Array; twoN: numb
   );
 }
 
-function Similarities({ r }: { r: WalkthroughResult }) {
+function Similarities({ r }: { r: SimclrWalkthrough }) {
   const twoN = 2 * r.n;
   return (
     <div className="st-similarity">
@@ -161,7 +163,7 @@ function Similarities({ r }: { r: WalkthroughResult }) {
   );
 }
 
-function AnchorLosses({ r }: { r: WalkthroughResult }) {
+function AnchorLosses({ r }: { r: SimclrWalkthrough }) {
   const twoN = 2 * r.n;
   return (
     <div className="st-table-wrap">
@@ -204,7 +206,7 @@ function AnchorLosses({ r }: { r: WalkthroughResult }) {
   );
 }
 
-function Fact({ label, children, testId, value }: { label: ReactNode; children: ReactNode; testId?: string; value?: number }) {
+export function Fact({ label, children, testId, value }: { label: ReactNode; children: ReactNode; testId?: string; value?: number }) {
   return (
     <div className="st-fact" data-testid={testId} data-value={value === undefined ? undefined : String(value)}>
       <span className="st-fact-label">{label}</span>
@@ -213,7 +215,7 @@ function Fact({ label, children, testId, value }: { label: ReactNode; children: 
   );
 }
 
-function Loss({ r }: { r: WalkthroughResult }) {
+function Loss({ r }: { r: SimclrWalkthrough }) {
   const twoN = 2 * r.n;
   let sum = 0;
   for (const l of r.anchorLoss) sum += l;
@@ -233,7 +235,19 @@ function Loss({ r }: { r: WalkthroughResult }) {
   );
 }
 
-function Update({ r }: { r: WalkthroughResult }) {
+/** L before and after the walkthrough's one update, on the same views, and the change. */
+export function LossBeforeAfter({ lossBefore, lossAfter }: { lossBefore: number; lossAfter: number }) {
+  const delta = lossAfter - lossBefore;
+  return (
+    <div className="st-facts st-facts-large">
+      <Fact label="L before the update" testId="stepthrough-loss-before" value={lossBefore}>{num(lossBefore, 4)}</Fact>
+      <Fact label="L after, same batch and views" testId="stepthrough-loss-after" value={lossAfter}>{num(lossAfter, 4)}</Fact>
+      <Fact label="change">{delta <= 0 ? '' : '+'}{num(delta, 4)}</Fact>
+    </div>
+  );
+}
+
+function Update({ r }: { r: SimclrWalkthrough }) {
   const delta = r.lossAfter - r.lossBefore;
   return (
     <>
@@ -242,11 +256,7 @@ function Update({ r }: { r: WalkthroughResult }) {
         weight of f and g). It was really applied: this was <strong>step {r.step}</strong> of the run, and the step counter and loss chart include it.
         Then L was measured again on the same {2 * r.n} views.
       </p>
-      <div className="st-facts st-facts-large">
-        <Fact label="L before the update" testId="stepthrough-loss-before" value={r.lossBefore}>{num(r.lossBefore, 4)}</Fact>
-        <Fact label="L after, same batch and views" testId="stepthrough-loss-after" value={r.lossAfter}>{num(r.lossAfter, 4)}</Fact>
-        <Fact label="change">{delta <= 0 ? '' : '+'}{num(delta, 4)}</Fact>
-      </div>
+      <LossBeforeAfter lossBefore={r.lossBefore} lossAfter={r.lossAfter} />
       <p className="st-note">
         {delta < 0
           ? 'The loss on this batch went down: the step moved f and g towards telling these views apart.'
@@ -257,8 +267,8 @@ function Update({ r }: { r: WalkthroughResult }) {
   );
 }
 
-/** The tensors of one stop of the walkthrough, as small plain-number tables, thumbnails and the s heatmap. */
-export function StepThroughTensors({ line, r, classNames }: { line: number; r: WalkthroughResult; classNames: string[] }) {
+/** The tensors of one stop of SimCLR's walkthrough, as small plain-number tables, thumbnails and the s heatmap. */
+export function StepThroughTensors({ line, r, classNames }: { line: number; r: SimclrWalkthrough; classNames: string[] }) {
   switch (line) {
     case 0:
       return <Thumbs r={r} classNames={classNames} />;
