@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { normal, type Rng } from '../core/random';
 
 /**
  * ‖x‖ is clamped to at least this before dividing, as torch's F.normalize
@@ -44,4 +45,17 @@ export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
  */
 export function cosinePerRow(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   return tf.sum(tf.mul(l2NormalizeRows(a), l2NormalizeRows(b)), 1) as tf.Tensor1D;
+}
+
+/**
+ * A non-trainable [rows, dim] variable of random unit vectors (Gaussian rows,
+ * ℓ2-normalized: uniform on the sphere), drawn from `rng`: how MoCo's queue
+ * and the memory bank start, as in the papers' code, before real keys or
+ * features are written.
+ */
+export function randomUnitRows(rows: number, dim: number, rng: Rng): tf.Variable {
+  return tf.tidy(() => {
+    const raw = tf.tensor2d(Float32Array.from({ length: rows * dim }, () => normal(rng)), [rows, dim]);
+    return tf.variable(l2NormalizeRows(raw), false);
+  });
 }

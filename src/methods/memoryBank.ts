@@ -15,9 +15,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
-import { createRng, normal } from '../core/random';
+import { createRng } from '../core/random';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
-import { l2NormalizeRows } from '../loss/normalize';
+import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
 import type { MethodFactory, SslMethod } from './method';
 
 /** Largest bank the page builds: a 60,000-image set at d = 512 is 117 MB. */
@@ -34,10 +34,7 @@ export const memoryBank: MethodFactory = {
       throw new Error(`A memory bank of ${size} images × ${dim} dimensions would hold ${megabytes.toFixed(0)} MB, more than the ${MAX_BANK_MB} MB this page allows. Lower the z dimensions or use a smaller dataset.`);
     }
     const rng = createRng(config.seed ^ 0xba4c);
-    const bank = tf.tidy(() => {
-      const raw = tf.tensor2d(Float32Array.from({ length: size * dim }, () => normal(rng)), [size, dim]);
-      return tf.variable(l2NormalizeRows(raw), false);
-    });
+    const bank = randomUnitRows(size, dim, rng);
     /** the step each entry was last written at; −1: never (still random) */
     const writtenAt = new Int32Array(size).fill(-1);
     let step = 0;

@@ -23,9 +23,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
-import { createRng, normal, permutation, type Rng } from '../core/random';
+import { createRng, permutation, type Rng } from '../core/random';
 import { infoNceWithMetrics } from '../loss/infoNce';
-import { l2NormalizeRows } from '../loss/normalize';
+import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { MethodFactory, SslMethod } from './method';
 
@@ -95,11 +95,7 @@ export const moco: MethodFactory = {
     const keyNetwork = new EncoderNetwork(network.config);
     keyNetwork.followEma(network, 0);
     // random unit vectors until real keys replace them
-    const queue = tf.tidy(() => {
-      const values = Float32Array.from({ length: queueSize * dim }, () => normal(rng));
-      const raw = tf.tensor2d(values, [queueSize, dim]);
-      return tf.variable(l2NormalizeRows(raw), false);
-    });
+    const queue = randomUnitRows(queueSize, dim, rng);
     let pointer = 0;
     let filled = 0;
     let pendingKeys: tf.Tensor2D | null = null;
