@@ -23,98 +23,115 @@ async function trainAndRecord(page: import('@playwright/test').Page, steps: numb
 }
 
 /**
- * Per-method settings on top of TINY_METHODS: MoCo's key encoder follows
- * faster (m 0.9); MoCo and the bank at τ 0.5 rather than their own 0.2 and
- * 0.07, so that at d = 32 the bank's untrained loss sits at its reference log n
- * (at τ 0.07 random cosines spread by 1/(√32·0.07) = 2.5 and lift it ~3 above)
- * and MoCo's at log(K + 1).
+ * Per-method settings on top of TINY_METHODS, typed into the settings panel
+ * after the method is picked: MoCo's key encoder follows faster (m 0.9); MoCo
+ * and the bank at τ 0.5 rather than their own 0.2 and 0.07, so that at d = 32
+ * the bank's untrained loss sits at its reference log n (at τ 0.07 random
+ * cosines spread by 1/(√32·0.07) = 2.5 and lift it ~3 above) and MoCo's at
+ * log(K + 1).
  */
-const EXTRA: Record<string, string> = { moco: '&m=0.9&tau=0.5', 'memory-bank': '&tau=0.5' };
+const SETTINGS: Record<string, Record<string, string>> = {
+  moco: { 'config-momentum': '0.9', 'config-temperature': '0.5' },
+  'memory-bank': { 'config-temperature': '0.5' },
+};
 /** the heatmap each method shows: its own matrix, SimCLR's 2N×2N one, or a note that it has none */
 const MATRIX: Record<string, string> = {
   simclr: 'affinity', moco: 'query-keys', 'memory-bank': 'batch-bank', 'barlow-twins': 'cross-correlation', byol: 'prediction-target', simsiam: 'prediction-target',
 };
-const STEPS: Record<string, number> = {};
+const steps = 20;
 
-for (const method of METHODS) {
-  const steps = STEPS[method] ?? 20;
-  // the bank and MoCo are judged against their loss's reference line (see below), the others by a falling loss
-  const lossCheck = method === 'memory-bank' || method === 'moco' ? 'loss at or below its reference' : 'falling loss';
-  test(`${method} trains ${steps} tiny steps: finite ${lossCheck}, probe above chance, its own metrics`, async ({ page }) => {
-    test.setTimeout(480_000);
-    await openApp(page, `${TINY_METHODS}&method=${method}${EXTRA[method] ?? ''}`);
-    await expect(page.getByTestId('method-select')).toHaveValue(method);
-    // the menu offers the catalog's six methods (checked once)
-    if (method === 'simclr') {
-      const offered = await page.getByTestId('method-select').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
-      expect(offered).toEqual(METHODS);
-    }
-    // training goes on until the probe at step 20 has reported
-    const seen = await trainAndRecord(page, steps, false);
-    const losses = [...seen].sort((a, b) => a[0] - b[0]);
-    for (const [step, loss] of losses) expect(Number.isFinite(loss), `${method} step ${step}`).toBe(true);
-    // MoCo's loss climbs while real keys replace the random queue (4 steps at K 64, N 16): judge it after that
-    const settle = method === 'moco' ? 4 : 0;
-    const early = losses.filter(([s]) => s > settle && s <= settle + 5).map(([, l]) => l);
-    const late = losses.filter(([s]) => s > steps - 5 && s <= steps).map(([, l]) => l);
-    if (method === 'memory-bank') {
-      // each of the 10,000 images is visited once an epoch (625 steps at N 16): in 20 steps every image still meets its
-      // own entry as the random vector it started as, so the loss stays at log n (it falls from the second visit on,
-      // see src/methods/others.test.ts); here it must sit at that reference
-      expect(Math.abs(mean(late) - Math.log(10000)), `bank loss ${mean(late)} against log n`).toBeLessThan(1);
-    } else if (method === 'moco') {
-      // at N 16 and K 64 MoCo's loss is nearly flat over steps 5–20 once real keys fill the queue (it fell in one run
-      // here and rose by 0.03 in another; the unit test on the toy set shows it falling): what 20 steps show reliably
-      // is queries finding their keys better than chance, a loss below the uniform guess log(K + 1)
-      expect(mean(late), `moco: loss ${mean(late)} against log 65`).toBeLessThan(Math.log(65) - 0.1);
-      expect(await metricValue(page, 'metric-contrast-acc')).toBeGreaterThan(1 / 65);
-    } else {
-      expect(mean(late), `${method}: loss ${mean(early)} → ${mean(late)}`).toBeLessThan(mean(early));
-    }
-    // the probe at step 20, on 10 classes: chance is 10%
-    await expect.poll(async () => metricValue(page, 'metric-probe-acc'), { timeout: 240_000 }).toBeGreaterThan(0.3);
-    await page.getByTestId('train-pause').click();
-    await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
-    // each method shows its own metrics
-    if (method === 'memory-bank') {
-      // N = 16 new entries a step, out of n = 10,000 (a seeded shuffle visits each image once an epoch)
-      expect(await metricValue(page, 'metric-bank-written')).toBeCloseTo((16 * (await metricValue(page, 'metric-step'))) / 10000, 6);
-    }
-    if (method === 'moco') expect(await metricValue(page, 'metric-queue-fill')).toBe(1);
-    if (method === 'barlow-twins') expect(await metricValue(page, 'metric-barlow-on-diagonal')).toBeGreaterThanOrEqual(0);
-    if (method === 'simclr') await expect(page.getByTestId('chart-loss')).toContainText('NT-Xent');
-    expect(Number.isFinite(await metricValue(page, 'metric-collapse'))).toBe(true);
-    // its heatmap: SimCLR's 2N×2N matrix, the method's own matrix, or a clear note that it has none
-    const kind = MATRIX[method];
-    if (kind === 'affinity') await expect(page.getByTestId('affinity-heatmap')).toHaveAttribute('data-two-n', '32');
-    else {
-      // BYOL and SimSiam say they have no 2N×2N matrix and show their own instead
-      if (kind === 'prediction-target') await expect(page.getByTestId('affinity-none')).toContainText('no 2N×2N matrix');
-      const canvas = page.getByTestId('method-matrix-canvas');
-      await expect(canvas).toHaveAttribute('data-kind', kind);
-      const [rows, cols] = [Number(await canvas.getAttribute('data-rows')), Number(await canvas.getAttribute('data-cols'))];
-      // MoCo: 16 queries × (their key + 64 queue keys); the bank: 2N = 32 views × the batch's 16 bank rows; Barlow
-      // Twins: C, d × d; BYOL and SimSiam: N predictions × N targets
-      const shape = { 'query-keys': [16, 65], 'batch-bank': [32, 16], 'cross-correlation': [32, 32], 'prediction-target': [16, 16] }[kind];
-      expect([rows, cols]).toEqual(shape);
-      const summary = Number(await page.getByTestId('method-matrix-summary').getAttribute('data-value'));
-      expect(Number.isFinite(summary), `${method} matrix summary`).toBe(true);
-      // MoCo's queries find their own key (column 0) more often than a 1-in-65 guess would
-      if (kind === 'query-keys') expect(summary).toBeGreaterThan(1 / 65);
-    }
-  });
+/** Picks `method` in the menu (its defaults come with it), types `settings`, and builds a fresh encoder with Reset. */
+async function switchMethod(page: import('@playwright/test').Page, method: string, settings: Record<string, string> = {}): Promise<void> {
+  await page.getByTestId('method-select').selectOption(method);
+  for (const [testId, value] of Object.entries(settings)) await page.getByTestId(testId).fill(value);
+  await page.getByTestId('train-reset').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'idle');
+  await expect(page.getByTestId('metric-step')).toHaveAttribute('data-value', '0');
 }
+
+// One page for all six: a fresh encoder per method through the menu and Reset, as a user compares them; the worker's
+// compiled GPU programs carry over, so six methods cost little more than one page load
+test('each of the six methods trains 20 tiny steps: finite loss, falling or at its reference, probe above chance, its own metrics and matrix', async ({ page }) => {
+  test.setTimeout(1_500_000);
+  await openApp(page, TINY_METHODS);
+  // the menu offers the catalog's six methods
+  const offered = await page.getByTestId('method-select').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+  expect(offered).toEqual(METHODS);
+  for (const method of METHODS) {
+    await test.step(method, async () => {
+      if (method !== 'simclr') await switchMethod(page, method, SETTINGS[method]);
+      await expect(page.getByTestId('method-select')).toHaveValue(method);
+      // training goes on until the probe at step 20 has reported
+      const seen = await trainAndRecord(page, steps, false);
+      const losses = [...seen].sort((a, b) => a[0] - b[0]);
+      for (const [step, loss] of losses) expect(Number.isFinite(loss), `${method} step ${step}`).toBe(true);
+      // MoCo's loss climbs while real keys replace the random queue (4 steps at K 64, N 16): judge it after that
+      const settle = method === 'moco' ? 4 : 0;
+      const early = losses.filter(([s]) => s > settle && s <= settle + 5).map(([, l]) => l);
+      const late = losses.filter(([s]) => s > steps - 5 && s <= steps).map(([, l]) => l);
+      if (method === 'memory-bank') {
+        // each of the 10,000 images is visited once an epoch (625 steps at N 16): in 20 steps every image still meets its
+        // own entry as the random vector it started as, so the loss stays at log n (it falls from the second visit on,
+        // see src/methods/others.test.ts); here it must sit at that reference
+        expect(Math.abs(mean(late) - Math.log(10000)), `bank loss ${mean(late)} against log n`).toBeLessThan(1);
+      } else if (method === 'moco') {
+        // at N 16 and K 64 MoCo's loss is nearly flat over steps 5–20 once real keys fill the queue (it fell in one run
+        // here and rose by 0.03 in another; the unit test on the toy set shows it falling): what 20 steps show reliably
+        // is queries finding their keys better than chance, a loss below the uniform guess log(K + 1)
+        expect(mean(late), `moco: loss ${mean(late)} against log 65`).toBeLessThan(Math.log(65) - 0.1);
+        expect(await metricValue(page, 'metric-contrast-acc')).toBeGreaterThan(1 / 65);
+      } else {
+        expect(mean(late), `${method}: loss ${mean(early)} → ${mean(late)}`).toBeLessThan(mean(early));
+      }
+      // the probe at step 20, on 10 classes: chance is 10%
+      await expect.poll(async () => metricValue(page, 'metric-probe-acc'), { timeout: 240_000 }).toBeGreaterThan(0.3);
+      await page.getByTestId('train-pause').click();
+      await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
+      // each method shows its own metrics
+      if (method === 'memory-bank') {
+        // N = 16 new entries a step, out of n = 10,000 (a seeded shuffle visits each image once an epoch)
+        expect(await metricValue(page, 'metric-bank-written')).toBeCloseTo((16 * (await metricValue(page, 'metric-step'))) / 10000, 6);
+      }
+      if (method === 'moco') expect(await metricValue(page, 'metric-queue-fill')).toBe(1);
+      if (method === 'barlow-twins') expect(await metricValue(page, 'metric-barlow-on-diagonal')).toBeGreaterThanOrEqual(0);
+      if (method === 'simclr') await expect(page.getByTestId('chart-loss')).toContainText('NT-Xent');
+      expect(Number.isFinite(await metricValue(page, 'metric-collapse'))).toBe(true);
+      // its heatmap: SimCLR's 2N×2N matrix, the method's own matrix, or a clear note that it has none
+      const kind = MATRIX[method];
+      if (kind === 'affinity') await expect(page.getByTestId('affinity-heatmap')).toHaveAttribute('data-two-n', '32');
+      else {
+        // BYOL and SimSiam say they have no 2N×2N matrix and show their own instead
+        if (kind === 'prediction-target') await expect(page.getByTestId('affinity-none')).toContainText('no 2N×2N matrix');
+        const canvas = page.getByTestId('method-matrix-canvas');
+        await expect(canvas).toHaveAttribute('data-kind', kind);
+        const [rows, cols] = [Number(await canvas.getAttribute('data-rows')), Number(await canvas.getAttribute('data-cols'))];
+        // MoCo: 16 queries × (their key + 64 queue keys); the bank: 2N = 32 views × the batch's 16 bank rows; Barlow
+        // Twins: C, d × d; BYOL and SimSiam: N predictions × N targets
+        const shape = { 'query-keys': [16, 65], 'batch-bank': [32, 16], 'cross-correlation': [32, 32], 'prediction-target': [16, 16] }[kind];
+        expect([rows, cols]).toEqual(shape);
+        const summary = Number(await page.getByTestId('method-matrix-summary').getAttribute('data-value'));
+        expect(Number.isFinite(summary), `${method} matrix summary`).toBe(true);
+        // MoCo's queries find their own key (column 0) more often than a 1-in-65 guess would
+        if (kind === 'query-keys') expect(summary).toBeGreaterThan(1 / 65);
+      }
+    });
+  }
+});
 
 test('SimSiam collapses without its stop-gradient: loss at −1 and the collapse meter near 0; with it, it does not', async ({ page }) => {
   test.setTimeout(600_000);
-  const collapse = async (stopGradient: 0 | 1) => {
-    await openApp(page, `${TINY_METHODS}&probeEvery=0&method=simsiam&lr=0.01&stopgrad=${stopGradient}`);
+  const collapse = async () => {
     await trainAndRecord(page, 30);
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
     return { meter: await metricValue(page, 'metric-collapse'), loss: await metricValue(page, 'metric-loss') };
   };
-  const collapsed = await collapse(0);
-  const healthy = await collapse(1);
+  await openApp(page, `${TINY_METHODS}&probeEvery=0&method=simsiam&lr=0.01&stopgrad=0`);
+  const collapsed = await collapse();
+  // the stop-gradient back on, and a fresh encoder from the same seed
+  await page.getByTestId('config-stop-gradient').check();
+  await page.getByTestId('train-reset').click();
+  await expect(page.getByTestId('metric-step')).toHaveAttribute('data-value', '0');
+  const healthy = await collapse();
   // 1/√d = 0.177 at d = 32 is spread over the sphere, 0 is every image at one point; a fifth of 1/√d separates them
   const threshold = 1 / Math.sqrt(32) / 5;
   expect(collapsed.meter).toBeLessThan(threshold);
