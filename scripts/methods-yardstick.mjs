@@ -11,9 +11,11 @@
  *
  * Env: METHODS_LIST (comma-separated ids), METHODS_SEEDS, METHODS_STEPS,
  * METHODS_PERCENT (label percentages, e.g. 10 or 10,100), METHODS_PORT,
- * METHODS_BUILD=0 to serve an existing dist/.
+ * METHODS_BUILD=0 to serve an existing dist/. With `--from a.json b.json`
+ * it trains nothing and writes the table from earlier results' runs (seeds
+ * measured one at a time).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { YARDSTICK_SEARCH, labelEfficiency, minutesSince, openApp, stats, trainTo } from './lib/appDriver.mjs';
 
 const METHODS = (process.env.METHODS_LIST ?? 'simclr,memory-bank,moco,byol,simsiam,barlow-twins').split(',');
@@ -30,24 +32,45 @@ const LOSS_NAMES = {
   simclr: 'NT-Xent', 'memory-bank': 'NCE over the bank', moco: 'InfoNCE', byol: '2 − 2cos (symmetrized)', simsiam: '−cos (symmetrized)', 'barlow-twins': 'Barlow Twins',
 };
 
-const app = await openApp({ port: Number(process.env.METHODS_PORT ?? 4182), build: process.env.METHODS_BUILD !== '0' });
-const started = Date.now();
-const runs = [];
-for (const seed of SEEDS) {
-  for (const method of METHODS) {
-    const tag = `${method} seed ${seed}`;
-    const t0 = Date.now();
-    const trained = await trainTo(app, `${YARDSTICK_SEARCH}&method=${method}&seed=${seed}`, STEPS, tag);
-    const collapse = await app.value('metric-collapse');
-    const { rows } = await labelEfficiency(app, PERCENTAGES, SUPERVISED_STEPS, tag);
-    const run = { method, seed, ...trained, collapse, minutes: minutesSince(t0), rows };
-    console.log(JSON.stringify({ method, seed, steps: run.steps, loss: run.loss, collapse, minutes: run.minutes }));
-    runs.push(run);
+/** Trains and scores every method at every seed in the browser. */
+async function measure() {
+  const app = await openApp({ port: Number(process.env.METHODS_PORT ?? 4182), build: process.env.METHODS_BUILD !== '0' });
+  const started = Date.now();
+  const runs = [];
+  for (const seed of SEEDS) {
+    for (const method of METHODS) {
+      const tag = `${method} seed ${seed}`;
+      const t0 = Date.now();
+      const trained = await trainTo(app, `${YARDSTICK_SEARCH}&method=${method}&seed=${seed}`, STEPS, tag);
+      const collapse = await app.value('metric-collapse');
+      const { rows } = await labelEfficiency(app, PERCENTAGES, SUPERVISED_STEPS, tag);
+      const run = { method, seed, ...trained, collapse, minutes: minutesSince(t0), rows };
+      console.log(JSON.stringify({ method, seed, steps: run.steps, loss: run.loss, collapse, minutes: run.minutes }));
+      runs.push(run);
+    }
   }
+  const backend = await app.page.getByTestId('backend-badge').getAttribute('data-value');
+  const browserVersion = app.browser.version();
+  await app.close();
+  return { runs, backend, browserVersion, minutes: minutesSince(started) };
 }
-const backend = await app.page.getByTestId('backend-badge').getAttribute('data-value');
-const browserVersion = app.browser.version();
-await app.close();
+
+/**
+ * `--from a.json b.json …`: no training, the table again from the runs of
+ * earlier results (seeds measured in separate sessions), minutes added up.
+ */
+async function merge(files) {
+  const results = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  if (results.some((r) => r.steps !== STEPS)) throw new Error(`Every file must hold ${STEPS}-step runs (METHODS_STEPS).`);
+  return {
+    runs: results.flatMap((r) => r.runs), backend: results[0].backend, browserVersion: results[0].browser,
+    minutes: +results.reduce((sum, r) => sum + r.minutes, 0).toFixed(1),
+  };
+}
+
+const from = process.argv.indexOf('--from');
+const { runs, backend, browserVersion, minutes } = from >= 0 ? await merge(process.argv.slice(from + 1)) : await measure();
+SEEDS.splice(0, SEEDS.length, ...[...new Set(runs.map((r) => r.seed))]);
 
 const fractions = PERCENTAGES.map((p) => String(Number(p) / 100));
 const accuracy = (method, model, fraction) =>
@@ -60,7 +83,7 @@ const table = Object.fromEntries(METHODS.map((m) => [m, Object.fromEntries(fract
 }]))]));
 const result = {
   date: new Date().toISOString(), browser: browserVersion, backend, search: YARDSTICK_SEARCH, steps: STEPS, seeds: SEEDS,
-  minutes: minutesSince(started), table, runs,
+  minutes, table, runs,
 };
 mkdirSync('bench', { recursive: true });
 writeFileSync('bench/methods-yardstick.json', `${JSON.stringify(result, null, 2)}\n`);
@@ -91,6 +114,17 @@ for (const f of fractions) {
       const r = table[m][f];
       const mine = runs.filter((x) => x.method === m);
       return `| ${LABELS[m] ?? m} | ${mean(mine.map((x) => x.loss)).toFixed(3)} (${LOSS_NAMES[m] ?? ''}) | ${mean(mine.map((x) => x.collapse)).toFixed(3)} | ${pct(r.linear)} | ${pct(r.knn)} | ${pct(r.randomLinear)} | ${pct(r.randomKnn)} | ${gap(r.linear, r.randomLinear)} | ${gap(r.knn, r.randomKnn)} | ${mean(mine.map((x) => x.minutes)).toFixed(1)} |`;
+    }),
+    '',
+    'Δ against the random-init encoder of the same seed, linear / kNN, per seed:',
+    '',
+    ...METHODS.map((m) => {
+      const perSeed = SEEDS.map((seed) => {
+        const at = (model) => runs.find((r) => r.method === m && r.seed === seed)?.rows.find((row) => row.model === model && row.fraction === f)?.accuracy;
+        const d = (a, b) => (a === undefined || b === undefined ? '—' : `${a >= b ? '+' : '−'}${Math.abs((a - b) * 100).toFixed(1)}`);
+        return `seed ${seed}: ${d(at('ssl-linear'), at('random-init'))} / ${d(at('ssl-knn'), at('random-init-knn'))}`;
+      });
+      return `- ${LABELS[m] ?? m}: ${perSeed.join('; ')}`;
     }),
     '',
   );
