@@ -232,6 +232,7 @@ function StageDetail({ id, stage, r, classNames }: { id: WalkthroughMethodId; st
         <>
           <p className="st-explain"><Prose text={words.matrix} /></p>
           <div className="st-method-matrix">
+            {/* its own test ids (stepthrough-matrix, stepthrough-matrix-canvas, …) keep the live panel's method-matrix-* unique */}
             <MethodMatrixPanel snapshot={r.ownMatrix} method={entry} ids="stepthrough-matrix" />
           </div>
         </>
