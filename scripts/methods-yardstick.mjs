@@ -13,7 +13,8 @@
  * METHODS_PERCENT (label percentages, e.g. 10 or 10,100), METHODS_PORT,
  * METHODS_BUILD=0 to serve an existing dist/. With `--from a.json b.json`
  * it trains nothing and writes the table from earlier results' runs (seeds
- * measured one at a time).
+ * measured one at a time). Each finished run is also written at once to
+ * bench/methods-yardstick.partial.json, which `--from` accepts.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { YARDSTICK_SEARCH, labelEfficiency, minutesSince, openApp, stats, trainTo } from './lib/appDriver.mjs';
@@ -32,6 +33,8 @@ const LOSS_NAMES = {
   simclr: 'NT-Xent', 'memory-bank': 'NCE over the bank', moco: 'InfoNCE', byol: '2 − 2cos (symmetrized)', simsiam: '−cos (symmetrized)', 'barlow-twins': 'Barlow Twins',
 };
 
+const backendOf = (app) => app.page.getByTestId('backend-badge').getAttribute('data-value');
+
 /** Trains and scores every method at every seed in the browser. */
 async function measure() {
   const app = await openApp({ port: Number(process.env.METHODS_PORT ?? 4182), build: process.env.METHODS_BUILD !== '0' });
@@ -47,9 +50,15 @@ async function measure() {
       const run = { method, seed, ...trained, collapse, minutes: minutesSince(t0), rows };
       console.log(JSON.stringify({ method, seed, steps: run.steps, loss: run.loss, collapse, minutes: run.minutes }));
       runs.push(run);
+      // every finished run is kept at once, so a stopped session loses only the run in progress
+      // (`--from bench/methods-yardstick.partial.json …` merges it later)
+      mkdirSync('bench', { recursive: true });
+      writeFileSync('bench/methods-yardstick.partial.json', `${JSON.stringify({
+        browser: app.browser.version(), backend: await backendOf(app), steps: STEPS, minutes: minutesSince(started), runs,
+      }, null, 2)}\n`);
     }
   }
-  const backend = await app.page.getByTestId('backend-badge').getAttribute('data-value');
+  const backend = await backendOf(app);
   const browserVersion = app.browser.version();
   await app.close();
   return { runs, backend, browserVersion, minutes: minutesSince(started) };
