@@ -12,7 +12,7 @@ async function previewSettled(page: Page): Promise<void> {
 
 test.describe('augmentation previewer', () => {
   test('shows originals with two views each; sliders, resample and presets re-render them', async ({ page }) => {
-    await openApp(page, '?batch=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
+    await openApp(page, '?batch=16&width=4&zdim=32&probeEvery=0&knnEvery=0#augment');
     const preview = page.getByTestId('aug-preview');
     await expect(preview.locator('[data-role="original"]')).toHaveCount(8);
     await expect(preview.locator('[data-role="view"]')).toHaveCount(16);
@@ -50,7 +50,7 @@ test.describe('augmentation previewer', () => {
   });
 
   test('impossible ranges are refused next to the control and the last good pipeline stays', async ({ page }) => {
-    await openApp(page, '?batch=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
+    await openApp(page, '?batch=16&width=4&zdim=32&probeEvery=0&knnEvery=0#augment');
     await page.getByTestId('aug-op-crop-scaleMin').fill('0.5');
     await previewSettled(page);
     const goodUrl = page.url();
@@ -61,7 +61,7 @@ test.describe('augmentation previewer', () => {
   });
 
   test('training runs with every operator enabled', async ({ page }) => {
-    await openApp(page, TINY);
+    await openApp(page, `${TINY}#augment`);
     for (const kind of ['rotate', 'cutout', 'noise', 'sobel']) {
       await page.getByTestId(`aug-op-${kind}-enabled`).check();
     }

@@ -11,7 +11,7 @@ test.describe('runs side by side', () => {
     test.setTimeout(420_000);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await openApp(page, TINY_COMPARE);
+    await openApp(page, `${TINY_COMPARE}#compare`);
     const urlBefore = page.url();
 
     await page.getByTestId('compare-preset').selectOption('l2');
@@ -97,7 +97,7 @@ test.describe('runs side by side', () => {
   });
 
   test('Cancel stops the queue cleanly and gives the worker back with the user’s settings', async ({ page }) => {
-    await openApp(page, `${TINY_COMPARE}&tau=0.3`);
+    await openApp(page, `${TINY_COMPARE}&tau=0.3#compare`);
     await page.getByTestId('compare-preset').selectOption('tau-sweep');
     await page.getByTestId('compare-steps').fill('1000');
     await page.getByTestId('compare-run').click();
@@ -125,7 +125,7 @@ test.describe('runs side by side', () => {
 
   test('an error in a run stops the queue with a message; runs already completed are kept', async ({ page }) => {
     test.setTimeout(360_000);
-    await openApp(page, TINY_COMPARE);
+    await openApp(page, `${TINY_COMPARE}#compare`);
     await page.getByTestId('compare-preset').selectOption('l2');
     await page.getByTestId('compare-steps').fill('2');
     await page.getByTestId('compare-run').click();

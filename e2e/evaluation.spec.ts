@@ -33,7 +33,7 @@ test('kNN monitor: charted every K steps beside its random-init and raw-pixel ba
 
 test('label efficiency at two fractions: every row filled, table and chart, few-shot, dataset named', async ({ page }) => {
   // k = 20 neighbours asked, but 1% of 600 probe images is 10 (one per class): the row says k = 10 was used
-  await openApp(page, KNN_TINY.replace('knnEvery=5', 'knnEvery=0').replace('knnK=10', 'knnK=20'));
+  await openApp(page, `${KNN_TINY.replace('knnEvery=5', 'knnEvery=0').replace('knnK=10', 'knnK=20')}#evaluation`);
   await page.getByTestId('train-step').click();
   await expect(page.getByTestId('metric-step')).toHaveAttribute('data-value', '1', { timeout: 60_000 });
   await page.getByTestId('label-efficiency-fraction-100').uncheck();
@@ -63,7 +63,7 @@ test('label efficiency at two fractions: every row filled, table and chart, few-
 });
 
 test('embedding map of the test images, and 8 + 8 neighbours of a picked image', async ({ page }) => {
-  await openApp(page, KNN_TINY.replace('knnEvery=5', 'knnEvery=0'));
+  await openApp(page, `${KNN_TINY.replace('knnEvery=5', 'knnEvery=0')}#evaluation`);
   await page.getByTestId('embedding-map-run').click();
   const map = page.getByTestId('embedding-map');
   await expect.poll(async () => Number(await map.getAttribute('data-count')), { timeout: 120_000 }).toBeGreaterThan(100);
@@ -80,7 +80,7 @@ test('an unlabelled upload gets the map and neighbours, not the label-efficiency
   const { zipSync } = await import('fflate');
   const files: Record<string, Uint8Array> = {};
   for (let k = 0; k < 12; k++) files[`photo-${k}.png`] = makePng(12, (x, y) => [x * 20, y * 20, k * 20]);
-  await openApp(page, '?batch=4&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
+  await openApp(page, '?batch=4&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0#evaluation');
   await page.getByTestId('dataset-upload').setInputFiles({ name: 'unlabelled.zip', mimeType: 'application/zip', buffer: Buffer.from(zipSync(files)) });
   await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '12', { timeout: 60_000 });
   await expect(page.getByTestId('label-efficiency-run')).toBeDisabled();

@@ -38,7 +38,7 @@ test('after some training the affinity heatmap shows positives brighter than neg
 });
 
 test('the temperature lab follows the live batch and the training τ', async ({ page }) => {
-  await openApp(page, SMALL);
+  await openApp(page, `${SMALL}#temperature`);
   await page.getByTestId('train-step').click();
   await waitForStep(page, 1);
   const lab = page.getByTestId('chart-temperature');

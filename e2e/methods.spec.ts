@@ -143,7 +143,7 @@ test('SimSiam collapses without its stop-gradient: loss at −1 and the collapse
 
 test('the "methods" comparison runs all six side by side', async ({ page }) => {
   test.setTimeout(900_000);
-  await openApp(page, '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200&probeIters=50&queue=64');
+  await openApp(page, '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200&probeIters=50&queue=64#compare');
   await page.getByTestId('compare-preset').selectOption('methods');
   await page.getByTestId('compare-steps').fill('5');
   await page.getByTestId('compare-run').click();

@@ -5,7 +5,7 @@ import { metricValue, openApp } from './helpers';
 const MOCO = '?batch=8&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0&queue=64&method=moco';
 
 test('MoCo’s Algorithm 1, step by step: its own lines, its query-keys matrix and one real step', async ({ page }) => {
-  await openApp(page, MOCO);
+  await openApp(page, `${MOCO}#lecture`);
   const panel = page.getByTestId('stepthrough-panel');
   const algorithm = panel.getByTestId('stepthrough-algorithm');
   const line = panel.getByTestId('stepthrough-line');

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { metricValue, openApp, TINY } from './helpers';
 
 test('the step-through panel advances and goes back with the keyboard', async ({ page }) => {
-  await openApp(page, TINY);
+  await openApp(page, `${TINY}#lecture`);
   const panel = page.getByTestId('stepthrough-panel');
   const start = page.getByTestId('stepthrough-start');
   const line = page.getByTestId('stepthrough-line');

@@ -94,3 +94,62 @@ test('a zip of unlabelled images trains without a probe and says why', async ({ 
   await page.getByTestId('train-step').click();
   await waitForStep(page, 1);
 });
+
+test('an uploaded zip is named after its file, a second one apart from it, and a rename is kept across a reload', async ({ page }) => {
+  const { zipSync } = await import('fflate');
+  const archive = Buffer.from(zipSync({
+    'red/a.png': makePng(12, () => [220, 30, 30]),
+    'red/b.png': makePng(12, (x) => [200 + x, 20, 20]),
+    'blue/a.png': makePng(12, () => [20, 30, 220]),
+    'blue/b.png': makePng(12, (x) => [20, 20, 200 + x]),
+  }));
+  const upload = { name: 'my-shapes.zip', mimeType: 'application/zip', buffer: archive };
+  const select = page.getByTestId('dataset-select');
+  const selected = select.locator('option:checked');
+
+  await openApp(page, '?batch=4&size=16&width=4&zdim=32&probeEvery=0&knnEvery=0');
+  await page.getByTestId('dataset-upload').setInputFiles(upload);
+  await expect(page.getByTestId('upload-summary')).toContainText('my-shapes', { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '4', { timeout: 60_000 });
+  await expect(selected).toHaveText(/^my-shapes \(4 images\)$/);
+
+  // the same zip again: a name of its own
+  await page.getByTestId('dataset-upload').setInputFiles(upload);
+  await expect(selected).toHaveText(/^my-shapes \(2\) \(4 images\)$/, { timeout: 60_000 });
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '4', { timeout: 60_000 });
+
+  // Escape cancels
+  await page.getByTestId('dataset-rename').click();
+  const input = page.getByTestId('dataset-rename-input');
+  await expect(input).toBeFocused();
+  await expect(input).toHaveValue('my-shapes (2)');
+  await input.fill('never saved');
+  await input.press('Escape');
+  await expect(input).toHaveCount(0);
+  await expect(selected).toHaveText(/^my-shapes \(2\)/);
+
+  // a blank name and the other set's name are refused, and say so
+  await page.getByTestId('dataset-rename').click();
+  await input.fill('   ');
+  await input.press('Enter');
+  await expect(page.getByTestId('dataset-rename-error')).toContainText('at least one visible character');
+  await input.fill('MY-SHAPES');
+  await input.press('Enter');
+  await expect(page.getByTestId('dataset-rename-error')).toContainText('already called “my-shapes”');
+  await expect(selected).toHaveText(/^my-shapes \(2\)/);
+
+  // Enter saves; a name that looks like HTML is shown as text
+  const renamed = 'Shapes <b>two</b> & co';
+  await input.fill(`  ${renamed}  `);
+  await input.press('Enter');
+  await expect(input).toHaveCount(0);
+  await expect(selected).toHaveText(`${renamed} (4 images)`);
+  await expect(page.getByTestId('upload-summary')).toContainText(renamed);
+  expect(await page.locator('[aria-label="Dataset"] b').count()).toBe(0);
+
+  // kept across a reload, with the other set untouched
+  await page.reload();
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '4', { timeout: 60_000 });
+  await expect(selected).toHaveText(`${renamed} (4 images)`);
+  await expect(select.locator('option', { hasText: /^my-shapes \(4 images\)$/ })).toHaveCount(1);
+});

@@ -3,7 +3,7 @@ import { TINY, openApp, waitForStep } from './helpers';
 
 test.describe('shareable configuration', () => {
   test('a URL round trip restores every setting', async ({ page, context }) => {
-    await openApp(page, TINY);
+    await openApp(page, `${TINY}#augment`);
     // settings of every kind, through the UI: numbers, a boolean, an enum, the pipeline and the dataset
     await page.getByTestId('config-temperature').fill('0.2');
     await page.getByTestId('config-batch-size').fill('24');
@@ -57,6 +57,10 @@ test.describe('shareable configuration', () => {
       await expect(warnings, text).toContainText(text);
     }
     await expect(warnings).toContainText('banana');
+    // the address bar holds the settings in force, not the refused ones
+    expect(page.url()).not.toContain('banana');
+    expect(page.url()).not.toContain('bogus');
+    expect(page.url()).toContain('batch=16');
     // the bad ones are ignored: defaults in force
     await expect(page.getByTestId('config-temperature')).toHaveValue('0.5');
     await expect(page.getByTestId('config-projection-head')).toHaveValue('mlp');

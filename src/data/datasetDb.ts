@@ -163,6 +163,29 @@ export async function loadDataset(id: string): Promise<ImageDataset | null> {
   };
 }
 
+/**
+ * Gives a stored dataset a new name, as given (the caller checks it:
+ * datasetName.ts's checkNewName). Only the description changes; the pixels
+ * are not read. Resolves false when there is no dataset with this id.
+ */
+export async function renameDataset(id: string, name: string): Promise<boolean> {
+  return transact(
+    'readwrite',
+    (metaStore) => {
+      let found = false;
+      const request = metaStore.get(id);
+      request.onsuccess = () => {
+        const info = request.result as StoredDatasetInfo | undefined;
+        if (!info) return;
+        found = true;
+        metaStore.put({ ...info, name });
+      };
+      return () => found;
+    },
+    (error) => `Could not rename the saved dataset (${describe(error)}). Reload the page and try again.`,
+  );
+}
+
 /** Removes a stored dataset; nothing happens when there is none with this id. */
 export async function deleteDataset(id: string): Promise<void> {
   await transact(

@@ -82,6 +82,16 @@ describe('fitLinearProbe', () => {
     }
   });
 
+  it('reports its progress from 0 to every iteration, in steps of 50, without changing the fit', async () => {
+    const { train, test } = blobSplits(3, 60, 30, 4, 3, 6);
+    const calls: [number, number][] = [];
+    const withProgress = await probe(train, test, 3, { epochs: 120, onProgress: (done: number, total: number) => calls.push([done, total]) });
+    const without = await probe(train, test, 3, { epochs: 120 });
+    expect(calls).toEqual([[0, 120], [50, 120], [100, 120]]);
+    expect(withProgress.testAccuracy).toBe(without.testAccuracy);
+    expect(withProgress.trainAccuracy).toBe(without.trainAccuracy);
+  });
+
   it('is near chance on random labels independent of the features', async () => {
     const rng = createRng(123);
     const k = 5;

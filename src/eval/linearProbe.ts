@@ -20,6 +20,8 @@ export interface ProbeOptions {
   learningRate: number;
   /** Weight of the l2 penalty l2·‖W‖² (the bias is not penalised). */
   l2: number;
+  /** Called every few iterations with the iterations done, once the device has finished them. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ProbeResult {
@@ -91,13 +93,21 @@ export async function fitLinearProbe(
   };
 
   try {
+    options.onProgress?.(0, options.epochs);
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       // cosine decay of Adam's step size (tfjs reads learningRate at each update)
       (optimizer as unknown as { learningRate: number }).learningRate =
         options.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / options.epochs));
       // minimize runs inside its own tidy; returnCost=false so nothing escapes.
       optimizer.minimize(objective, false, [W, b]);
-      if ((epoch + 1) % YIELD_EVERY === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if ((epoch + 1) % YIELD_EVERY === 0) {
+        if (options.onProgress) {
+          // wait for the device to finish the queued iterations, so the progress reported is work done, not work queued
+          await b.data();
+          options.onProgress(epoch + 1, options.epochs);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
     const gradNorm = tf.tidy(() => {
       const { grads } = tf.variableGrads(objective, [W, b]);

@@ -18,6 +18,10 @@ interface ConfigState {
   /** Validates and applies a new augmentation pipeline. Returns whether it was applied. */
   setPipeline: (pipeline: AugmentPipeline) => boolean;
   dismissUrlWarnings: () => void;
+  /** Applies several settings at once (a setup: each value checked as if typed), keeping the URL current; refused values are reported per field. */
+  applySettings: (patch: Partial<ExperimentConfig>) => void;
+  /** the settings the light setup replaced, for "Back to the full setup"; null when it is not on */
+  setupBeforeLight: Partial<ExperimentConfig> | null;
 }
 
 function initialConfig(): { config: ExperimentConfig; warnings: string[] } {
@@ -33,6 +37,8 @@ function writeUrl(config: ExperimentConfig): void {
 }
 
 const initial = initialConfig();
+// refused or unknown parameters leave the address bar at once: it always holds the settings in force (the warnings list what was dropped)
+if (initial.warnings.length > 0) writeUrl(initial.config);
 
 export const useConfigStore = create<ConfigState>((set, get) => ({
   config: initial.config,
@@ -66,4 +72,17 @@ export const useConfigStore = create<ConfigState>((set, get) => ({
     return true;
   },
   dismissUrlWarnings: () => set({ urlWarnings: [] }),
+  applySettings: (patch) => {
+    let config = get().config;
+    const fieldErrors: FieldErrors = { ...get().fieldErrors };
+    for (const [key, value] of Object.entries(patch) as [keyof ExperimentConfig, ExperimentConfig[keyof ExperimentConfig]][]) {
+      const parsed = parseField(key, String(value));
+      delete fieldErrors[key];
+      if (parsed.ok) config = { ...config, [key]: parsed.value };
+      else fieldErrors[key] = parsed.error;
+    }
+    set({ config, fieldErrors });
+    writeUrl(config);
+  },
+  setupBeforeLight: null,
 }));

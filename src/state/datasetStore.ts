@@ -4,10 +4,12 @@
  * also saves the result, so the page stays responsive on thousands of files.
  */
 import { create } from 'zustand';
-import { deleteDataset, listDatasets, type StoredDatasetInfo } from '../data/datasetDb';
+import { deleteDataset, listDatasets, renameDataset, type StoredDatasetInfo } from '../data/datasetDb';
 import { UPLOAD_PREFIX } from '../core/datasets';
+import { checkNewName } from '../data/upload/datasetName';
 import type { DecodeFromWorker, DecodeOptions, SkippedFile, UploadSummary } from '../data/upload/protocol';
 import { useConfigStore } from './configStore';
+import { useRunStore } from './runStore';
 
 export interface UploadProgress {
   done: number;
@@ -82,6 +84,39 @@ export const uploads = {
   },
   cancel(): void {
     decoder?.postMessage({ type: 'cancel' });
+  },
+  /**
+   * Renames a stored set to what the user typed, cleaned; resolves with why
+   * it was refused (blank, too long, another set's name, a storage error),
+   * or null once the new name is stored and shown.
+   */
+  async rename(id: string, typed: string): Promise<string | null> {
+    const { stored } = useDatasetStore.getState();
+    const current = stored.find((d) => d.id === id);
+    if (!current) return 'This dataset is no longer saved in this browser (deleted in another tab?). Reload the page.';
+    const check = checkNewName(typed, stored.filter((d) => d.id !== id).map((d) => d.name));
+    if (!check.ok) return check.message;
+    if (check.name === current.name) return null;
+    let found: boolean;
+    try {
+      found = await renameDataset(id, check.name);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    if (!found) {
+      await refreshStoredDatasets();
+      return 'This dataset is no longer saved in this browser (deleted in another tab?). Nothing was renamed.';
+    }
+    const name = check.name;
+    useDatasetStore.setState((s) => ({
+      stored: s.stored.map((d) => (d.id === id ? { ...d, name } : d)),
+      summary: s.summary?.id === id ? { ...s.summary, name } : s.summary,
+    }));
+    // The worker keeps the name it loaded the active set with until it loads
+    // the set again (a switch or a reload); the page shows the new one now.
+    const active = useRunStore.getState().dataset;
+    if (active?.id === `${UPLOAD_PREFIX}${id}`) useRunStore.setState({ dataset: { ...active, name } });
+    return null;
   },
   async remove(id: string): Promise<void> {
     try {

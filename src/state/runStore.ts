@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { ExperimentConfig } from '../core/config';
 import type {
-  AffinitySnapshot, BackendName, DatasetSummary, KnnPoint, MethodMatrixSnapshot, ModelSummary, ProbePoint, RunStatus, StepMetrics,
+  Activity, AffinitySnapshot, BackendName, DeviceInfo, ErrorSource, DatasetSummary, KnnPoint, MethodMatrixSnapshot, ModelSummary, ProbePoint, RunStatus, StepMetrics,
 } from '../train/protocol';
 
 export interface LoadProgress {
@@ -15,6 +15,12 @@ export interface RunState {
   backend: BackendName | null;
   backendReasons: string[];
   adapter?: string;
+  /** what the browser says about the device the backend runs on */
+  device: DeviceInfo | null;
+  /** what the worker is busy with beyond plain training steps, and since when (performance.now() on the page) */
+  activity: (Activity & { since: number }) | null;
+  /** when the latest step's metrics reached the page (performance.now()), for the step-in-progress line */
+  lastStepAt: number | null;
   loadProgress: LoadProgress | null;
   dataset: DatasetSummary | null;
   model: ModelSummary | null;
@@ -29,6 +35,8 @@ export interface RunState {
   knnRandomInit: KnnPoint | null;
   knnRawPixels: KnnPoint | null;
   error: string | null;
+  /** which part of the app the error came from, so its panel can point at the banner */
+  errorSource: ErrorSource | null;
   /** the latest batch's affinity matrix, for the heatmap */
   affinity: AffinitySnapshot | null;
   /** the latest batch's own matrix of MoCo, the memory bank or Barlow Twins, for their heatmap */
@@ -41,6 +49,9 @@ export const initialRunState: RunState = {
   status: 'loading',
   backend: null,
   backendReasons: [],
+  device: null,
+  activity: null,
+  lastStepAt: null,
   loadProgress: null,
   dataset: null,
   model: null,
@@ -53,6 +64,7 @@ export const initialRunState: RunState = {
   knnRandomInit: null,
   knnRawPixels: null,
   error: null,
+  errorSource: null,
   affinity: null,
   methodMatrix: null,
   notices: [],

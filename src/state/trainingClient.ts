@@ -28,7 +28,7 @@ function flushSteps(): void {
   if (pendingSteps.length === 0) return;
   const batch = pendingSteps;
   pendingSteps = [];
-  useRunStore.setState((s) => ({ steps: s.steps.concat(batch) }));
+  useRunStore.setState((s) => ({ steps: s.steps.concat(batch), lastStepAt: performance.now() }));
 }
 
 function send(message: ToWorker): void {
@@ -101,7 +101,16 @@ function sampleIndices(count: number, total: number, seed: number): number[] {
 function handle(message: FromWorker): void {
   switch (message.type) {
     case 'backend':
-      useRunStore.setState({ backend: message.backend, backendReasons: message.reasons, adapter: message.adapter });
+      useRunStore.setState({ backend: message.backend, backendReasons: message.reasons, adapter: message.adapter, device: message.device ?? null });
+      break;
+    case 'activity':
+      useRunStore.setState((s) => ({
+        activity: message.activity && {
+          ...message.activity,
+          // the clock restarts only when the activity itself changes, not with its progress
+          since: s.activity?.label === message.activity.label ? s.activity.since : performance.now(),
+        },
+      }));
       break;
     case 'dataset-progress':
       useRunStore.setState({ loadProgress: { loadedBytes: message.loadedBytes, totalBytes: message.totalBytes, phase: message.phase } });
@@ -201,7 +210,7 @@ function handle(message: FromWorker): void {
       break;
     case 'error':
       flushSteps();
-      useRunStore.setState({ error: message.message });
+      useRunStore.setState({ error: message.message, errorSource: message.source ?? null });
       break;
     case 'affinity':
       useRunStore.setState({ affinity: message.snapshot });

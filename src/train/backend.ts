@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { BackendPreference } from '../core/config';
-import type { BackendName } from './protocol';
+import type { BackendName, DeviceInfo } from './protocol';
 
 export interface BackendChoice {
   backend: BackendName;
   /** why each better backend was not used, in the user's words */
   reasons: string[];
   adapter?: string;
+  /** what the browser says about the device, for the device line */
+  device?: DeviceInfo;
 }
 
 const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
@@ -19,6 +21,32 @@ function adapterDescription(adapter: GPUAdapter | null): string | undefined {
   const info = (adapter as unknown as { info?: AdapterInfo } | null)?.info;
   if (!info) return undefined;
   return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
+}
+
+/** WebGL's renderer string (unmasked where the browser allows: "ANGLE (NVIDIA, GeForce …)", "… SwiftShader …"). */
+function webglRenderer(): string | undefined {
+  try {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    if (!gl) return undefined;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+    return typeof renderer === 'string' && renderer ? renderer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The device's own words, per backend. */
+function deviceInfo(backend: BackendName, adapter: GPUAdapter | null): DeviceInfo | undefined {
+  if (backend === 'webgpu') {
+    const info = (adapter as unknown as { info?: AdapterInfo } | null)?.info;
+    return info ? { vendor: info.vendor || undefined, architecture: info.architecture || undefined, description: info.description || undefined } : undefined;
+  }
+  if (backend === 'webgl') {
+    const renderer = webglRenderer();
+    return renderer ? { renderer } : undefined;
+  }
+  return undefined;
 }
 
 /** WebGPU first, then WebGL, then CPU; a preference other than auto starts the list there. */
@@ -44,7 +72,7 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
       const ok = await tf.setBackend(backend);
       await tf.ready();
       if (ok && tf.getBackend() === backend) {
-        return { backend, reasons, adapter: adapterDescription(adapter) };
+        return { backend, reasons, adapter: adapterDescription(adapter), device: deviceInfo(backend, adapter) };
       }
       reasons.push(`${backend} failed to initialise (no adapter or context).`);
     } catch (error) {

@@ -333,6 +333,34 @@ export interface ModelSummary {
   methodBytes: number;
 }
 
+/**
+ * What the browser says about the device the backend runs on: WebGPU's
+ * adapter.info (vendor, architecture, description), or WebGL's unmasked
+ * renderer string. Any part may be missing: browsers hide some for privacy.
+ */
+export interface DeviceInfo {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+  renderer?: string;
+}
+
+/**
+ * Something the worker is busy with that may take longer than a second (the
+ * first step's kernel compilation, a probe, kNN, a label-efficiency run), for
+ * the progress line: what it is, and how far along when that is known.
+ */
+export interface Activity {
+  label: string;
+  /** why it takes long, in a student's words */
+  detail?: string;
+  done?: number;
+  total?: number;
+}
+
+/** The part of the app a failed request came from, so that panel can point at the error banner. */
+export type ErrorSource = 'settings' | 'training' | 'evaluation' | 'dataset';
+
 export type ToWorker =
   | { type: 'init'; config: ExperimentConfig; baseUrl: string }
   /** settings that apply from the next step (τ, normalization, lr, N, augmentation, probe) */
@@ -357,7 +385,9 @@ export type ToWorker =
   | { type: 'neighbours'; requestId: number; split: 'train' | 'test'; index: number };
 
 export type FromWorker =
-  | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string }
+  | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string; device?: DeviceInfo }
+  /** null: the worker is idle or simply training step after step */
+  | { type: 'activity'; activity: Activity | null }
   | { type: 'dataset-progress'; loadedBytes: number; totalBytes: number | null; phase: string }
   | { type: 'dataset-ready'; dataset: DatasetSummary }
   | { type: 'model-ready'; model: ModelSummary; config: ExperimentConfig }
@@ -366,7 +396,7 @@ export type FromWorker =
   | { type: 'affinity'; snapshot: AffinitySnapshot }
   | { type: 'method-matrix'; snapshot: MethodMatrixSnapshot }
   | { type: 'probe'; point: ProbePoint }
-  | { type: 'error'; message: string; detail?: string }
+  | { type: 'error'; message: string; detail?: string; source?: ErrorSource }
   /** something the user should know that did not stop training, e.g. a dataset fallback */
   | { type: 'notice'; message: string; dataset?: string }
   | { type: 'preview'; requestId: number; result: PreviewResult }

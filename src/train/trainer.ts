@@ -351,9 +351,10 @@ export class Trainer {
   }
 
   /** h = f(x) in inference mode (raw pixels when `model` is null), in chunks so a large set fits in memory. */
-  async extractFeatures(model: EncoderNetwork | null, images: tf.Tensor4D): Promise<tf.Tensor2D> {
+  async extractFeatures(model: EncoderNetwork | null, images: tf.Tensor4D, onProgress?: (done: number, total: number) => void): Promise<tf.Tensor2D> {
     const chunk = 256;
     const parts: tf.Tensor2D[] = [];
+    const total = images.shape[0];
     for (let start = 0; start < images.shape[0]; start += chunk) {
       const size = Math.min(chunk, images.shape[0] - start);
       parts.push(
@@ -362,6 +363,10 @@ export class Trainer {
           return model ? model.encode(x, false) : (tf.reshape(x, [size, -1]) as tf.Tensor2D);
         }),
       );
+      if (onProgress) {
+        await parts[parts.length - 1].data(); // progress counts images encoded, not queued
+        onProgress(start + size, total);
+      }
       await new Promise((r) => setTimeout(r, 0)); // let the worker read messages between chunks
     }
     const features = tf.concat(parts, 0);
@@ -391,7 +396,11 @@ export class Trainer {
    * the current encoder, a fresh random-init encoder with this run's seed
    * (the baseline), or the raw pixels.
    */
-  async evaluate(kind: ProbeKind, what: { probe: boolean; knn: boolean }): Promise<{ probe?: ProbePoint; knn?: KnnPoint }> {
+  async evaluate(
+    kind: ProbeKind,
+    what: { probe: boolean; knn: boolean },
+    onProgress?: (phase: string, done: number, total: number) => void,
+  ): Promise<{ probe?: ProbePoint; knn?: KnnPoint }> {
     const started = performance.now();
     const { dataset } = this;
     const { probeSplit, trainSize, testSize } = this.evaluationSplits();
@@ -405,8 +414,9 @@ export class Trainer {
     const numClasses = dataset.classNames.length;
     const out: { probe?: ProbePoint; knn?: KnnPoint } = {};
     try {
-      const trainFeatures = await this.extractFeatures(model, trainX);
-      const testFeatures = await this.extractFeatures(model, testX);
+      const encodeProgress = onProgress && ((done: number) => onProgress(`encoding ${trainSize + testSize} images`, done, trainSize + testSize));
+      const trainFeatures = await this.extractFeatures(model, trainX, encodeProgress);
+      const testFeatures = await this.extractFeatures(model, testX, encodeProgress && ((done) => encodeProgress(trainSize + done)));
       const featuresMs = performance.now() - started;
       try {
         if (what.knn) {
@@ -414,12 +424,16 @@ export class Trainer {
           // never more neighbours than training images; the point carries the k used, and the chart shows it
           const k = Math.min(this.config.knnK, trainSize);
           const temperature = this.config.knnTemperature;
+          onProgress?.(`kNN: ${testSize} test images against ${trainSize}`, 0, 1);
           const testAccuracy = await knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, { k, temperature, numClasses });
           out.knn = { kind, step, testAccuracy, k, temperature, trainSize, testSize, ms: featuresMs + performance.now() - knnStarted };
         }
         if (what.probe) {
           const probeStarted = performance.now();
-          const result = await fitLinearProbe(trainFeatures, trainLabels, testFeatures, testLabels, numClasses, { epochs: this.config.probeEpochs });
+          const result = await fitLinearProbe(trainFeatures, trainLabels, testFeatures, testLabels, numClasses, {
+            epochs: this.config.probeEpochs,
+            onProgress: onProgress && ((done, total) => onProgress(`fitting the linear probe (${total} iterations)`, done, total)),
+          });
           out.probe = {
             kind,
             step,

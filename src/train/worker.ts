@@ -14,8 +14,9 @@ import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../core/datasets';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import type { ExperimentConfig } from '../core/config';
 import { selectBackend } from './backend';
+import { explainFailure } from './failure';
 import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
-import { assertNever, type FromWorker, type RunStatus, type ToWorker } from './protocol';
+import { assertNever, type Activity, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
 import { Trainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
 
@@ -51,21 +52,34 @@ function setStatus(status: RunStatus): void {
   post({ type: 'status', status });
 }
 
-function enqueue(task: () => Promise<void>): void {
-  queue = queue.then(task).catch(fail);
+/** Progress within one activity is posted at most this often; a new activity or its end at once. */
+const ACTIVITY_INTERVAL_MS = 250;
+let activityLabel: string | null = null;
+let activityPostedAt = 0;
+
+/** The progress line's message: what the worker is busy with (null: nothing beyond training step after step). */
+function setActivity(activity: Activity | null): void {
+  const label = activity?.label ?? null;
+  const now = performance.now();
+  if (label === activityLabel && (label === null || now - activityPostedAt < ACTIVITY_INTERVAL_MS)) return;
+  activityLabel = label;
+  activityPostedAt = now;
+  post({ type: 'activity', activity });
 }
 
-function fail(error: unknown): void {
+/** An evaluation's progress callback, posting `what: phase` with its counts. */
+function evaluationProgress(what: string, detail?: string) {
+  return (phase: string, done: number, total: number) => setActivity({ label: `${what}: ${phase}`, detail, done, total });
+}
+
+function enqueue(task: () => Promise<void>, source: ErrorSource = 'training'): void {
+  queue = queue.then(task).catch((error: unknown) => fail(error, source)).finally(() => setActivity(null));
+}
+
+function fail(error: unknown, source: ErrorSource): void {
   running = false;
   const message = error instanceof Error ? error.message : String(error);
-  const lower = message.toLowerCase();
-  let explained = message;
-  if (lower.includes('device') && lower.includes('lost')) {
-    explained = `The GPU device was lost (${message}). Training stopped; the history is kept. Reload the page to get a new device.`;
-  } else if (lower.includes('out of memory') || lower.includes('oom') || lower.includes('allocation')) {
-    explained = `The GPU ran out of memory (${message}). Lower the batch size, view size or encoder width, then press Reset.`;
-  }
-  post({ type: 'error', message: explained, detail: error instanceof Error ? error.stack : undefined });
+  post({ type: 'error', message: explainFailure(message, source), detail: error instanceof Error ? error.stack : undefined, source });
   setStatus('error');
 }
 
@@ -164,7 +178,7 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
   if (backendPreference !== next.backend) {
     const choice = await selectBackend(next.backend);
     backendPreference = next.backend;
-    post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter });
+    post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter, device: choice.device });
   }
   const datasetId = await switchDataset(next.dataset);
   config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
@@ -206,6 +220,14 @@ async function preview(message: Extract<ToWorker, { type: 'preview' }>): Promise
  * lines. Only what is asked for runs, so a kNN every few steps never pays for
  * a linear probe.
  */
+const BASELINE_DETAIL = 'Once per encoder (and when the probe settings change): the baselines the chart draws as dashed lines.';
+
+function evaluationLabel(what: { probe: boolean; knn: boolean }, kind: ProbeKind): string {
+  const name = what.probe && what.knn ? 'Linear probe and kNN' : what.probe ? 'Linear probe' : 'kNN';
+  const on = kind === 'encoder' ? 'the encoder' : kind === 'random-init' ? 'the random-init encoder' : 'raw pixels';
+  return `${name} on ${on}`;
+}
+
 async function runEvaluations(what: { probe: boolean; knn: boolean }): Promise<void> {
   if (!trainer || !dataset || !config) return;
   if (dataset.classNames.length < 2 || dataset.test.count === 0) return; // unlabelled: the UI explains why there is no probe
@@ -216,7 +238,7 @@ async function runEvaluations(what: { probe: boolean; knn: boolean }): Promise<v
   const stale = { probe: what.probe && baselineKeys.probe !== probeKey, knn: what.knn && baselineKeys.knn !== knnKey };
   if (stale.probe || stale.knn) {
     for (const kind of ['random-init', 'raw-pixels'] as const) {
-      const result = await trainer.evaluate(kind, stale);
+      const result = await trainer.evaluate(kind, stale, evaluationProgress(evaluationLabel(stale, kind), BASELINE_DETAIL));
       if (result.probe) post({ type: 'probe', point: result.probe });
       if (result.knn) post({ type: 'knn', point: result.knn });
     }
@@ -224,7 +246,7 @@ async function runEvaluations(what: { probe: boolean; knn: boolean }): Promise<v
     if (stale.knn) baselineKeys.knn = knnKey;
   }
   if (trainer.step > 0) {
-    const result = await trainer.evaluate('encoder', what);
+    const result = await trainer.evaluate('encoder', what, evaluationProgress(evaluationLabel(what, 'encoder'), `Training waits until this finishes (every ${config.probeEvery} steps for the probe, ${config.knnEvery} for kNN; 0 turns one off).`));
     if (result.probe) post({ type: 'probe', point: result.probe });
     if (result.knn) post({ type: 'knn', point: result.knn });
   }
@@ -244,7 +266,10 @@ async function runLabelEfficiencyRequest(request: Extract<ToWorker, { type: 'lab
     await runLabelEfficiency(trainer, evalDataset, request, {
       row: (row) => post({ type: 'label-efficiency-row', requestId, row }),
       fewShot: (row) => post({ type: 'few-shot-row', requestId, row }),
-      progress: (done, total, phase) => post({ type: 'label-efficiency-progress', requestId, done, total, phase }),
+      progress: (done, total, phase) => {
+        post({ type: 'label-efficiency-progress', requestId, done, total, phase });
+        setActivity({ label: `Label efficiency: ${phase}`, detail: 'Training waits until this finishes; Cancel in the label-efficiency panel keeps the rows measured so far.', done, total });
+      },
       isCancelled: () => run.cancelled,
     });
     post({ type: 'label-efficiency-done', requestId, cancelled: false, evalDatasetName, trainDatasetName });
@@ -264,10 +289,17 @@ async function runLabelEfficiencyRequest(request: Extract<ToWorker, { type: 'lab
 const AFFINITY_INTERVAL_MS = 500;
 let lastAffinityAt = 0;
 
+const FIRST_STEP: Activity = {
+  label: 'First step: compiling the GPU kernels',
+  detail: 'A new encoder’s first step compiles a shader for every operation and uploads the images; later steps reuse them and run much faster.',
+};
+
 async function oneStep(single = false): Promise<void> {
   if (!trainer || !config) return;
   trainer.captureAffinity = single || performance.now() - lastAffinityAt >= AFFINITY_INTERVAL_MS;
+  if (trainer.step === 0) setActivity(FIRST_STEP);
   const metrics = await trainer.trainStep();
+  setActivity(null);
   post({ type: 'step', metrics });
   const snapshot = trainer.affinity;
   if (snapshot) {
@@ -313,13 +345,13 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         baseUrl = message.baseUrl;
         await buildTrainer(message.config);
         setStatus('idle');
-      });
+      }, 'dataset');
       break;
     case 'configure':
       enqueue(async () => {
         config = message.config;
         trainer?.configure(message.config);
-      });
+      }, 'settings');
       break;
     case 'start':
       if (running) break;
@@ -343,14 +375,14 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       enqueue(async () => {
         await runEvaluations({ probe: true, knn: true });
         setStatus(running ? 'running' : 'paused');
-      });
+      }, 'evaluation');
       break;
     case 'reset':
       running = false;
       enqueue(async () => {
         await buildTrainer(message.config);
         setStatus('idle');
-      });
+      }, 'settings');
       break;
     case 'preview':
       void preview(message);
@@ -363,6 +395,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           return;
         }
         try {
+          setActivity({ label: 'Lecture mode: one minibatch through Algorithm 1', detail: 'Every intermediate tensor is read back for display, then one real update is applied.' });
           const result = await runWalkthrough(trainer, dataset, config, message.batchSize, createRng(message.seed), message.requestId);
           post({ type: 'step', metrics: result.metrics });
           // every array is a buffer of its own (runWalkthrough copies), so all of them move to the page rather than being cloned
@@ -379,7 +412,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       enqueue(async () => {
         await runLabelEfficiencyRequest(message.request);
         setStatus(running ? 'running' : trainer && trainer.step > 0 ? 'paused' : 'idle');
-      });
+      }, 'evaluation');
       break;
     case 'cancel-evaluation':
       if (labelEfficiencyRun?.requestId === message.requestId) labelEfficiencyRun.cancelled = true;
@@ -389,13 +422,15 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         const { requestId } = message.request;
         try {
           if (!trainer) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
-          const result = await computeEmbedding(trainer, message.request, (phase, done, total) =>
-            post({ type: 'embedding-progress', requestId, phase, done, total }));
+          const result = await computeEmbedding(trainer, message.request, (phase, done, total) => {
+            post({ type: 'embedding-progress', requestId, phase, done, total });
+            setActivity({ label: `Embedding map: ${phase}`, done, total });
+          });
           post({ type: 'embedding', result }, [result.points.buffer, result.labels.buffer, result.indices.buffer, result.images.buffer]);
         } catch (error) {
           post({ type: 'embedding-error', requestId, message: error instanceof Error ? error.message : String(error) });
         }
-      });
+      }, 'evaluation');
       break;
     case 'neighbours':
       enqueue(async () => {
@@ -406,7 +441,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         } catch (error) {
           post({ type: 'neighbours-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
         }
-      });
+      }, 'evaluation');
       break;
     default:
       assertNever(message);

@@ -1,26 +1,94 @@
-import { useRunStore } from '../state/runStore';
+import { useConfigStore } from '../state/configStore';
+import { latestStep, useRunStore } from '../state/runStore';
+import { training } from '../state/trainingClient';
+import { describeDevice, describeSetup, deviceAdvice, lightSetupChange, typicalStepMs } from './device';
 
-/** The active compute backend, and after a fallback, why the better ones were not used. */
+/**
+ * The device line: what the training runs on, in a student's words
+ * ("WebGPU on a CPU emulation (SwiftShader): no GPU found"), the backend as a
+ * short badge, and after a fallback, why the better backends were not used.
+ */
 export function BackendBadge() {
   const backend = useRunStore((s) => s.backend);
   const reasons = useRunStore((s) => s.backendReasons);
   const adapter = useRunStore((s) => s.adapter);
+  const device = useRunStore((s) => s.device);
   const status = useRunStore((s) => s.status);
+  const description = backend ? describeDevice(backend, device) : null;
   return (
     <div className="backend">
-      <span
-        data-testid="backend-badge"
-        data-value={backend ?? ''}
-        className={`badge badge-${backend ?? 'pending'}`}
-        title={adapter ? `GPU adapter: ${adapter}` : undefined}
-      >
-        {backend ? `backend: ${backend}` : 'starting backend…'}
-      </span>
-      <span className={`status status-${status}`} data-testid="run-status" data-value={status}>{status}</span>
+      <div className="device-row">
+        <span
+          data-testid="backend-badge"
+          data-value={backend ?? ''}
+          className={`badge badge-${backend ?? 'pending'}${description?.onCpu ? ' badge-slow' : ''}`}
+          title={adapter ? `Adapter: ${adapter}` : undefined}
+        >
+          {backend ?? 'starting…'}
+        </span>
+        <span
+          className={`device-line${description?.onCpu ? ' device-line-cpu' : ''}`}
+          data-testid="device-line"
+          data-on-cpu={description ? String(description.onCpu) : ''}
+          title={adapter ? `What the browser reports: ${adapter}` : undefined}
+        >
+          {description?.headline ?? 'Looking for a GPU…'}
+        </span>
+        <span className={`status status-${status}`} data-testid="run-status" data-value={status}>{status}</span>
+      </div>
       {reasons.length > 0 && (
         <ul className="backend-reasons" data-testid="backend-reasons">
           {reasons.map((r) => <li key={r}>{r}</li>)}
         </ul>
+      )}
+    </div>
+  );
+}
+
+/**
+ * On a slow device: what to expect (how long 100 steps take), and the light
+ * setup one click away, with the full one a click back.
+ */
+export function DeviceAdvice() {
+  const backend = useRunStore((s) => s.backend);
+  const device = useRunStore((s) => s.device);
+  const stepMs = useRunStore((s) => typicalStepMs(s.steps));
+  const hasSteps = useRunStore((s) => latestStep(s) !== undefined);
+  const config = useConfigStore((s) => s.config);
+  const fullSetup = useConfigStore((s) => s.setupBeforeLight);
+  const applySettings = useConfigStore((s) => s.applySettings);
+  if (!backend) return null;
+  const description = describeDevice(backend, device);
+  // before a second step, a GPU says nothing; a CPU gets the warning at once
+  const advice = deviceAdvice(description, stepMs, config);
+  const change = lightSetupChange(config);
+  const useLight = () => {
+    useConfigStore.setState({ setupBeforeLight: { ...change.full, ...(fullSetup ?? {}) } });
+    applySettings(change.light);
+    training.reset();
+  };
+  const useFull = () => {
+    if (!fullSetup) return;
+    useConfigStore.setState({ setupBeforeLight: null });
+    applySettings(fullSetup);
+    training.reset();
+  };
+  if (!advice && !fullSetup) return null;
+  return (
+    <div className="device-advice" data-testid="device-advice" role="note">
+      {advice && <span>{advice.text}</span>}
+      {advice?.offerLight && (
+        <button type="button" data-testid="device-light-setup" onClick={useLight} title={`Sets ${describeSetup(change.light)} and starts a new encoder${hasSteps ? ' (this run’s charts are cleared)' : ''}`}>
+          Use the light setup ({describeSetup(change.light)})
+        </button>
+      )}
+      {fullSetup && (
+        <>
+          {!advice && <span>Light setup on.</span>}
+          <button type="button" data-testid="device-full-setup" onClick={useFull} title="Back to the settings you had before the light setup; starts a new encoder">
+            Back to the full setup ({describeSetup(fullSetup)})
+          </button>
+        </>
       )}
     </div>
   );

@@ -1,12 +1,13 @@
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
+import type { ErrorSource } from '../train/protocol';
 
-/** Shown only when training stopped with an error; the run's history stays on the charts. */
+/** Shown only when training stopped with an error; the run's history stays on the charts. It sits in the sticky command bar, so it is in view wherever the page is scrolled. */
 export function ErrorBanner() {
   const error = useRunStore((s) => s.error);
   if (!error) return null;
   return (
-    <div className="banner banner-error" role="alert" data-testid="error-banner">
+    <div className="banner banner-error" role="alert" data-testid="error-banner" id="error-banner" tabIndex={-1}>
       <strong>Training stopped.</strong> {error}
     </div>
   );
@@ -35,5 +36,30 @@ export function Notices() {
       <ul>{notices.map((n, i) => <li key={i}>{n}</li>)}</ul>
       <button type="button" onClick={() => useRunStore.setState({ notices: [] })}>Dismiss</button>
     </div>
+  );
+}
+
+const SOURCE_WORDS: Record<ErrorSource, string> = {
+  settings: 'after a change of settings',
+  training: 'during a training step',
+  dataset: 'while loading the dataset',
+  evaluation: 'during an evaluation',
+};
+
+/**
+ * In the settings panel, where a user who just changed something is looking:
+ * training stopped, and the reason is in the banner at the top.
+ */
+export function ErrorPointer() {
+  const error = useRunStore((s) => s.error);
+  const source = useRunStore((s) => s.errorSource);
+  if (!error || source === 'evaluation') return null;
+  return (
+    <p className="error-pointer" role="status" data-testid="error-pointer">
+      Training stopped {SOURCE_WORDS[source ?? 'training']}.{' '}
+      <button type="button" className="link-button" onClick={() => document.getElementById('error-banner')?.focus()}>
+        Why? See the red banner above the charts.
+      </button>
+    </p>
   );
 }

@@ -3,6 +3,11 @@ import {
   CartesianGrid, Line, LineChart, ReferenceDot, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
 } from 'recharts';
 import { overlaySeries, type ComparisonRun } from '../state/comparison';
+import {
+  AXIS_TICK, BELOW_PLOT, EMPTY_ROWS, canUseLogScale, linearYAxis, logYAxis, niceTicks, percentTickFormatter, shouldUseLogScale, tickFormatter, xAxisLayout,
+  yAxisTitle, type YAxisLayout,
+} from './chartAxis';
+import { ChartPlot } from './ChartPlot';
 import { downloadChartPng } from './compareDownload';
 import { downsample, percent, unitTicks } from './format';
 import { TrajectoryPath } from './TrajectoryPath';
@@ -10,6 +15,12 @@ import { TRAJECTORY_UNIT, trajectory, trajectoryDomains } from './trajectory';
 
 /** Rows per chart at most: enough for the shape, cheap to draw. */
 const MAX_POINTS = 300;
+/**
+ * Above this ratio of the largest to the smallest value (an order of magnitude), the loss chart starts on a log scale
+ * (shouldUseLogScale): at the smallest settings an unnormalized NT-Xent sits near 32 against 3.3 normalized, at the
+ * defaults near 140 against 5, and on a linear axis the normalized run lies flat along the bottom either way.
+ */
+const LOG_SCALE_RATIO = 10;
 
 /** One colour per run, in queue order: distinct, and readable on white. */
 export const RUN_COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777'];
@@ -28,10 +39,13 @@ interface OverlayChartProps {
   caption: string;
   fileName: string;
   series: Series[];
-  /** y range: fixed, or from the data */
-  yDomain: [number | 'auto', number | 'auto'];
+  /** y axis: accuracies in [0, 1] (percent ticks), or the data's own range with a log-scale choice */
+  yAxis: 'fraction' | 'data';
+  /** tooltip values */
   format: (v: number) => string;
   dots: boolean;
+  /** what the chart says while no run has a point yet */
+  emptyText: string;
 }
 
 interface ChartFrameProps {
@@ -43,11 +57,18 @@ interface ChartFrameProps {
   legend: { label: string; color: string }[];
   /** runs with something drawn */
   lines: number;
+  /** shown over the chart while it is empty (nothing when falsy), clear of the y axis's `axisLeft` px */
+  empty?: ReactNode;
+  axisLeft?: number;
+  /** controls above the chart (the log-scale choice), outside what the PNG download draws */
+  controls?: ReactNode;
+  /** the y scale in use, as data-scale on the figure */
+  scale?: 'log' | 'linear';
   children: ReactNode;
 }
 
 /** A comparison chart's frame: title and caption, the chart, a legend naming each run, and a PNG download. */
-function ChartFrame({ testId, pngTestId, title, caption, fileName, legend, lines, children }: ChartFrameProps) {
+function ChartFrame({ testId, pngTestId, title, caption, fileName, legend, lines, empty, axisLeft, controls, scale, children }: ChartFrameProps) {
   const box = useRef<HTMLDivElement>(null);
   const [pngError, setPngError] = useState<string | null>(null);
   const savePng = () => {
@@ -58,12 +79,15 @@ function ChartFrame({ testId, pngTestId, title, caption, fileName, legend, lines
     );
   };
   return (
-    <figure className="compare-chart" data-testid={testId} data-lines={lines}>
+    <figure className="compare-chart" data-testid={testId} data-lines={lines} data-scale={scale}>
       <figcaption>
         <h3>{title}</h3>
         <p>{caption}</p>
       </figcaption>
-      <div ref={box}>{children}</div>
+      {controls}
+      <ChartPlot empty={empty} axisLeft={axisLeft} below={BELOW_PLOT}>
+        <div ref={box}>{children}</div>
+      </ChartPlot>
       <ul className="compare-legend" aria-label="Runs">
         {legend.map((l, k) => (
           <li key={k}><span className="compare-swatch" style={{ background: l.color }} />{l.label}</li>
@@ -76,19 +100,55 @@ function ChartFrame({ testId, pngTestId, title, caption, fileName, legend, lines
 }
 
 /** Lines of several runs on one step axis, a legend naming each run, and a PNG download. */
-const OverlayChart = memo(function OverlayChart({ testId, pngTestId, title, caption, fileName, series, yDomain, format, dots }: OverlayChartProps) {
+const OverlayChart = memo(function OverlayChart({ testId, pngTestId, title, caption, fileName, series, yAxis: kind, format, dots, emptyText }: OverlayChartProps) {
   const data = useMemo(() => overlaySeries(series, MAX_POINTS), [series]);
   const legend = useMemo(() => series.map((s) => ({ label: s.label, color: s.color })), [series]);
+  const values = useMemo(() => series.flatMap((s) => s.points.map((p) => p.value)).filter(Number.isFinite), [series]);
+  // null: chosen from the data (log when the runs span more than LOG_SCALE_RATIO×); true/false: the user's choice
+  const [logChoice, setLogChoice] = useState<boolean | null>(null);
+  const logPossible = kind === 'data' && canUseLogScale(values);
+  const logAuto = kind === 'data' && shouldUseLogScale(values, LOG_SCALE_RATIO);
+  const log = logPossible && (logChoice ?? logAuto);
+  const axis: YAxisLayout = useMemo(() => {
+    if (kind === 'fraction') {
+      const ticks = unitTicks([0, 1], 0.05);
+      return linearYAxis(ticks, { format: percentTickFormatter(ticks) });
+    }
+    if (log) return logYAxis(values);
+    return linearYAxis(values.length ? niceTicks(Math.min(...values), Math.max(...values), 6) : [0, 1]);
+  }, [kind, log, values]);
+  // the runs' steps, on ticks at a nice step (recharts' own crowd the last two: "5 6")
+  const xAxis = useMemo(() => {
+    const steps = data.map((d) => d.step);
+    const ticks = steps.length ? niceTicks(Math.min(...steps), Math.max(...steps), 6, 1) : [0, 1];
+    return { domain: [ticks[0], ticks[ticks.length - 1]] as [number, number], ticks, format: tickFormatter(ticks) };
+  }, [data]);
+  const lines = series.filter((s) => s.points.length > 0).length;
+  const controls = kind === 'data' && (
+    <div className="chart-controls">
+      <label title={logPossible ? 'A log scale shows each run’s fall at its own size when the runs differ by orders of magnitude.' : 'A log scale needs every value above 0.'}>
+        <input
+          type="checkbox" data-testid={`${testId}-log`} checked={log} disabled={!logPossible}
+          onChange={(e) => setLogChoice(e.target.checked)}
+        />
+        log scale
+      </label>
+      {logChoice === null && logAuto && <span className="chart-scale-note">on by itself: the runs differ more than {LOG_SCALE_RATIO}×</span>}
+    </div>
+  );
   return (
     <ChartFrame
       testId={testId} pngTestId={pngTestId} title={title} caption={caption} fileName={fileName} legend={legend}
-      lines={series.filter((s) => s.points.length > 0).length}
+      lines={lines} empty={lines === 0 && emptyText} axisLeft={axis.width} controls={controls} scale={kind === 'data' ? (log ? 'log' : 'linear') : undefined}
     >
       <ResponsiveContainer width="100%" height={260}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+        <LineChart data={data.length ? data : [...EMPTY_ROWS]} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
-          <YAxis domain={yDomain} tickFormatter={format} width={48} />
+          <XAxis {...xAxisLayout('step')} dataKey="step" type="number" domain={xAxis.domain} ticks={xAxis.ticks} tickFormatter={xAxis.format} />
+          <YAxis
+            scale={log ? 'log' : 'linear'} domain={axis.domain} ticks={axis.ticks} allowDataOverflow tickFormatter={axis.format}
+            width={axis.width} tick={AXIS_TICK}
+          />
           <Tooltip formatter={(v) => (typeof v === 'number' ? format(v) : String(v))} labelFormatter={(s) => `step ${s}`} />
           {series.map((s, r) => (
             <Line
@@ -119,7 +179,8 @@ export function CompareLossChart({ runs }: { runs: ComparisonRun[] }) {
     <OverlayChart
       testId="compare-chart-loss" pngTestId="compare-png-loss" title="NT-Xent loss per run" fileName="simclr-comparison-loss.png"
       caption="Each run starts from the same seed, so the lines differ only in the compared setting." series={series}
-      yDomain={['auto', 'auto']} format={lossFormat} dots={false}
+      yAxis="data" format={lossFormat} dots={false}
+      emptyText="Each run’s loss appears here after its first step, one line per run."
     />
   );
 }
@@ -138,7 +199,8 @@ export function CompareProbeChart({ runs }: { runs: ComparisonRun[] }) {
     <OverlayChart
       testId="compare-chart-probe" pngTestId="compare-png-probe" title="Linear-probe accuracy per run" fileName="simclr-comparison-probe.png"
       caption="Test accuracy of a logistic regression on the frozen h, at each probe and at the end of every run." series={series}
-      yDomain={[0, 1]} format={probeFormat} dots
+      yAxis="fraction" format={probeFormat} dots
+      emptyText="Each run’s probe accuracy appears here: at every probe during the run and at its end."
     />
   );
 }
@@ -158,19 +220,23 @@ export function CompareTrajectoryChart({ runs }: { runs: ComparisonRun[] }) {
     })),
     [runs],
   );
-  return <TrajectoryOverlay paths={paths} />;
+  const stepped = runs.some((run) => run.steps.length > 0);
+  return <TrajectoryOverlay paths={paths} stepped={stepped} />;
 }
 
-const TrajectoryOverlay = memo(function TrajectoryOverlay({ paths }: { paths: { label: string; color: string; points: ReturnType<typeof trajectory> }[] }) {
+const TrajectoryOverlay = memo(function TrajectoryOverlay({ paths, stepped }: { paths: { label: string; color: string; points: ReturnType<typeof trajectory> }[]; stepped: boolean }) {
   const legend = useMemo(() => paths.map((p) => ({ label: p.label, color: p.color })), [paths]);
   const { x, y } = useMemo(() => trajectoryDomains(paths.map((p) => p.points)), [paths]);
+  const xTicks = useMemo(() => unitTicks(x, TRAJECTORY_UNIT, 6), [x]);
+  const yAxis = useMemo(() => linearYAxis(unitTicks(y, TRAJECTORY_UNIT, 6), { titled: true }), [y]);
   const lines = paths.filter((p) => p.points.length > 0).length;
   return (
     <ChartFrame
       testId="compare-chart-trajectory" pngTestId="compare-png-trajectory" title="Alignment against uniformity per run"
       fileName="simclr-comparison-trajectory.png" legend={legend} lines={lines}
+      empty={!stepped && 'Each run’s path appears here after its first step, from ○ to ●.'} axisLeft={yAxis.width}
       caption={
-        lines === 0
+        lines === 0 && stepped
           ? 'These runs were recorded before alignment and uniformity were measured: run the comparison again to see their paths.'
           : 'Each run as a path from ○ (first step) to ● (last step). Down is better aligned, left more uniform; runs that end further down and left usually probe better.'
       }
@@ -178,8 +244,8 @@ const TrajectoryOverlay = memo(function TrajectoryOverlay({ paths }: { paths: { 
       <ResponsiveContainer width="100%" height={260}>
         <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="uniformity" type="number" name="uniformity" domain={x} ticks={unitTicks(x, TRAJECTORY_UNIT, 6)} allowDataOverflow tickFormatter={trajectoryFormat} label={{ value: 'uniformity', position: 'insideBottomRight', offset: -4 }} />
-          <YAxis dataKey="alignment" type="number" name="alignment" domain={y} ticks={unitTicks(y, TRAJECTORY_UNIT, 6)} allowDataOverflow tickFormatter={trajectoryFormat} width={56} label={{ value: 'alignment', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
+          <XAxis dataKey="uniformity" type="number" name="uniformity" domain={x} ticks={xTicks} allowDataOverflow tickFormatter={tickFormatter(xTicks)} {...xAxisLayout('uniformity')} />
+          <YAxis dataKey="alignment" type="number" name="alignment" domain={y} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} label={yAxisTitle('alignment')} />
           <ZAxis dataKey="step" type="number" name="step" range={[8, 8]} />
           <Tooltip formatter={(v, name) => (typeof v === 'number' && name !== 'step' ? v.toFixed(4) : String(v))} cursor={false} />
           {paths.map((p, r) => <TrajectoryPath key={`path-${r}`} points={p.points} color={p.color} />)}
@@ -199,4 +265,3 @@ const TrajectoryOverlay = memo(function TrajectoryOverlay({ paths }: { paths: { 
   );
 });
 
-const trajectoryFormat = (v: number) => v.toFixed(1);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { useConfigStore } from '../state/configStore';
+import './selects.css';
 
 /** Test ids from the UI contract; other settings get config-<kebab-case key>. */
 const TEST_IDS: Partial<Record<keyof ExperimentConfig, string>> = {

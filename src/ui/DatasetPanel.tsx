@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { BUILTIN_DATASETS, UPLOAD_PREFIX } from '../core/datasets';
+import { NAME_MAX } from '../data/upload/datasetName';
 import { useConfigStore } from '../state/configStore';
 import { refreshStoredDatasets, uploads, useDatasetStore } from '../state/datasetStore';
 import { usePreviewStore } from '../state/previewStore';
@@ -10,6 +11,7 @@ import { showNeighbours } from './neighboursRequest';
 import { PixelCanvas } from './PixelCanvas';
 import { UploadPanel } from './UploadPanel';
 import { useEvaluationBlocker } from './useEvaluationBlocker';
+import './dataset.css';
 
 /**
  * A gallery tile: the image (click: show it in the augmentation previewer)
@@ -35,6 +37,63 @@ function Thumbnail({ images, index, size, channels, label, picked, onPick, onNei
   );
 }
 
+/**
+ * Rename for the selected uploaded set: a button, then an inline field
+ * (Enter saves, Escape cancels). The store checks the name
+ * (datasetName.ts's checkNewName) and says why when it refuses one.
+ */
+function RenameDataset({ id, name }: { id: string; name: string }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const cancel = () => {
+    setDraft(null);
+    setProblem(null);
+  };
+  if (draft === null) {
+    return (
+      <button type="button" className="link-button dataset-rename-button" data-testid="dataset-rename" onClick={() => setDraft(name)}>
+        Rename
+      </button>
+    );
+  }
+  const save = async () => {
+    if (saving) return;
+    setSaving(true);
+    const refusal = await uploads.rename(id, draft);
+    setSaving(false);
+    if (refusal) setProblem(refusal);
+    else cancel();
+  };
+  return (
+    <form className="dataset-rename" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+      <label htmlFor="dataset-rename-input">New name</label>
+      <input
+        id="dataset-rename-input" data-testid="dataset-rename-input" type="text" value={draft} autoFocus spellCheck={false}
+        aria-invalid={problem !== null} aria-describedby={problem ? 'dataset-rename-error' : 'dataset-rename-hint'}
+        onFocus={(e) => e.currentTarget.select()}
+        onChange={(e) => { setDraft(e.target.value); setProblem(null); }}
+        onKeyDown={(e) => {
+          if (e.key !== 'Escape') return;
+          // Escape here cancels the rename and nothing else (not the lecture view, not a dialog)
+          e.preventDefault();
+          e.stopPropagation();
+          cancel();
+        }}
+      />
+      <div className="dataset-rename-actions">
+        <button type="submit" disabled={saving}>Save</button>
+        <button type="button" onClick={cancel}>Cancel</button>
+      </div>
+      {problem ? (
+        <div className="field-error" role="alert" id="dataset-rename-error" data-testid="dataset-rename-error">{problem}</div>
+      ) : (
+        <div className="hint" id="dataset-rename-hint">Enter saves, Escape cancels; at most {NAME_MAX} characters.</div>
+      )}
+    </form>
+  );
+}
+
 export function DatasetPanel() {
   const dataset = useRunStore((s) => s.dataset);
   const progress = useRunStore((s) => s.loadProgress);
@@ -52,7 +111,8 @@ export function DatasetPanel() {
 
   const loading = !dataset || dataset.id !== datasetId;
   const uploadId = datasetId.startsWith(UPLOAD_PREFIX) ? datasetId.slice(UPLOAD_PREFIX.length) : null;
-  const knownUpload = uploadId !== null && stored.some((d) => d.id === uploadId);
+  const selectedUpload = uploadId === null ? undefined : stored.find((d) => d.id === uploadId);
+  const knownUpload = selectedUpload !== undefined;
   return (
     <section className="panel dataset-panel" aria-label="Dataset">
       <h2>Dataset</h2>
@@ -64,18 +124,25 @@ export function DatasetPanel() {
           </optgroup>
           {stored.length > 0 && (
             <optgroup label="Uploaded (kept in this browser)">
-              {stored.map((d) => <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>{d.name} ({d.imageCount})</option>)}
+              {stored.map((d) => (
+                <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>
+                  {d.name} ({d.imageCount.toLocaleString()} image{d.imageCount === 1 ? '' : 's'})
+                </option>
+              ))}
             </optgroup>
           )}
           {uploadId !== null && !knownUpload && <option value={datasetId}>{datasetId}</option>}
         </select>
       </div>
-      {uploadId !== null && knownUpload && (
-        <button type="button" className="link-button" data-testid="dataset-delete" onClick={() => {
-          if (window.confirm('Delete this uploaded dataset from this browser?')) void uploads.remove(uploadId);
-        }}>
-          Delete this uploaded dataset
-        </button>
+      {selectedUpload && (
+        <div className="dataset-actions">
+          <RenameDataset key={selectedUpload.id} id={selectedUpload.id} name={selectedUpload.name} />
+          <button type="button" className="link-button" data-testid="dataset-delete" onClick={() => {
+            if (window.confirm('Delete this uploaded dataset from this browser?')) void uploads.remove(selectedUpload.id);
+          }}>
+            Delete this uploaded dataset
+          </button>
+        </div>
       )}
       {storageError && <div className="field-error" role="alert">{storageError}</div>}
       <UploadPanel />

@@ -4,6 +4,10 @@ import {
 } from 'recharts';
 import { useRunStore } from '../state/runStore';
 import type { StepMetrics } from '../train/protocol';
+import {
+  AXIS_TICK, BELOW_PLOT, EMPTY_ROWS, linearYAxis, niceTicks, stepTicks, tickFormatter, xAxisLayout, yAxisTitle,
+} from './chartAxis';
+import { ChartPlot } from './ChartPlot';
 import { downsample, fixed, niceCeil, steadyDomain, unitTicks } from './format';
 import { TrajectoryPath } from './TrajectoryPath';
 import {
@@ -35,9 +39,14 @@ const COLLAPSE_COLOR = '#0f172a';
 
 const stepAxisEnd = (steps: readonly StepMetrics[]) => niceCeil(Math.max(10, steps[steps.length - 1]?.step ?? 0));
 
-const stepAxis = (end: number) => (
-  <XAxis dataKey="step" type="number" domain={[0, end]} allowDecimals={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} />
-);
+const stepAxis = (end: number) => {
+  const ticks = stepTicks(0, end);
+  return <XAxis {...xAxisLayout('step')} dataKey="step" type="number" domain={[0, end]} ticks={ticks} tickFormatter={tickFormatter(ticks)} />;
+};
+
+/** What an empty geometry chart says: before the first step, or when the run's steps carry no such measurement. */
+const emptyText = (steps: readonly StepMetrics[], shown: string, measured: string) =>
+  steps.length === 0 ? `${shown} appears here after the first step. Press Train or Step.` : `These steps carry no ${measured} measurement.`;
 
 /** Whether the panel is on screen: its four charts hold still while it is not (see useOnScreen). */
 const PanelOnScreen = createContext(true);
@@ -108,21 +117,24 @@ const SeriesFigure = memo(function SeriesFigure({ steps, metric, testId, title, 
     const values = data.map((d) => d.value);
     return values.length ? steadyDomain(Math.min(...values), Math.max(...values), unit) : ([0, unit] as [number, number]);
   }, [data, unit]);
+  const yAxis = useMemo(() => linearYAxis(unitTicks(domain, unit, 5)), [domain, unit]);
   return (
     <figure className="chart geometry-chart" data-testid={testId} data-points={data.length}>
       <figcaption>
         <h3>{title}</h3>
         <p>{caption}</p>
       </figcaption>
-      <ResponsiveContainer width="100%" height={200}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          {stepAxis(stepAxisEnd(steps))}
-          <YAxis domain={domain} ticks={unitTicks(domain, unit, 5)} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} width={48} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${s}`} />
-          <Line type="monotone" dataKey="value" name={title.toLowerCase()} stroke={color} dot={false} isAnimationActive={false} strokeWidth={2} />
-        </LineChart>
-      </ResponsiveContainer>
+      <ChartPlot empty={data.length === 0 && emptyText(steps, title, title.toLowerCase())} axisLeft={yAxis.width} below={BELOW_PLOT}>
+        <ResponsiveContainer width="100%" height={200}>
+          <LineChart data={data.length ? data : EMPTY_ROWS} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            {stepAxis(stepAxisEnd(steps))}
+            <YAxis domain={domain} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${s}`} />
+            <Line type="monotone" dataKey="value" name={title.toLowerCase()} stroke={color} dot={false} isAnimationActive={false} strokeWidth={2} />
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartPlot>
     </figure>
   );
 });
@@ -136,6 +148,8 @@ const TrajectoryFigure = memo(function TrajectoryFigure({ steps }: { steps: Step
   const path = useMemo(() => trajectory(steps, MAX_POINTS), [steps]);
   const markers = useMemo(() => downsample(path, MAX_MARKERS), [path]);
   const { x, y } = useMemo(() => trajectoryDomains([path]), [path]);
+  const xTicks = useMemo(() => unitTicks(x, TRAJECTORY_UNIT, 5), [x]);
+  const yAxis = useMemo(() => linearYAxis(unitTicks(y, TRAJECTORY_UNIT, 5), { titled: true }), [y]);
   const first = path[0];
   const last = path[path.length - 1];
   return (
@@ -147,21 +161,26 @@ const TrajectoryFigure = memo(function TrajectoryFigure({ steps }: { steps: Step
           down and to the left. A path that rushes down and to the right is collapsing (everything at one point).
         </p>
       </figcaption>
-      <ResponsiveContainer width="100%" height={200}>
-        <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="uniformity" type="number" name="uniformity" domain={x} ticks={unitTicks(x, TRAJECTORY_UNIT, 5)} allowDataOverflow tickFormatter={(v: number) => v.toFixed(1)} label={{ value: 'uniformity', position: 'insideBottomRight', offset: -4 }} />
-          <YAxis dataKey="alignment" type="number" name="alignment" domain={y} ticks={unitTicks(y, TRAJECTORY_UNIT, 5)} allowDataOverflow tickFormatter={(v: number) => v.toFixed(1)} width={56} label={{ value: 'alignment', angle: -90, position: 'insideLeft', offset: 4, style: { textAnchor: 'middle' } }} />
-          <ZAxis dataKey="step" type="number" name="step" range={[8, 8]} />
-          <Tooltip formatter={(v, name) => (typeof v === 'number' && name !== 'step' ? v.toFixed(4) : String(v))} cursor={false} />
-          <TrajectoryPath points={path} color={TRAJECTORY_COLOR} />
-          <Scatter data={markers} name="this run" fill={TRAJECTORY_COLOR} isAnimationActive={false} />
-          {first && <ReferenceDot x={first.uniformity} y={first.alignment} r={5} fill="white" stroke={TRAJECTORY_COLOR} strokeWidth={2} />}
-          {last && path.length > 1 && (
-            <ReferenceDot x={last.uniformity} y={last.alignment} r={5} fill={TRAJECTORY_COLOR} stroke="white" label={{ value: `step ${last.step}`, position: 'bottom', fontSize: 11, fill: '#334155' }} />
-          )}
-        </ScatterChart>
-      </ResponsiveContainer>
+      <ChartPlot
+        empty={path.length === 0 && (steps.length === 0 ? 'The path appears here after the first step, one point per step. Press Train or Step.' : 'These steps carry no alignment and uniformity measurements.')}
+        axisLeft={yAxis.width} below={BELOW_PLOT}
+      >
+        <ResponsiveContainer width="100%" height={200}>
+          <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            <XAxis dataKey="uniformity" type="number" name="uniformity" domain={x} ticks={xTicks} allowDataOverflow tickFormatter={tickFormatter(xTicks)} {...xAxisLayout('uniformity')} />
+            <YAxis dataKey="alignment" type="number" name="alignment" domain={y} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} label={yAxisTitle('alignment')} />
+            <ZAxis dataKey="step" type="number" name="step" range={[8, 8]} />
+            <Tooltip formatter={(v, name) => (typeof v === 'number' && name !== 'step' ? v.toFixed(4) : String(v))} cursor={false} />
+            <TrajectoryPath points={path} color={TRAJECTORY_COLOR} />
+            <Scatter data={markers} name="this run" fill={TRAJECTORY_COLOR} isAnimationActive={false} />
+            {first && <ReferenceDot x={first.uniformity} y={first.alignment} r={5} fill="white" stroke={TRAJECTORY_COLOR} strokeWidth={2} />}
+            {last && path.length > 1 && (
+              <ReferenceDot x={last.uniformity} y={last.alignment} r={5} fill={TRAJECTORY_COLOR} stroke="white" label={{ value: `step ${last.step}`, position: 'bottom', fontSize: 11, fill: '#334155' }} />
+            )}
+          </ScatterChart>
+        </ResponsiveContainer>
+      </ChartPlot>
     </figure>
   );
 });
@@ -176,6 +195,7 @@ const CollapseFigure = memo(function CollapseFigure({ steps, zDim }: { steps: St
   const data = useMemo(() => metricSeries(steps, 'collapseStd', MAX_POINTS), [steps]);
   const healthy = zDim ? healthyCollapseStd(zDim) : Number.NaN;
   const high = useMemo(() => collapseAxisHigh(data.map((d) => d.value), healthy), [data, healthy]);
+  const yAxis = useMemo(() => linearYAxis(niceTicks(0, high, 5)), [high]);
   return (
     <figure className="chart geometry-chart" data-testid="chart-collapse" data-points={data.length}>
       <figcaption>
@@ -186,18 +206,20 @@ const CollapseFigure = memo(function CollapseFigure({ steps, zDim }: { steps: St
           the same point — collapse.
         </p>
       </figcaption>
-      <ResponsiveContainer width="100%" height={200}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          {stepAxis(stepAxisEnd(steps))}
-          <YAxis domain={[0, high]} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} width={48} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${s}`} />
-          {Number.isFinite(healthy) && (
-            <ReferenceLine y={healthy} stroke="#16a34a" strokeDasharray="6 4" label={{ value: 'healthy ≈ 1/√d', position: 'insideBottomRight', fill: '#166534', fontSize: 12 }} />
-          )}
-          <Line type="monotone" dataKey="value" name="collapse std" stroke={COLLAPSE_COLOR} dot={false} isAnimationActive={false} strokeWidth={2} />
-        </LineChart>
-      </ResponsiveContainer>
+      <ChartPlot empty={data.length === 0 && emptyText(steps, 'The collapse meter', 'collapse')} axisLeft={yAxis.width} below={BELOW_PLOT}>
+        <ResponsiveContainer width="100%" height={200}>
+          <LineChart data={data.length ? data : EMPTY_ROWS} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            {stepAxis(stepAxisEnd(steps))}
+            <YAxis domain={yAxis.domain} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${s}`} />
+            {Number.isFinite(healthy) && (
+              <ReferenceLine y={healthy} stroke="#16a34a" strokeDasharray="6 4" label={{ value: 'healthy ≈ 1/√d', position: 'insideBottomRight', fill: '#166534', fontSize: 12 }} />
+            )}
+            <Line type="monotone" dataKey="value" name="collapse std" stroke={COLLAPSE_COLOR} dot={false} isAnimationActive={false} strokeWidth={2} />
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartPlot>
     </figure>
   );
 });

@@ -1,4 +1,6 @@
 import { memo } from 'react';
+import { CONFIG_SCHEMA } from '../core/config';
+import { useConfigStore } from '../state/configStore';
 import type { RunState } from '../state/runStore';
 import { unscorableReason } from './accuracy';
 import { AccuracyChart, useAccuracyInputs } from './AccuracyChart';
@@ -11,10 +13,20 @@ const pickKnn = (s: RunState) => ({ points: s.knn, randomInit: s.knnRandomInit, 
 
 /** Weighted-kNN test accuracy against step, with the random-init encoder and raw pixels as reference lines. */
 export function KnnChart() {
-  return <KnnFigure {...useAccuracyInputs(pickKnn, KNN_PHASE_MS)} />;
+  const knnEvery = useConfigStore((s) => s.config.knnEvery);
+  return <KnnFigure {...useAccuracyInputs(pickKnn, KNN_PHASE_MS)} knnEvery={knnEvery} />;
 }
 
-const KnnFigure = memo(function KnnFigure({ points: knn, randomInit, pixels, stepAxisEnd, dataset }: ReturnType<typeof useAccuracyInputs<RunState['knn'], RunState['knnRandomInit']>>) {
+/** What the chart says before the first kNN score: when kNN runs, with the setting that decides it. */
+function knnEmptyText(knnEvery: number, unscorable: boolean): string {
+  if (unscorable) return 'No kNN accuracy for this dataset (see above).';
+  const setting = `“${CONFIG_SCHEMA.knnEvery.label}”`;
+  return knnEvery > 0
+    ? `kNN runs every ${knnEvery} steps (${setting} in the settings), with every linear probe and on Probe now; its test accuracy appears here.`
+    : `kNN runs with every linear probe and on Probe now (${setting} is 0); its test accuracy appears here.`;
+}
+
+const KnnFigure = memo(function KnnFigure({ points: knn, randomInit, pixels, stepAxisEnd, dataset, knnEvery }: ReturnType<typeof useAccuracyInputs<RunState['knn'], RunState['knnRandomInit']>> & { knnEvery: number }) {
   const reason = unscorableReason(dataset, 'kNN', 'kNN');
   const settings = knn[knn.length - 1] ?? randomInit ?? pixels;
   return (
@@ -36,6 +48,7 @@ const KnnFigure = memo(function KnnFigure({ points: knn, randomInit, pixels, ste
       stepAxisEnd={stepAxisEnd}
       lineName="SimCLR encoder"
       color="#0891b2"
+      emptyText={knnEmptyText(knnEvery, reason !== null)}
     />
   );
 });

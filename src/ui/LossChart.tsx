@@ -4,6 +4,10 @@ import type { StepMetrics } from '../train/protocol';
 import { lossReference, METHOD_CATALOG, type MethodId } from '../core/methods';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
+import {
+  AXIS_TICK, BELOW_PLOT, BELOW_PLOT_WITH_LEGEND, EMPTY_ROWS, LEGEND_PROPS, linearYAxis, stepTicks, tickFormatter, xAxisLayout,
+} from './chartAxis';
+import { ChartPlot } from './ChartPlot';
 import { downsample, niceCeil, steadyDomain, unitTicks } from './format';
 import { useThrottled } from './useThrottled';
 
@@ -19,6 +23,8 @@ const SIMILARITY_PHASE_MS = 500;
 
 /** Loss axis ends are multiples of this (see steadyDomain). */
 const LOSS_AXIS_UNIT = 0.25;
+/** The similarity axis: cosines, always −1 to 1. */
+const SIMILARITY_AXIS = linearYAxis([-1, -0.5, 0, 0.5, 1]);
 
 /**
  * The step axis runs from 0 to a nice number past the last step (niceCeil), so
@@ -27,15 +33,11 @@ const LOSS_AXIS_UNIT = 0.25;
  * first redraw while training updates a mounted chart instead of building one
  * (about 30 against 75 ms of main-thread work on an idle core here).
  */
-const stepAxis = (steps: readonly StepMetrics[]) => (
-  <XAxis
-    dataKey="step"
-    type="number"
-    domain={[0, niceCeil(Math.max(10, steps[steps.length - 1]?.step ?? 0))]}
-    allowDecimals={false}
-    label={{ value: 'step', position: 'insideBottomRight', offset: -4 }}
-  />
-);
+const stepAxis = (steps: readonly StepMetrics[]) => {
+  const end = niceCeil(Math.max(10, steps[steps.length - 1]?.step ?? 0));
+  const ticks = stepTicks(0, end);
+  return <XAxis {...xAxisLayout('step')} dataKey="step" type="number" domain={[0, end]} ticks={ticks} tickFormatter={tickFormatter(ticks)} />;
+};
 const valueTooltip = <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${s}`} />;
 
 /** The method's loss against step, with its reference line (SimCLR: the uniform guess log(2N − 1)). */
@@ -80,6 +82,8 @@ const LossFigure = memo(function LossFigure({ steps, method, referenceValue, ref
     if (ends.length === 0) return steadyDomain(0, 1, LOSS_AXIS_UNIT);
     return steadyDomain(Math.min(...ends), Math.max(...ends), LOSS_AXIS_UNIT);
   }, [data, referenceValue]);
+  // labels as wide as they come (140.00 needs more room than 4.00)
+  const yAxis = useMemo(() => linearYAxis(unitTicks(lossDomain, LOSS_AXIS_UNIT)), [lossDomain]);
   return (
     <figure className="panel chart" data-testid="chart-loss" data-points={steps.length}>
       <figcaption>
@@ -88,18 +92,20 @@ const LossFigure = memo(function LossFigure({ steps, method, referenceValue, ref
           <p>The dashed line, {referenceLabel}, is {REFERENCE_CAPTION[method]}</p>
         )}
       </figcaption>
-      <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          {stepAxis(steps)}
-          <YAxis domain={lossDomain} ticks={unitTicks(lossDomain, LOSS_AXIS_UNIT)} allowDataOverflow tickFormatter={(v: number) => v.toFixed(2)} width={48} />
-          {valueTooltip}
-          {referenceValue !== undefined && (
-            <ReferenceLine y={referenceValue} stroke="#94a3b8" strokeDasharray="6 4" label={{ value: referenceLabel ?? '', position: 'insideTopRight', fill: '#64748b', fontSize: 12 }} />
-          )}
-          <Line type="monotone" dataKey="loss" name="loss" stroke="#0f172a" dot={false} isAnimationActive={false} strokeWidth={2} />
-        </LineChart>
-      </ResponsiveContainer>
+      <ChartPlot empty={steps.length === 0 && <>The {entry.lossName} appears here after the first step. Press Train or Step.</>} axisLeft={yAxis.width} below={BELOW_PLOT}>
+        <ResponsiveContainer width="100%" height={240}>
+          <LineChart data={data.length ? data : EMPTY_ROWS} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            {stepAxis(steps)}
+            <YAxis domain={lossDomain} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} />
+            {valueTooltip}
+            {referenceValue !== undefined && (
+              <ReferenceLine y={referenceValue} stroke="#94a3b8" strokeDasharray="6 4" label={{ value: referenceLabel ?? '', position: 'insideTopRight', fill: '#64748b', fontSize: 12 }} />
+            )}
+            <Line type="monotone" dataKey="loss" name="loss" stroke="#0f172a" dot={false} isAnimationActive={false} strokeWidth={2} />
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartPlot>
     </figure>
   );
 });
@@ -115,17 +121,22 @@ const SimilarityFigure = memo(function SimilarityFigure({ steps }: { steps: Step
         <h2>Pair similarities</h2>
         <p>Positives (two views of one image) should pull together while negatives spread apart.</p>
       </figcaption>
-      <ResponsiveContainer width="100%" height={240}>
-        <LineChart data={data} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          {stepAxis(steps)}
-          <YAxis domain={[-1, 1]} tickFormatter={(v: number) => v.toFixed(1)} width={48} />
-          {valueTooltip}
-          <Legend />
-          <Line type="monotone" dataKey="positive" name="positive cos sim" stroke="#16a34a" dot={false} isAnimationActive={false} strokeWidth={2} />
-          <Line type="monotone" dataKey="negative" name="negative cos sim" stroke="#dc2626" dot={false} isAnimationActive={false} strokeWidth={2} />
-        </LineChart>
-      </ResponsiveContainer>
+      <ChartPlot
+        empty={steps.length === 0 && 'The mean cosine similarity of the positive pairs and of the negative pairs appears here after the first step. Press Train or Step.'}
+        axisLeft={SIMILARITY_AXIS.width} below={BELOW_PLOT_WITH_LEGEND}
+      >
+        <ResponsiveContainer width="100%" height={240}>
+          <LineChart data={data.length ? data : EMPTY_ROWS} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+            {stepAxis(steps)}
+            <YAxis domain={SIMILARITY_AXIS.domain} ticks={SIMILARITY_AXIS.ticks} tickFormatter={SIMILARITY_AXIS.format} width={SIMILARITY_AXIS.width} tick={AXIS_TICK} />
+            {valueTooltip}
+            <Legend {...LEGEND_PROPS} />
+            <Line type="monotone" dataKey="positive" name="positive cos sim" stroke="#16a34a" dot={false} isAnimationActive={false} strokeWidth={2} />
+            <Line type="monotone" dataKey="negative" name="negative cos sim" stroke="#dc2626" dot={false} isAnimationActive={false} strokeWidth={2} />
+          </LineChart>
+        </ResponsiveContainer>
+      </ChartPlot>
     </figure>
   );
 });

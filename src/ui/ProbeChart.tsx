@@ -1,4 +1,6 @@
 import { memo } from 'react';
+import { CONFIG_SCHEMA } from '../core/config';
+import { useConfigStore } from '../state/configStore';
 import type { RunState } from '../state/runStore';
 import { unscorableReason } from './accuracy';
 import { AccuracyChart, useAccuracyInputs } from './AccuracyChart';
@@ -11,10 +13,20 @@ const pickProbes = (s: RunState) => ({ points: s.probes, randomInit: s.randomIni
 
 /** Linear-probe test accuracy against step, with the random-init encoder and raw pixels as reference lines. */
 export function ProbeChart() {
-  return <ProbeFigure {...useAccuracyInputs(pickProbes, PROBE_PHASE_MS)} />;
+  const probeEvery = useConfigStore((s) => s.config.probeEvery);
+  return <ProbeFigure {...useAccuracyInputs(pickProbes, PROBE_PHASE_MS)} probeEvery={probeEvery} />;
 }
 
-const ProbeFigure = memo(function ProbeFigure({ points: probes, randomInit: baseline, pixels, stepAxisEnd, dataset }: ReturnType<typeof useAccuracyInputs<RunState['probes'], RunState['randomInitBaseline']>>) {
+/** What the chart says before the first probe: when the probe runs, with the setting that decides it. */
+function probeEmptyText(probeEvery: number, unscorable: boolean): string {
+  if (unscorable) return 'No linear-probe accuracy for this dataset (see above).';
+  const setting = `“${CONFIG_SCHEMA.probeEvery.label}”`;
+  return probeEvery > 0
+    ? `The linear probe runs every ${probeEvery} steps (${setting} in the settings) or when you press Probe now; its test accuracy appears here.`
+    : `The linear probe runs when you press Probe now (${setting} is 0); its test accuracy appears here.`;
+}
+
+const ProbeFigure = memo(function ProbeFigure({ points: probes, randomInit: baseline, pixels, stepAxisEnd, dataset, probeEvery }: ReturnType<typeof useAccuracyInputs<RunState['probes'], RunState['randomInitBaseline']>> & { probeEvery: number }) {
   const reason = unscorableReason(dataset, 'a linear probe', 'the probe');
   const last = probes[probes.length - 1];
   return (
@@ -36,6 +48,7 @@ const ProbeFigure = memo(function ProbeFigure({ points: probes, randomInit: base
       stepAxisEnd={stepAxisEnd}
       lineName="SimCLR encoder"
       color="#2563eb"
+      emptyText={probeEmptyText(probeEvery, reason !== null)}
     />
   );
 });

@@ -3,11 +3,15 @@ import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContai
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import type { AffinitySnapshot } from '../train/protocol';
+import { AXIS_TICK, LEGEND_PROPS, linearYAxis, logTickFormat, logTicks, niceTicks, xAxisLayout, yAxisTitle } from './chartAxis';
+import { ChartPlot } from './ChartPlot';
 import {
   NORMALIZED_TEMPERATURES, UNNORMALIZED_TEMPERATURES, candidateRow, convertRow, entropy, logSpace, parseTemperatures, softmaxAt,
 } from './temperature';
 
 const COLOURS = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#be123c', '#854d0e', '#4b5563'];
+/** Softmax probabilities: 0 to 1. */
+const PROBABILITY_AXIS = linearYAxis(niceTicks(0, 1, 6), { titled: true });
 
 interface Panel {
   title: string;
@@ -31,30 +35,33 @@ function SoftmaxPanel({ panel, trainingTau, twoN, testId }: { panel: Panel; trai
   });
   const entropyRows = panel.grid.map((tau) => ({ tau, entropy: entropy(softmaxAt(panel.similarities, tau)) }));
   const positiveProbabilities = panel.temperatures.map((tau, t) => `τ = ${tau}: ${(probabilities[t][order[panel.positiveRank - 1]] * 100).toFixed(1)}%`);
+  const tauDomain: [number, number] = [panel.grid[0], panel.grid[panel.grid.length - 1]];
+  const uniform = Math.log(twoN - 1);
+  const entropyAxis = linearYAxis(niceTicks(0, uniform * 1.05, 5), { titled: true });
   return (
     <div className="temperature-panel" data-testid={testId}>
       <h3>{panel.title}</h3>
       <p className="hint">Positive is candidate #{panel.positiveRank} by similarity. Its probability: {positiveProbabilities.join(' · ')}</p>
       <ResponsiveContainer width="100%" height={200}>
-        <LineChart data={rows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
+        <LineChart data={rows} margin={{ top: 18, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="rank" type="number" domain={[1, Math.max(2, rows.length)]} allowDecimals={false} label={{ value: 'candidate, by similarity', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
-          <YAxis domain={[0, 1]} tickFormatter={(v: number) => v.toFixed(1)} width={32} />
+          <XAxis dataKey="rank" type="number" domain={[1, Math.max(2, rows.length)]} allowDecimals={false} {...xAxisLayout('candidate, by similarity')} />
+          <YAxis domain={PROBABILITY_AXIS.domain} ticks={PROBABILITY_AXIS.ticks} tickFormatter={PROBABILITY_AXIS.format} width={PROBABILITY_AXIS.width} tick={AXIS_TICK} label={yAxisTitle('probability')} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(r) => `candidate #${r}`} />
-          <Legend />
+          <Legend {...LEGEND_PROPS} />
           <ReferenceLine x={panel.positiveRank} stroke="#16a34a" strokeDasharray="4 3" label={{ value: 'positive', fill: '#16a34a', fontSize: 11, position: 'top' }} />
           {panel.temperatures.map((tau, t) => (
             <Line key={tau} dataKey={`τ=${tau}`} stroke={COLOURS[t % COLOURS.length]} dot={false} isAnimationActive={false} />
           ))}
         </LineChart>
       </ResponsiveContainer>
-      <ResponsiveContainer width="100%" height={160}>
+      <ResponsiveContainer width="100%" height={170}>
         <LineChart data={entropyRows} margin={{ top: 4, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="tau" type="number" scale="log" domain={[panel.grid[0], panel.grid[panel.grid.length - 1]]} tickFormatter={(v: number) => String(+v.toPrecision(2))} label={{ value: 'τ (log scale)', position: 'insideBottomRight', offset: -2, fontSize: 11 }} />
-          <YAxis domain={[0, Math.log(twoN - 1) * 1.05]} tickFormatter={(v: number) => v.toFixed(1)} width={32} label={{ value: 'entropy', angle: -90, position: 'insideLeft', fontSize: 11 }} />
+          <XAxis dataKey="tau" type="number" scale="log" domain={tauDomain} ticks={logTicks(tauDomain)} tickFormatter={logTickFormat} {...xAxisLayout('τ (log scale)')} />
+          <YAxis domain={entropyAxis.domain} ticks={entropyAxis.ticks} tickFormatter={entropyAxis.format} width={entropyAxis.width} tick={AXIS_TICK} label={yAxisTitle('entropy')} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? `${v.toFixed(3)} nats` : String(v))} labelFormatter={(t) => `τ = ${Number(t).toPrecision(3)}`} />
-          <ReferenceLine y={Math.log(twoN - 1)} stroke="#94a3b8" strokeDasharray="2 3" label={{ value: 'uniform: log(2N−1)', fontSize: 10, fill: '#64748b', position: 'insideTopRight' }} />
+          <ReferenceLine y={uniform} stroke="#94a3b8" strokeDasharray="2 3" label={{ value: 'uniform: log(2N−1)', fontSize: 10, fill: '#64748b', position: 'insideTopRight' }} />
           {trainingTau !== null && (
             <ReferenceLine x={trainingTau} stroke="#dc2626" label={{ value: `training τ = ${trainingTau}`, fontSize: 11, fill: '#dc2626', position: 'insideTopLeft' }} />
           )}
@@ -72,7 +79,8 @@ function TemperatureListField({ label, testId, text, onText, onValues }: {
   return (
     <label>
       {label}
-      <input type="text" value={text} data-testid={testId}
+      {/* as wide as its list, so no τ is hidden past the box's edge */}
+      <input type="text" value={text} data-testid={testId} size={Math.max(12, text.length + 1)}
         onChange={(e) => {
           onText(e.target.value);
           const parsed = parseTemperatures(e.target.value);
@@ -156,7 +164,11 @@ function TemperatureLabBody() {
       </div>
       {'error' in normalizedParsed && <div className="field-error" role="alert">{normalizedParsed.error}</div>}
       {'error' in rawParsed && <div className="field-error" role="alert">{rawParsed.error}</div>}
-      {!snapshot && <p className="hint">Train or press Step: the lab reads the live batch.</p>}
+      {!snapshot && (
+        <ChartPlot empty="One anchor’s softmax over its 2N − 1 candidates appears here after the first step, for each τ above. Press Train or Step.">
+          <div className="temperature-empty" />
+        </ChartPlot>
+      )}
       {snapshot && !usable && <p className="hint">This batch (2N = {snapshot.twoN}) is shown block-averaged; lower N to 256 or less to study single anchors.</p>}
       {panels && (
         <>

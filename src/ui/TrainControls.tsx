@@ -1,6 +1,18 @@
 import { useComparisonStore } from '../state/comparisonStore';
 import { useRunStore } from '../state/runStore';
 import { training } from '../state/trainingClient';
+import type { RunStatus } from '../train/protocol';
+
+/** The Train button says what is going on while it is disabled, and Resume once a run has steps. */
+function startLabel(status: RunStatus, steps: number): string {
+  switch (status) {
+    case 'running': return 'Training…';
+    case 'probing': return 'Probing…';
+    case 'evaluating': return 'Evaluating…';
+    case 'loading': return 'Loading…';
+    default: return steps > 0 ? 'Resume' : 'Train';
+  }
+}
 
 export function TrainControls() {
   const status = useRunStore((s) => s.status);
@@ -14,7 +26,7 @@ export function TrainControls() {
   return (
     <div className="controls" role="toolbar" aria-label="Training controls" title={comparing ? 'A comparison is running: it owns the training worker until it ends or is cancelled.' : undefined}>
       <button type="button" className="primary" data-testid="train-start" disabled={busy || running} onClick={training.start}>
-        {steps > 0 ? 'Resume' : 'Train'}
+        {startLabel(status, steps)}
       </button>
       <button type="button" data-testid="train-pause" disabled={!running || comparing} onClick={training.pause}>Pause</button>
       <button type="button" data-testid="train-step" disabled={busy || running} onClick={training.step} title="Run exactly one optimizer step">

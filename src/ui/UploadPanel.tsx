@@ -45,13 +45,9 @@ export function UploadPanel() {
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
 
-  const start = (files: File[], label: string) => {
-    uploads.start(files, { imageSize, fit, testShare, name: label });
-  };
-  const nameOf = (files: File[]) => {
-    const first = files[0]?.name ?? 'upload';
-    const top = first.includes('/') ? first.split('/')[0] : first.replace(/\.zip$/i, '');
-    return files.length === 1 || first.includes('/') ? top : `${files.length} files`;
+  // the decoder names the set from its files (src/data/upload/datasetName.ts): a zip's or folder's name
+  const start = (files: File[]) => {
+    uploads.start(files, { imageSize, fit, testShare });
   };
 
   return (
@@ -92,7 +88,7 @@ export function UploadPanel() {
           e.preventDefault();
           setDragging(false);
           const files = await filesFromDrop(e);
-          start(files, nameOf(files));
+          start(files);
         }}
       >
         Drop images, folders or a .zip here, or
@@ -106,7 +102,7 @@ export function UploadPanel() {
           onChange={(e) => {
             const files = filesFromInput(e.currentTarget);
             e.currentTarget.value = '';
-            start(files, nameOf(files));
+            start(files);
           }}
         />
         <input
@@ -115,7 +111,7 @@ export function UploadPanel() {
           onChange={(e) => {
             const files = filesFromInput(e.currentTarget);
             e.currentTarget.value = '';
-            start(files, nameOf(files));
+            start(files);
           }}
         />
       </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imageAt, UNLABELLED } from '../dataset';
-import { buildDataset, cleanDatasetName, newDatasetId, uploadSummary } from './buildDataset';
+import { buildDataset, newDatasetId, uploadSummary } from './buildDataset';
 import { labelsFromPaths } from './paths';
 import { stratifiedSplit } from './split';
 
@@ -62,12 +62,6 @@ describe('buildDataset', () => {
 });
 
 describe('names and ids', () => {
-  it('cleans the dataset name', () => {
-    expect(cleanDatasetName('  my\n  <b>pets</b> ')).toBe('my <b>pets</b>');
-    expect(cleanDatasetName('   ')).toBe('My images');
-    expect(Array.from(cleanDatasetName('🐱'.repeat(100)))).toHaveLength(80);
-  });
-
   it('makes ids that fit a dataset id', () => {
     const a = newDatasetId();
     expect(a).toMatch(/^[0-9a-f]{32}$/);

@@ -17,14 +17,6 @@ export interface BuildInput {
   split: SplitIndices;
 }
 
-const NAME_MAX = 80;
-
-/** The name as given, trimmed to one line of at most 80 characters; "My images" when blank. */
-export function cleanDatasetName(name: string): string {
-  const line = name.replace(/\s+/g, ' ').trim();
-  return line === '' ? 'My images' : Array.from(line).slice(0, NAME_MAX).join('');
-}
-
 /** A fresh id for a stored dataset: 32 hex digits (fits `upload:<id>` in dataset ids). */
 export function newDatasetId(): string {
   const bytes = new Uint8Array(16);

@@ -20,8 +20,8 @@ interface Fake {
   removed: string[];
 }
 
-/** Decodes a PNG header to a solid thumbnail of value width % 256; width 13 fails to decode. */
-function fakeIo(cancelAfterDecodes = Infinity): Fake {
+/** Decodes a PNG header to a solid thumbnail of value width % 256; width 13 fails to decode. `taken`: names already stored. */
+function fakeIo(cancelAfterDecodes = Infinity, taken: string[] = []): Fake {
   const messages: DecodeFromWorker[] = [];
   const saved: ImageDataset[] = [];
   const removed: string[] = [];
@@ -34,6 +34,7 @@ function fakeIo(cancelAfterDecodes = Infinity): Fake {
     },
     save: async (dataset) => void saved.push(dataset),
     remove: async (id) => void removed.push(id),
+    storedNames: async () => taken,
     post: (message) => void messages.push(message),
     isCancelled: () => decodes >= cancelAfterDecodes,
     pause: () => Promise.resolve(),
@@ -131,6 +132,29 @@ describe('runUpload', () => {
     const ds = fake.saved[0];
     expect([ds.train.count, ds.test.count]).toEqual([2, 1]);
     expect([...ds.train.labels, ...ds.test.labels]).toEqual([-1, -1, -1]);
+  });
+
+  it('names the set from what was uploaded, apart from the sets already stored', async () => {
+    const named = async (files: File[], taken: string[] = [], given?: string) => {
+      const fake = fakeIo(Infinity, taken);
+      await runUpload(files, { ...options, name: given }, fake.io);
+      expect(fake.saved[0]?.name).toBe(summaryOf(fake).name);
+      return summaryOf(fake).name;
+    };
+    const pets = zipSync({ 'cat/1.png': png(10), 'dog/1.png': png(20) });
+    expect(await named([file('my-pets.zip', pets)])).toBe('my-pets');
+    expect(await named([file('my-pets.zip', pets)], ['my-pets', 'other'])).toBe('my-pets (2)');
+    expect(await named([file('flowers/roses/a.png', png(1)), file('flowers/tulips/b.png', png(2))])).toBe('flowers');
+    // the count is of images kept, not of files chosen
+    const loose = await named([file('a.png', png(1)), file('b.png', png(2)), file('c.png', png(13)), file('d.txt', text('x'))]);
+    expect(loose).toMatch(/^2 images \([A-Z][a-z]{2} \d{1,2}\)$/);
+    // a name the user gave wins, cleaned
+    expect(await named([file('my-pets.zip', pets)], [], '  Pets\n<b>mine</b> ')).toBe('Pets <b>mine</b>');
+    // when the stored names cannot be read, the upload still goes ahead
+    const fake = fakeIo();
+    fake.io.storedNames = () => Promise.reject(new Error('no IndexedDB'));
+    await runUpload([file('my-pets.zip', pets)], options, fake.io);
+    expect(summaryOf(fake).name).toBe('Test set');
   });
 
   it('fails with the skipped list when no image survives', async () => {

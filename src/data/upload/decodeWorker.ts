@@ -10,8 +10,9 @@
  * storage, messaging) passed in, so Node tests run it with fakes.
  */
 import type { ImageDataset } from '../dataset';
-import { saveDataset, deleteDataset } from '../datasetDb';
-import { buildDataset, cleanDatasetName, newDatasetId, uploadSummary } from './buildDataset';
+import { deleteDataset, listDatasets, saveDataset } from '../datasetDb';
+import { buildDataset, newDatasetId, uploadSummary } from './buildDataset';
+import { nameUpload } from './datasetName';
 import { checkImageSize, describeUnreadable, MIME_TYPES, sniffImage, type ImageInfo } from './imageHeader';
 import { isHiddenPath, isZipName, labelsFromPaths } from './paths';
 import {
@@ -37,6 +38,8 @@ export interface UploadIo {
   decode(bytes: Uint8Array, info: ImageInfo, size: number, fit: Fit): Promise<Uint8Array>;
   save(dataset: ImageDataset, meta: { skipped: SkippedFile[]; createdAt: number }): Promise<void>;
   remove(id: string): Promise<void>;
+  /** The names of the sets already stored, so that the new one gets a name of its own. */
+  storedNames(): Promise<string[]>;
   post(message: DecodeFromWorker): void;
   isCancelled(): boolean;
   /** Yields to the event loop so that a queued cancel message is read. */
@@ -191,9 +194,12 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
 
     const labelling = labelsFromPaths(imagePaths);
     const split = stratifiedSplit(labelling.labels, options.testShare, SPLIT_SEED);
+    // a set the name cannot be checked against is not worth failing the upload for
+    const taken = await io.storedNames().catch(() => []);
+    const name = nameUpload({ given: options.name, paths: files.map(pathOf), imageCount: images.length, date: new Date(io.now()), taken });
     const dataset = buildDataset({
       id: newDatasetId(),
-      name: cleanDatasetName(options.name),
+      name,
       imageSize: options.imageSize,
       images,
       labelling,
@@ -282,6 +288,7 @@ function startWorker(scope: DedicatedWorkerGlobalScope): void {
     decode: decodeOnCanvas,
     save: saveDataset,
     remove: deleteDataset,
+    storedNames: async () => (await listDatasets()).map((d) => d.name),
     post,
     isCancelled: () => cancelled,
     pause,

@@ -19,8 +19,12 @@ export interface DecodeOptions {
   fit: Fit;
   /** share of each class held out for testing, in [TEST_SHARE_MIN, TEST_SHARE_MAX] */
   testShare: number;
-  /** shown in the dataset list; plain text */
-  name: string;
+  /**
+   * a name the user chose, plain text; absent or blank: the set is named
+   * from its files (datasetName.ts). Either way it is cleaned and kept apart
+   * from the names of the other stored sets.
+   */
+  name?: string;
 }
 
 export interface SkippedFile {

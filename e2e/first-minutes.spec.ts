@@ -1,0 +1,142 @@
+import { mkdirSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { metricValue, openApp, TINY, waitForStep } from './helpers';
+import { layoutProblems } from './layoutCheck';
+
+/** Screenshots of every panel land here for a person to look at; git ignores the folder. */
+const SHOTS = 'e2e-screenshots';
+
+const VIEWPORTS = [
+  { width: 1400, height: 1000 },
+  { width: 1280, height: 720 },
+];
+
+const INSTRUMENTS = ['affinity', 'geometry', 'evaluation', 'temperature', 'lecture', 'augment', 'compare'];
+
+/** The always-there parts of the page, then each instrument in its tab: no clipped, overlapped or stuck-out box in any. */
+async function checkEveryPanel(page: Page, tag: string): Promise<string[]> {
+  const problems: string[] = [];
+  const folder = `${SHOTS}/${tag}`;
+  mkdirSync(folder, { recursive: true });
+  for (const [part, selector] of [['header', '.app-header'], ['settings', '.sidebar'], ['command-bar', '[data-testid="command-bar"]'], ['live', '[data-testid="live-rail"]']]) {
+    problems.push(...(await layoutProblems(page, selector)).map((p) => `${tag} ${part}: ${p}`));
+    await page.locator(selector).screenshot({ path: `${folder}/${part}.png` });
+  }
+  for (const id of INSTRUMENTS) {
+    await page.getByTestId(`tab-${id}`).click();
+    await expect(page.getByTestId(`instrument-${id}`)).toBeVisible();
+    problems.push(...(await layoutProblems(page, `[data-testid="instrument-${id}"]`)).map((p) => `${tag} ${id}: ${p}`));
+    await page.getByTestId(`instrument-${id}`).screenshot({ path: `${folder}/${id}.png` });
+  }
+  await page.getByTestId('tab-affinity').click();
+  return problems;
+}
+
+test('every panel lays out cleanly at 1400×1000 and 1280×720, empty and after training', async ({ page }) => {
+  test.setTimeout(420_000);
+  await openApp(page, `${TINY}&probeEvery=0&knnEvery=0`);
+  const problems: string[] = [];
+  for (const size of VIEWPORTS) {
+    await page.setViewportSize(size);
+    problems.push(...(await checkEveryPanel(page, `${size.width}x${size.height}-empty`)));
+  }
+  // before training, every chart says what will appear there and when
+  for (const chart of ['chart-loss', 'chart-similarity', 'chart-probe', 'chart-knn']) {
+    await expect(page.getByTestId(chart).getByTestId('chart-empty'), chart).toBeVisible();
+  }
+  await page.getByTestId('train-start').click();
+  await waitForStep(page, 4);
+  await page.getByTestId('train-pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused', { timeout: 120_000 });
+  // the probe and kNN charts with their baselines; the progress line says what is running, with a bar
+  await page.getByTestId('probe-run').click();
+  await expect(page.getByTestId('activity')).toHaveAttribute('data-label', /Linear probe|kNN/, { timeout: 10_000 });
+  await expect(page.getByTestId('activity').locator('progress')).toBeVisible();
+  await expect.poll(() => metricValue(page, 'metric-probe-acc'), { timeout: 240_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused', { timeout: 120_000 });
+  for (const size of VIEWPORTS) {
+    await page.setViewportSize(size);
+    problems.push(...(await checkEveryPanel(page, `${size.width}x${size.height}-trained`)));
+  }
+  expect(problems).toEqual([]);
+});
+
+test('a newcomer without a GPU: the device line, the light setup, progress during the first step, shortcuts, and an error in view', async ({ page }) => {
+  test.setTimeout(540_000);
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const opened = Date.now();
+  // the defaults, as a newcomer gets them
+  await page.goto('/');
+  const device = page.getByTestId('device-line');
+  await expect(device).toContainText('CPU emulation (SwiftShader)', { timeout: 10_000 });
+  await expect(device).toHaveAttribute('data-on-cpu', 'true');
+  // what to expect, and what to do, within seconds of opening the page
+  await expect(page.getByTestId('device-advice')).toContainText('processor');
+  expect(Date.now() - opened).toBeLessThan(15_000);
+
+  // the guided tour greets a first visit; it steps through six stops, opening the tab each needs
+  const tour = page.getByTestId('tour');
+  await expect(tour).toHaveAttribute('data-step', '0');
+  await expect(page.locator('.tour-target')).toHaveAttribute('data-testid', 'train-start');
+  await page.getByTestId('tour-next').click();
+  await expect(tour).toHaveAttribute('data-step', '1');
+  await expect(page.getByTestId('tab-augment')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('tour-next').click();
+  await page.getByTestId('tour-next').click();
+  await expect(page.getByTestId('tab-affinity')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('tour-next').click();
+  await page.getByTestId('tour-next').click();
+  await expect(tour).toHaveAttribute('data-step', '5');
+  await expect(page.getByTestId('tour-next')).toHaveText('Done');
+  await page.getByTestId('tour-next').click();
+  await expect(tour).toHaveCount(0);
+
+  await page.getByTestId('device-light-setup').click();
+  await expect(page.getByTestId('train-start')).toBeEnabled({ timeout: 120_000 });
+  expect(page.url()).toContain('batch=16');
+  await expect(page.getByTestId('config-batch-size')).toHaveValue('16');
+
+  // the first step says it is compiling kernels, and the Train button says it is training
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('activity')).toHaveAttribute('data-label', /First step/, { timeout: 10_000 });
+  await expect(page.getByTestId('train-start')).toHaveText('Training…');
+  await waitForStep(page, 2);
+  await page.keyboard.press('Space'); // pause
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused', { timeout: 60_000 });
+
+  // shortcuts: ? lists them, 5 opens lecture mode (and the hash), S takes one step
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('?');
+  await expect(page.getByTestId('shortcuts-help')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('shortcuts-help')).toHaveCount(0);
+  await page.keyboard.press('5');
+  await expect(page.getByTestId('tab-lecture')).toHaveAttribute('aria-selected', 'true');
+  expect(new URL(page.url()).hash).toBe('#lecture');
+  const before = await metricValue(page, 'metric-step');
+  await page.keyboard.press('s');
+  await waitForStep(page, before + 1);
+
+  // an error while the page is scrolled away: the banner is in view, and the settings point at it
+  await page.getByTestId('config-normalize').uncheck();
+  await page.getByTestId('config-temperature').fill('1e-38');
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.getByTestId('train-step').click();
+  await expect(page.getByTestId('error-banner')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('error-banner')).toBeInViewport();
+  await expect(page.getByTestId('error-pointer')).toBeVisible();
+
+  // the full setup is a click back
+  await page.getByTestId('device-full-setup').click();
+  await expect(page.getByTestId('config-batch-size')).toHaveValue('256');
+  expect(page.url()).not.toContain('batch=16');
+
+  // a dismissed tour never returns by itself; the header's Tour button brings it back
+  await page.reload();
+  await expect(page.getByTestId('device-line')).toContainText('CPU emulation', { timeout: 30_000 });
+  await expect(page.getByTestId('tour')).toHaveCount(0);
+  await page.getByTestId('tour-start').click();
+  await expect(page.getByTestId('tour')).toHaveAttribute('data-step', '0');
+  await page.getByTestId('tour-skip').click();
+  await expect(page.getByTestId('tour')).toHaveCount(0);
+});

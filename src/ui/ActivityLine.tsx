@@ -1,0 +1,81 @@
+import { useEffect, useState } from 'react';
+import { latestStep, useRunStore } from '../state/runStore';
+import { activityProgress, formatDuration, SLOW_STEP_MS, typicalStepMs } from './device';
+
+/** Repaints every `ms` while `active`, so elapsed times tick. */
+function useNow(active: boolean, ms = 250): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!active) return;
+    setNow(performance.now());
+    const timer = setInterval(() => setNow(performance.now()), ms);
+    return () => clearInterval(timer);
+  }, [active, ms]);
+  return now;
+}
+
+interface Line {
+  label: string;
+  detail?: string;
+  fraction?: number;
+  /** "12 s", "12 s of about 40 s", "12 s, about 30 s left" */
+  timing?: string;
+}
+
+/**
+ * The progress line under the controls: anything that takes longer than a
+ * second says what is happening and, where known, how long is left. The
+ * first step (kernel compilation), probes, kNN, label efficiency, the
+ * embedding map and lecture mode come from the worker; loading the dataset
+ * and a slow training step are read from the run's state.
+ */
+export function ActivityLine() {
+  const activity = useRunStore((s) => s.activity);
+  const loading = useRunStore((s) => s.loadProgress);
+  const status = useRunStore((s) => s.status);
+  const step = useRunStore((s) => latestStep(s)?.step ?? 0);
+  const lastStepAt = useRunStore((s) => s.lastStepAt);
+  const stepMs = useRunStore((s) => typicalStepMs(s.steps));
+  // a step's clock starts at the later of the last step and the press of Train (after a pause)
+  const [runningSince, setRunningSince] = useState<number | null>(null);
+  useEffect(() => setRunningSince(status === 'running' ? performance.now() : null), [status]);
+  const slowSteps = status === 'running' && !activity && stepMs !== undefined && stepMs > SLOW_STEP_MS && lastStepAt !== null;
+  const now = useNow(!!activity || !!loading || slowSteps);
+
+  let line: Line | null = null;
+  if (activity) {
+    const p = activityProgress(activity, now);
+    line = {
+      label: activity.label,
+      detail: activity.detail,
+      fraction: p.fraction,
+      timing: p.elapsedMs < 1000 ? undefined : `${formatDuration(p.elapsedMs)}${p.remainingMs !== undefined ? `, about ${formatDuration(p.remainingMs)} left` : ''}`,
+    };
+  } else if (loading) {
+    const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+    line = {
+      label: `Loading the dataset: ${loading.phase}`,
+      fraction: loading.totalBytes ? loading.loadedBytes / loading.totalBytes : undefined,
+      timing: loading.totalBytes ? `${mb(loading.loadedBytes)} of ${mb(loading.totalBytes)}` : loading.loadedBytes > 0 ? mb(loading.loadedBytes) : undefined,
+    };
+  } else if (slowSteps) {
+    const elapsed = Math.max(0, now - Math.max(lastStepAt!, runningSince ?? 0));
+    line = {
+      label: `Step ${step + 1} running`,
+      fraction: Math.min(1, elapsed / stepMs!),
+      timing: `${formatDuration(elapsed)} of about ${formatDuration(stepMs!)}`,
+    };
+  }
+  if (!line) return <div className="activity activity-idle" data-testid="activity" data-label="" aria-hidden="true" />;
+  return (
+    <div className="activity" data-testid="activity" data-label={line.label} role="status" aria-live="polite">
+      <span className="activity-spinner" aria-hidden="true" />
+      <span className="activity-label">{line.label}</span>
+      {line.timing && <span className="activity-timing">{line.timing}</span>}
+      {line.fraction !== undefined && (
+        <progress className="activity-bar" max={1} value={line.fraction} aria-label={`${Math.round(line.fraction * 100)}% done`} />
+      )}
+      {line.detail && <span className="activity-detail">{line.detail}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,179 @@
+/**
+ * The device line's words: what the training runs on, told so a student
+ * understands it ("WebGPU on a CPU emulation: no GPU found"), and what to do
+ * when the device is slow. Pure functions of what the worker reports.
+ */
+import type { ExperimentConfig } from '../core/config';
+import type { Activity, BackendName, DeviceInfo } from '../train/protocol';
+
+/** Renderers that are a CPU pretending to be a GPU: Chrome's SwiftShader, Mesa's llvmpipe/lavapipe/softpipe, Windows' WARP. */
+const EMULATORS: [RegExp, string][] = [
+  [/swiftshader|subzero/i, 'SwiftShader'],
+  [/llvmpipe/i, 'llvmpipe'],
+  [/lavapipe/i, 'lavapipe'],
+  [/softpipe/i, 'softpipe'],
+  [/microsoft basic render|warp/i, 'Microsoft WARP'],
+];
+
+const VENDORS: Record<string, string> = {
+  nvidia: 'NVIDIA', amd: 'AMD', ati: 'AMD', intel: 'Intel', apple: 'Apple', qualcomm: 'Qualcomm', arm: 'Arm', google: 'Google',
+  'img-tec': 'Imagination', imagination: 'Imagination', mesa: 'Mesa', microsoft: 'Microsoft',
+};
+
+export interface DeviceDescription {
+  /** one line, e.g. "WebGPU on a CPU emulation (SwiftShader): no GPU found" */
+  headline: string;
+  /** the work runs on the processor: a CPU emulation of a GPU, or tfjs's CPU backend */
+  onCpu: boolean;
+  /** the emulator's name when the device is one */
+  emulator?: string;
+}
+
+const BACKEND_LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' };
+
+/** "ANGLE (NVIDIA, NVIDIA GeForce RTX 3080 Direct3D11 vs_5_0 ps_5_0, D3D11)" → "NVIDIA GeForce RTX 3080". */
+export function rendererName(renderer: string): string {
+  const angle = /^ANGLE \((.*)\)$/.exec(renderer.trim());
+  if (!angle) return renderer.trim();
+  const parts = angle[1].split(',').map((p) => p.trim());
+  // "ANGLE Metal Renderer: Apple M2" → "Apple M2"
+  const name = (parts[1] ?? parts[0]).replace(/^ANGLE \w+ Renderer:\s*/, '');
+  return name.replace(/\s*(Direct3D\S*|OpenGL.*|Vulkan.*|vs_\S+|ps_\S+|\(0x[0-9a-f]+\))\s*/gi, ' ').replace(/\s+/g, ' ').trim() || parts[0];
+}
+
+/** What the training runs on, from the backend and the browser's description of the device. */
+export function describeDevice(backend: BackendName, device: DeviceInfo | null | undefined): DeviceDescription {
+  if (backend === 'cpu') {
+    return { headline: 'CPU only: no GPU backend could start (tfjs’s plain JavaScript kernels)', onCpu: true };
+  }
+  const label = BACKEND_LABEL[backend];
+  const text = [device?.vendor, device?.architecture, device?.description, device?.renderer].filter(Boolean).join(' ');
+  const emulator = EMULATORS.find(([pattern]) => pattern.test(text))?.[1];
+  if (emulator) return { headline: `${label} on a CPU emulation (${emulator}): no GPU found`, onCpu: true, emulator };
+  if (device?.renderer) return { headline: `${label} on ${rendererName(device.renderer)}`, onCpu: false };
+  if (device?.description) return { headline: `${label} on ${device.description}`, onCpu: false };
+  const vendor = device?.vendor ? VENDORS[device.vendor.toLowerCase()] ?? device.vendor : undefined;
+  if (vendor) return { headline: `${label} on ${/^([aeiou]|nvidia)/i.test(vendor) ? 'an' : 'a'} ${vendor} GPU${device?.architecture ? ` (${device.architecture})` : ''}`, onCpu: false };
+  return { headline: `${label} on a GPU the browser does not name`, onCpu: false };
+}
+
+/**
+ * The light setup: small enough to train about a step a second on a CPU
+ * emulation (measured with `npm run bench`), and still the same experiment:
+ * same method, data, augmentations and loss, fewer and smaller views, a
+ * narrower encoder, and probes on fewer images.
+ */
+export const LIGHT_SETUP = {
+  batchSize: 16,
+  imageSize: 16,
+  encoderWidth: 4,
+  projectionDim: 32,
+  probeTrainSize: 1000,
+  probeTestSize: 500,
+  probeEpochs: 100,
+} as const satisfies Partial<ExperimentConfig>;
+
+export type SetupPatch = Partial<Pick<ExperimentConfig, keyof typeof LIGHT_SETUP>>;
+
+/** The light setup's values that differ from `config`, and the values they replace (to go back). */
+export function lightSetupChange(config: ExperimentConfig): { light: SetupPatch; full: SetupPatch } {
+  const light: Record<string, number> = {};
+  const full: Record<string, number> = {};
+  for (const [key, value] of Object.entries(LIGHT_SETUP) as [keyof typeof LIGHT_SETUP, number][]) {
+    // never make a setting heavier than the user has it
+    if (config[key] > value) {
+      light[key] = value;
+      full[key] = config[key];
+    }
+  }
+  return { light, full };
+}
+
+/** "N 16, 16 px views, width 4, z 32, probe on 1,000 + 500 images" */
+export function describeSetup(patch: SetupPatch): string {
+  const parts: string[] = [];
+  if (patch.batchSize !== undefined) parts.push(`N ${patch.batchSize}`);
+  if (patch.imageSize !== undefined) parts.push(`${patch.imageSize} px views`);
+  if (patch.encoderWidth !== undefined) parts.push(`width ${patch.encoderWidth}`);
+  if (patch.projectionDim !== undefined) parts.push(`z ${patch.projectionDim}`);
+  if (patch.probeTrainSize !== undefined || patch.probeTestSize !== undefined) {
+    parts.push(`probe on ${[patch.probeTrainSize, patch.probeTestSize].filter((n) => n !== undefined).map((n) => n!.toLocaleString('en-US')).join(' + ')} images`);
+  }
+  if (patch.probeEpochs !== undefined) parts.push(`${patch.probeEpochs} probe iterations`);
+  return parts.join(', ');
+}
+
+/** "0.4 s", "12 s", "3 min", "1 h 20 min" */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 90) return `${Math.round(s)} s`;
+  const min = s / 60;
+  if (min < 90) return `${Math.round(min)} min`;
+  return `${Math.floor(min / 60)} h ${Math.round(min % 60)} min`;
+}
+
+/** A step slower than this is slow: the issue's bar is at least a step a second. */
+export const SLOW_STEP_MS = 1000;
+
+/**
+ * Typical ms per step from the steps so far: the median of the last five,
+ * leaving out step 1, which also compiles the kernels. Undefined until a
+ * step after the first has been measured.
+ */
+export function typicalStepMs(steps: readonly { step: number; stepMs: number }[]): number | undefined {
+  const recent = steps.filter((s) => s.step > 1 && Number.isFinite(s.stepMs)).slice(-5).map((s) => s.stepMs).sort((a, b) => a - b);
+  if (recent.length === 0) return undefined;
+  const mid = recent.length >> 1;
+  return recent.length % 2 ? recent[mid] : (recent[mid - 1] + recent[mid]) / 2;
+}
+
+export interface DeviceAdvice {
+  /** what to expect, in words */
+  text: string;
+  /** whether the light setup is on offer (it is not when the config is already that light) */
+  offerLight: boolean;
+}
+
+/**
+ * What to tell a user about speed: nothing on a device that trains a step a
+ * second or faster; on a slow one, how long 100 steps take and the light
+ * setup; on a CPU before any step, that the defaults are sized for a GPU.
+ */
+export function deviceAdvice(description: DeviceDescription, stepMs: number | undefined, config: ExperimentConfig): DeviceAdvice | null {
+  const offerLight = Object.keys(lightSetupChange(config).light).length > 0;
+  if (stepMs !== undefined) {
+    if (stepMs <= SLOW_STEP_MS) return null;
+    return {
+      text: `${formatDuration(stepMs)} a step on this device at these settings: 100 steps take about ${formatDuration(stepMs * 100)}.`,
+      offerLight,
+    };
+  }
+  if (!description.onCpu) return null;
+  return {
+    text: offerLight
+      ? 'Training runs on the processor, tens to hundreds of times slower than on a GPU. The default settings are sized for a GPU: expect a minute or more a step, and a first step that also compiles every kernel.'
+      : 'Training runs on the processor, tens to hundreds of times slower than on a GPU: expect seconds a step, and a first step that also compiles every kernel.',
+    offerLight,
+  };
+}
+
+export interface ActivityProgress {
+  /** seconds since it began */
+  elapsedMs: number;
+  /** done / total in [0, 1], when counts are known */
+  fraction?: number;
+  /** the time left at the rate so far, once there is a rate to go by */
+  remainingMs?: number;
+}
+
+/** How far along an activity is at `now`, and how long is left at the rate so far. */
+export function activityProgress(activity: Activity & { since: number }, now: number): ActivityProgress {
+  const elapsedMs = Math.max(0, now - activity.since);
+  const { done, total } = activity;
+  if (done === undefined || total === undefined || !(total > 0)) return { elapsedMs };
+  const fraction = Math.min(1, Math.max(0, done / total));
+  const remainingMs = fraction > 0 && fraction < 1 && elapsedMs > 500 ? (elapsedMs * (1 - fraction)) / fraction : undefined;
+  return { elapsedMs, fraction, remainingMs };
+}
