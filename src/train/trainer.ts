@@ -363,10 +363,7 @@ export class Trainer {
           return model ? model.encode(x, false) : (tf.reshape(x, [size, -1]) as tf.Tensor2D);
         }),
       );
-      if (onProgress) {
-        await parts[parts.length - 1].data(); // progress counts images encoded, not queued
-        onProgress(start + size, total);
-      }
+      onProgress?.(start + size, total);
       await new Promise((r) => setTimeout(r, 0)); // let the worker read messages between chunks
     }
     const features = tf.concat(parts, 0);
