@@ -3,7 +3,7 @@ import { latestStep, useRunStore } from '../state/runStore';
 import { activityProgress, formatDuration, SLOW_STEP_MS, typicalStepMs } from './device';
 
 /** Repaints every `ms` while `active`, so elapsed times tick. */
-function useNow(active: boolean, ms = 250): number {
+function useNow(active: boolean, ms = 500): number {
   const [now, setNow] = useState(() => performance.now());
   useEffect(() => {
     if (!active) return;
@@ -66,16 +66,17 @@ export function ActivityLine() {
       timing: `${formatDuration(elapsed)} of about ${formatDuration(stepMs!)}`,
     };
   }
+  // one line of fixed height, busy or idle: the command bar never changes height (which would lay out the whole page again)
   if (!line) return <div className="activity activity-idle" data-testid="activity" data-label="" aria-hidden="true" />;
   return (
     <div className="activity" data-testid="activity" data-label={line.label} role="status" aria-live="polite">
       <span className="activity-spinner" aria-hidden="true" />
-      <span className="activity-label">{line.label}</span>
+      <span className="activity-label" title={line.label}>{line.label}</span>
       {line.timing && <span className="activity-timing">{line.timing}</span>}
       {line.fraction !== undefined && (
         <progress className="activity-bar" max={1} value={line.fraction} aria-label={`${Math.round(line.fraction * 100)}% done`} />
       )}
-      {line.detail && <span className="activity-detail">{line.detail}</span>}
+      {line.detail && <span className="activity-detail" title={line.detail}>{line.detail}</span>}
     </div>
   );
 }
