@@ -36,6 +36,29 @@ function writeUrl(config: ExperimentConfig): void {
   window.history.replaceState(null, '', url);
 }
 
+/**
+ * Settings as the user typed them, each checked by its field: valid ones are
+ * applied, refused ones keep the last good value and get a message.
+ */
+function parseSettings(current: ExperimentConfig, errors: FieldErrors, raw: Partial<Record<keyof ExperimentConfig, string>>) {
+  let config = current;
+  const fieldErrors: FieldErrors = { ...errors };
+  let applied = 0;
+  for (const [key, text] of Object.entries(raw) as [keyof ExperimentConfig, string][]) {
+    const parsed = parseField(key, text);
+    delete fieldErrors[key];
+    if (!parsed.ok) {
+      fieldErrors[key] = parsed.error;
+      continue;
+    }
+    applied++;
+    config = { ...config, [key]: parsed.value };
+    // picking another method brings its paper's settings at this scale (MoCo's τ 0.2, the bank's τ 0.07)
+    if (key === 'method' && parsed.value !== current.method) config = withMethodDefaults(config);
+  }
+  return { config, fieldErrors, applied };
+}
+
 const initial = initialConfig();
 // refused or unknown parameters leave the address bar at once: it always holds the settings in force (the warnings list what was dropped)
 if (initial.warnings.length > 0) writeUrl(initial.config);
@@ -46,16 +69,11 @@ export const useConfigStore = create<ConfigState>((set, get) => ({
   pipelineErrors: [],
   urlWarnings: initial.warnings,
   setField: (key, raw) => {
-    const parsed = parseField(key, raw);
-    const fieldErrors: FieldErrors = { ...get().fieldErrors };
-    delete fieldErrors[key];
-    if (!parsed.ok) {
-      set({ fieldErrors: { ...fieldErrors, [key]: parsed.error } });
+    const { config, fieldErrors, applied } = parseSettings(get().config, get().fieldErrors, { [key]: raw });
+    if (applied === 0) {
+      set({ fieldErrors });
       return false;
     }
-    let config: ExperimentConfig = { ...get().config, [key]: parsed.value };
-    // picking another method brings its paper's settings at this scale (MoCo's τ 0.2, the bank's τ 0.07)
-    if (key === 'method' && parsed.value !== get().config.method) config = withMethodDefaults(config);
     set({ config, fieldErrors });
     writeUrl(config);
     return true;
@@ -73,14 +91,8 @@ export const useConfigStore = create<ConfigState>((set, get) => ({
   },
   dismissUrlWarnings: () => set({ urlWarnings: [] }),
   applySettings: (patch) => {
-    let config = get().config;
-    const fieldErrors: FieldErrors = { ...get().fieldErrors };
-    for (const [key, value] of Object.entries(patch) as [keyof ExperimentConfig, ExperimentConfig[keyof ExperimentConfig]][]) {
-      const parsed = parseField(key, String(value));
-      delete fieldErrors[key];
-      if (parsed.ok) config = { ...config, [key]: parsed.value };
-      else fieldErrors[key] = parsed.error;
-    }
+    const raw = Object.fromEntries(Object.entries(patch).map(([key, value]) => [key, String(value)]));
+    const { config, fieldErrors } = parseSettings(get().config, get().fieldErrors, raw);
     set({ config, fieldErrors });
     writeUrl(config);
   },

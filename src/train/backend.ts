@@ -16,13 +16,6 @@ const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
 
 interface AdapterInfo { vendor?: string; architecture?: string; description?: string }
 
-/** The GPU adapter's name for the badge's tooltip (adapter.info is newer than tfjs's WebGPU typings). */
-function adapterDescription(adapter: GPUAdapter | null): string | undefined {
-  const info = (adapter as unknown as { info?: AdapterInfo } | null)?.info;
-  if (!info) return undefined;
-  return [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || undefined;
-}
-
 /** WebGL's renderer string (unmasked where the browser allows: "ANGLE (NVIDIA, GeForce …)", "… SwiftShader …"). */
 function webglRenderer(): string | undefined {
   try {
@@ -72,7 +65,10 @@ export async function selectBackend(preference: BackendPreference): Promise<Back
       const ok = await tf.setBackend(backend);
       await tf.ready();
       if (ok && tf.getBackend() === backend) {
-        return { backend, reasons, adapter: adapterDescription(adapter), device: deviceInfo(backend, adapter) };
+        const device = deviceInfo(backend, adapter);
+        // the device in the browser's own words, for the tooltip
+        const words = device && Object.values(device).filter(Boolean).join(' ');
+        return { backend, reasons, adapter: words || undefined, device };
       }
       reasons.push(`${backend} failed to initialise (no adapter or context).`);
     } catch (error) {

@@ -70,7 +70,7 @@ export function ActivityLine() {
   if (!line) return <div className="activity activity-idle" data-testid="activity" data-label="" aria-hidden="true" />;
   return (
     <div className="activity" data-testid="activity" data-label={line.label} role="status" aria-live="polite">
-      <span className="activity-spinner" aria-hidden="true" />
+      <span className="activity-marker" aria-hidden="true" />
       <span className="activity-label" title={line.label}>{line.label}</span>
       {line.timing && <span className="activity-timing">{line.timing}</span>}
       {line.fraction !== undefined && (

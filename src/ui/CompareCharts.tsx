@@ -1,17 +1,17 @@
 import { memo, useMemo, useRef, useState, type ReactNode } from 'react';
 import {
-  CartesianGrid, Line, LineChart, ReferenceDot, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
+  CartesianGrid, Line, LineChart, ReferenceDot, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis,
 } from 'recharts';
 import { overlaySeries, type ComparisonRun } from '../state/comparison';
 import {
   AXIS_TICK, BELOW_PLOT, EMPTY_ROWS, canUseLogScale, linearYAxis, logYAxis, niceTicks, percentTickFormatter, shouldUseLogScale, tickFormatter, xAxisLayout,
-  yAxisTitle, type YAxisLayout,
+  type YAxisLayout,
 } from './chartAxis';
 import { ChartPlot } from './ChartPlot';
 import { downloadChartPng } from './compareDownload';
 import { downsample, percent, unitTicks } from './format';
-import { TrajectoryPath } from './TrajectoryPath';
-import { TRAJECTORY_UNIT, trajectory, trajectoryDomains } from './trajectory';
+import { TrajectoryPath, trajectoryAxes, useTrajectoryAxes } from './TrajectoryPath';
+import { trajectory } from './trajectory';
 
 /** Rows per chart at most: enough for the shape, cheap to draw. */
 const MAX_POINTS = 300;
@@ -127,6 +127,7 @@ const OverlayChart = memo(function OverlayChart({ testId, pngTestId, title, capt
   const controls = kind === 'data' && (
     <div className="chart-controls">
       <label title={logPossible ? 'A log scale shows each run’s fall at its own size when the runs differ by orders of magnitude.' : 'A log scale needs every value above 0.'}>
+        {/* compare-chart-loss-log on the loss chart */}
         <input
           type="checkbox" data-testid={`${testId}-log`} checked={log} disabled={!logPossible}
           onChange={(e) => setLogChoice(e.target.checked)}
@@ -226,15 +227,14 @@ export function CompareTrajectoryChart({ runs }: { runs: ComparisonRun[] }) {
 
 const TrajectoryOverlay = memo(function TrajectoryOverlay({ paths, stepped }: { paths: { label: string; color: string; points: ReturnType<typeof trajectory> }[]; stepped: boolean }) {
   const legend = useMemo(() => paths.map((p) => ({ label: p.label, color: p.color })), [paths]);
-  const { x, y } = useMemo(() => trajectoryDomains(paths.map((p) => p.points)), [paths]);
-  const xTicks = useMemo(() => unitTicks(x, TRAJECTORY_UNIT, 6), [x]);
-  const yAxis = useMemo(() => linearYAxis(unitTicks(y, TRAJECTORY_UNIT, 6), { titled: true }), [y]);
+  const points = useMemo(() => paths.map((p) => p.points), [paths]);
+  const axes = useTrajectoryAxes(points, 6);
   const lines = paths.filter((p) => p.points.length > 0).length;
   return (
     <ChartFrame
       testId="compare-chart-trajectory" pngTestId="compare-png-trajectory" title="Alignment against uniformity per run"
       fileName="simclr-comparison-trajectory.png" legend={legend} lines={lines}
-      empty={!stepped && 'Each run’s path appears here after its first step, from ○ to ●.'} axisLeft={yAxis.width}
+      empty={!stepped && 'Each run’s path appears here after its first step, from ○ to ●.'} axisLeft={axes.yAxis.width}
       caption={
         lines === 0 && stepped
           ? 'These runs were recorded before alignment and uniformity were measured: run the comparison again to see their paths.'
@@ -243,11 +243,7 @@ const TrajectoryOverlay = memo(function TrajectoryOverlay({ paths, stepped }: { 
     >
       <ResponsiveContainer width="100%" height={260}>
         <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-          <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-          <XAxis dataKey="uniformity" type="number" name="uniformity" domain={x} ticks={xTicks} allowDataOverflow tickFormatter={tickFormatter(xTicks)} {...xAxisLayout('uniformity')} />
-          <YAxis dataKey="alignment" type="number" name="alignment" domain={y} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} label={yAxisTitle('alignment')} />
-          <ZAxis dataKey="step" type="number" name="step" range={[8, 8]} />
-          <Tooltip formatter={(v, name) => (typeof v === 'number' && name !== 'step' ? v.toFixed(4) : String(v))} cursor={false} />
+          {trajectoryAxes(axes)}
           {paths.map((p, r) => <TrajectoryPath key={`path-${r}`} points={p.points} color={p.color} />)}
           {paths.map((p, r) => (
             // a few hoverable markers per run; the path above is one element however long the run

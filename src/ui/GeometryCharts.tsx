@@ -1,17 +1,17 @@
 import { createContext, memo, useContext, useMemo, useRef } from 'react';
 import {
-  CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
+  CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis,
 } from 'recharts';
 import { useRunStore } from '../state/runStore';
 import type { StepMetrics } from '../train/protocol';
 import {
-  AXIS_TICK, BELOW_PLOT, EMPTY_ROWS, linearYAxis, niceTicks, stepTicks, tickFormatter, xAxisLayout, yAxisTitle,
+  AXIS_TICK, BELOW_PLOT, EMPTY_ROWS, linearYAxis, niceTicks, stepTicks, tickFormatter, xAxisLayout,
 } from './chartAxis';
 import { ChartPlot } from './ChartPlot';
 import { downsample, fixed, niceCeil, steadyDomain, unitTicks } from './format';
-import { TrajectoryPath } from './TrajectoryPath';
+import { TrajectoryPath, trajectoryAxes, useTrajectoryAxes } from './TrajectoryPath';
 import {
-  TRAJECTORY_UNIT, collapseAxisHigh, healthyCollapseStd, metricSeries, trajectory, trajectoryDomains, type GeometryKey,
+  collapseAxisHigh, healthyCollapseStd, metricSeries, trajectory, type GeometryKey,
 } from './trajectory';
 import { useOnScreen } from './useOnScreen';
 import { useThrottled } from './useThrottled';
@@ -147,9 +147,8 @@ function TrajectoryChart() {
 const TrajectoryFigure = memo(function TrajectoryFigure({ steps }: { steps: StepMetrics[] }) {
   const path = useMemo(() => trajectory(steps, MAX_POINTS), [steps]);
   const markers = useMemo(() => downsample(path, MAX_MARKERS), [path]);
-  const { x, y } = useMemo(() => trajectoryDomains([path]), [path]);
-  const xTicks = useMemo(() => unitTicks(x, TRAJECTORY_UNIT, 5), [x]);
-  const yAxis = useMemo(() => linearYAxis(unitTicks(y, TRAJECTORY_UNIT, 5), { titled: true }), [y]);
+  const paths = useMemo(() => [path], [path]);
+  const axes = useTrajectoryAxes(paths, 5);
   const first = path[0];
   const last = path[path.length - 1];
   return (
@@ -163,15 +162,11 @@ const TrajectoryFigure = memo(function TrajectoryFigure({ steps }: { steps: Step
       </figcaption>
       <ChartPlot
         empty={path.length === 0 && (steps.length === 0 ? 'The path appears here after the first step, one point per step. Press Train or Step.' : 'These steps carry no alignment and uniformity measurements.')}
-        axisLeft={yAxis.width} below={BELOW_PLOT}
+        axisLeft={axes.yAxis.width} below={BELOW_PLOT}
       >
         <ResponsiveContainer width="100%" height={200}>
           <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-            <XAxis dataKey="uniformity" type="number" name="uniformity" domain={x} ticks={xTicks} allowDataOverflow tickFormatter={tickFormatter(xTicks)} {...xAxisLayout('uniformity')} />
-            <YAxis dataKey="alignment" type="number" name="alignment" domain={y} ticks={yAxis.ticks} allowDataOverflow tickFormatter={yAxis.format} width={yAxis.width} tick={AXIS_TICK} label={yAxisTitle('alignment')} />
-            <ZAxis dataKey="step" type="number" name="step" range={[8, 8]} />
-            <Tooltip formatter={(v, name) => (typeof v === 'number' && name !== 'step' ? v.toFixed(4) : String(v))} cursor={false} />
+            {trajectoryAxes(axes)}
             <TrajectoryPath points={path} color={TRAJECTORY_COLOR} />
             <Scatter data={markers} name="this run" fill={TRAJECTORY_COLOR} isAnimationActive={false} />
             {first && <ReferenceDot x={first.uniformity} y={first.alignment} r={5} fill="white" stroke={TRAJECTORY_COLOR} strokeWidth={2} />}

@@ -2,7 +2,11 @@ import type { ReactNode } from 'react';
 import { INSTRUMENTS, useLayoutStore, type InstrumentId } from '../state/layoutStore';
 import { useRunStore } from '../state/runStore';
 
-/** The instruments as tabs; the open one is in the address bar's hash, so a link opens it. */
+/**
+ * The instruments as tabs; the open one is in the address bar's hash, so a link opens it.
+ * Test ids: tab-affinity, tab-geometry, tab-evaluation, tab-temperature, tab-lecture, tab-augment, tab-compare
+ * (and instrument-<id> on each panel).
+ */
 export function InstrumentTabs() {
   const active = useLayoutStore((s) => s.instrument);
   const openInstrument = useLayoutStore((s) => s.openInstrument);
