@@ -3,6 +3,8 @@ import { metricValue, openApp, waitForStep } from './helpers';
 
 test.describe('SimCLR in the browser', () => {
   test('trains on WebGPU in the worker: loss falls, probe beats chance, main thread stays responsive', async ({ page }) => {
+    // 40 steps and two probes with their baselines: about 2.5 min on SwiftShader, which now also paints the live rail's four charts
+    test.setTimeout(300_000);
     // record main-thread long tasks from the first moment
     await page.addInitScript(() => {
       const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
