@@ -42,7 +42,7 @@ test('the temperature lab follows the live batch and the training τ', async ({ 
   await page.getByTestId('train-step').click();
   await waitForStep(page, 1);
   const lab = page.getByTestId('chart-temperature');
-  await page.getByTestId('temperature-toggle').click();
+  // its tab open, the lab draws the live batch without a further click
   await expect(lab.getByTestId('temperature-normalized')).toBeVisible();
   await expect(lab).toContainText('training τ = 0.5');
   const before = await lab.innerHTML();

@@ -146,6 +146,10 @@ test('an uploaded zip is named after its file, a second one apart from it, and a
   await expect(selected).toHaveText(`${renamed} (4 images)`);
   await expect(page.getByTestId('upload-summary')).toContainText(renamed);
   expect(await page.locator('[aria-label="Dataset"] b').count()).toBe(0);
+  // the worker's messages use the new name too: 4 images are too few for 8 + 8 neighbours, and the refusal names the set
+  await page.getByTestId('tab-evaluation').click();
+  await page.getByTestId('neighbours-random').click();
+  await expect(page.getByTestId('neighbours-error')).toContainText(`“${renamed}”`, { timeout: 60_000 });
 
   // kept across a reload, with the other set untouched
   await page.reload();

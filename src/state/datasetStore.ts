@@ -10,6 +10,7 @@ import { checkNewName } from '../data/upload/datasetName';
 import type { DecodeFromWorker, DecodeOptions, SkippedFile, UploadSummary } from '../data/upload/protocol';
 import { useConfigStore } from './configStore';
 import { useRunStore } from './runStore';
+import { training } from './trainingClient';
 
 export interface UploadProgress {
   done: number;
@@ -112,10 +113,12 @@ export const uploads = {
       stored: s.stored.map((d) => (d.id === id ? { ...d, name } : d)),
       summary: s.summary?.id === id ? { ...s.summary, name } : s.summary,
     }));
-    // The worker keeps the name it loaded the active set with until it loads
-    // the set again (a switch or a reload); the page shows the new one now.
+    // the page shows the new name now, and the worker's copy of the active set takes it for its messages and results
     const active = useRunStore.getState().dataset;
-    if (active?.id === `${UPLOAD_PREFIX}${id}`) useRunStore.setState({ dataset: { ...active, name } });
+    if (active?.id === `${UPLOAD_PREFIX}${id}`) {
+      useRunStore.setState({ dataset: { ...active, name } });
+      training.renameDataset(active.id, name);
+    }
     return null;
   },
   async remove(id: string): Promise<void> {

@@ -331,6 +331,8 @@ export const training = {
     userSend({ type: 'step' });
   },
   probe: () => userSend({ type: 'probe' }),
+  /** tells the worker an uploaded set's new name (sent even during a comparison: it changes no measurement) */
+  renameDataset: (id: string, name: string) => send({ type: 'rename-dataset', id, name }),
   reset: () => {
     useRunStore.setState({ error: null });
     userSend({ type: 'reset', config: useConfigStore.getState().config });

@@ -382,7 +382,9 @@ export type ToWorker =
   | { type: 'cancel-evaluation'; requestId: number }
   | { type: 'embedding'; request: EmbeddingRequest }
   /** the 8 nearest training images of one image, by h and by pixels */
-  | { type: 'neighbours'; requestId: number; split: 'train' | 'test'; index: number };
+  | { type: 'neighbours'; requestId: number; split: 'train' | 'test'; index: number }
+  /** an uploaded set was renamed: the worker's copy takes the new name, so its messages and results use it */
+  | { type: 'rename-dataset'; id: string; name: string };
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string; device?: DeviceInfo }

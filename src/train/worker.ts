@@ -407,6 +407,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         }
       });
       break;
+    case 'rename-dataset':
+      // not queued: a name, read only when a message or result is written
+      if (dataset?.id === message.id) dataset.name = message.name;
+      break;
     case 'label-efficiency':
       // on the queue: it reads the encoder, so training waits for it (and resumes after)
       enqueue(async () => {

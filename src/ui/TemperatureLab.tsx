@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { useLayoutStore } from '../state/layoutStore';
 import { CartesianGrid, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
@@ -111,17 +112,12 @@ function panelsFor(snapshot: AffinitySnapshot, anchor: number, normalizedTaus: n
  * softmax(s/τ) at several τ, normalized and unnormalized side by side.
  */
 export function TemperatureLab() {
-  // closed by default: its four charts redraw with every new batch, which costs the page time while training
-  const [open, setOpen] = useState(false);
+  // drawn only while its tab is open: its four charts redraw with every new batch, which costs the page time while training
+  const open = useLayoutStore((s) => s.instrument === 'temperature');
   const trainingTau = useConfigStore((s) => s.config.temperature);
   return (
     <section className="panel temperature-lab" data-testid="chart-temperature" data-training-tau={trainingTau} aria-label="Temperature and normalization lab">
-      <div className="lab-header">
-        <h2>Temperature and normalization lab</h2>
-        <button type="button" aria-expanded={open} data-testid="temperature-toggle" onClick={() => setOpen((o) => !o)}>
-          {open ? 'Close' : 'Open the lab'}
-        </button>
-      </div>
+      <h2>Temperature and normalization lab</h2>
       {open ? <TemperatureLabBody /> : <p className="hint">What τ and L2 normalization do to one anchor's softmax, on the live batch.</p>}
     </section>
   );
