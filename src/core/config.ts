@@ -6,7 +6,7 @@
  */
 
 import { BUILTIN_DATASETS, isDatasetId } from './datasets';
-import { num, type FieldSpec, type NumberField } from './fields';
+import { clipText, decimalValue, num, quote, type FieldSpec, type NumberField } from './fields';
 export type { FieldSpec, NumberField } from './fields';
 import { METHOD_CATALOG, METHOD_FIELD, METHOD_SETTING_DEFAULTS, METHOD_SETTING_FIELDS, type MethodId, type MethodSettings } from './methods';
 import {
@@ -128,6 +128,16 @@ function describeRange(spec: NumberField): string {
   return `${spec.integer ? 'a whole number' : 'a number'} ${lo} and ${hi}`;
 }
 
+/**
+ * A plain decimal number: optional sign, digits, optional fraction, optional
+ * exponent (`0.5`, `-3`, `1e-3`, `.5`). Not `0x1`, `0b1`, `0o1`, `Infinity`
+ * or `NaN`, all of which `Number()` would take.
+ */
+const DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** Most pipeline problems one message lists; the rest are counted. */
+const PIPELINE_ERRORS_SHOWN = 1;
+
 /** Parses one setting from user text (an input box or a URL parameter). */
 export function parseField<K extends keyof ExperimentConfig>(key: K, raw: string): ParseResult<ExperimentConfig[K]> {
   const spec = CONFIG_SCHEMA[key];
@@ -135,32 +145,35 @@ export function parseField<K extends keyof ExperimentConfig>(key: K, raw: string
   switch (spec.kind) {
     case 'number': {
       if (text === '') return { ok: false, error: `${spec.label} is empty: enter ${describeRange(spec)}.` };
-      const value = Number(text);
-      if (!Number.isFinite(value)) return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; “${raw}” is not a number.` };
+      if (!DECIMAL_RE.test(text)) return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; ${quote(raw)} is not a number.` };
+      const value = decimalValue(text);
+      if (typeof value === 'string') return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; ${quote(text)} ${value}.` };
       const tooLow = spec.minExclusive ? value <= spec.min : value < spec.min;
       const tooHigh = spec.maxExclusive ? value >= spec.max : value > spec.max;
       if (tooLow || tooHigh || (spec.integer && !Number.isInteger(value))) {
-        return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; got ${text}.` };
+        return { ok: false, error: `${spec.label} must be ${describeRange(spec)}; got ${clipText(text)}.` };
       }
       return { ok: true, value: value as ExperimentConfig[K] };
     }
     case 'boolean': {
       if (['1', 'true', 'on', 'yes'].includes(text.toLowerCase())) return { ok: true, value: true as ExperimentConfig[K] };
       if (['0', 'false', 'off', 'no'].includes(text.toLowerCase())) return { ok: true, value: false as ExperimentConfig[K] };
-      return { ok: false, error: `${spec.label} must be on or off; got “${raw}”.` };
+      return { ok: false, error: `${spec.label} must be on or off; got ${quote(raw)}.` };
     }
     case 'enum': {
       if (spec.options.some((o) => o.value === text)) return { ok: true, value: text as ExperimentConfig[K] };
-      return { ok: false, error: `${spec.label} must be one of ${spec.options.map((o) => o.value).join(', ')}; got “${raw}”.` };
+      return { ok: false, error: `${spec.label} must be one of ${spec.options.map((o) => o.value).join(', ')}; got ${quote(raw)}.` };
     }
     case 'dataset': {
       if (isDatasetId(text)) return { ok: true, value: text as ExperimentConfig[K] };
-      return { ok: false, error: `${spec.label} must be a built-in dataset (${BUILTIN_DATASETS.map((d) => d.id).join(', ')}) or upload:<id>; got “${raw}”.` };
+      return { ok: false, error: `${spec.label} must be a built-in dataset (${BUILTIN_DATASETS.map((d) => d.id).join(', ')}) or upload:<id>; got ${quote(raw)}.` };
     }
     case 'pipeline': {
       const parsed = pipelineFromParam(text);
       if (parsed.pipeline) return { ok: true, value: parsed.pipeline as ExperimentConfig[K] };
-      return { ok: false, error: `${spec.label}: ${parsed.errors.join(' ')}` };
+      const more = parsed.errors.length - PIPELINE_ERRORS_SHOWN;
+      const rest = more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : '';
+      return { ok: false, error: `${spec.label}: ${parsed.errors.slice(0, PIPELINE_ERRORS_SHOWN).join(' ')}${rest}` };
     }
   }
 }
@@ -191,37 +204,74 @@ export function configToSearch(config: ExperimentConfig): string {
   return s ? `?${s}` : '';
 }
 
+/** Longest warning, in characters: one line in the banner, whatever the link holds. */
+export const WARNING_MAX = 280;
+/** Most warnings listed for one link; the rest are counted in the last line. */
+export const WARNINGS_MAX = 20;
+
 /**
  * Reads a config from a query string: good parameters are applied, bad or
  * unknown ones are reported and ignored. Settings the URL leaves out take the
  * chosen method's defaults (`?method=moco` gives τ 0.2), as picking the method
  * in the menu does.
+ *
+ * A link is held to the form `configToSearch` writes, and is read as data
+ * only (never an object key, never HTML):
+ * - a key given more than once: only its first value is read (as
+ *   `URLSearchParams.get` does), and a warning says so;
+ * - numbers are plain decimals (`0.5`, `-3`, `1e-3`, `.5`); `0x1`, `Infinity`,
+ *   `1e400` or `1e-400` are refused, and so is a value with spaces around it;
+ * - every warning is one line of at most WARNING_MAX characters, quoting user
+ *   text cut short with control characters escaped (`quote`), and there are
+ *   at most WARNINGS_MAX of them.
  */
 export function configFromSearch(search: string): { config: ExperimentConfig; warnings: string[] } {
   const params = new URLSearchParams(search);
   const config: ExperimentConfig = { ...DEFAULT_CONFIG };
   const given = new Set<keyof ExperimentConfig>();
-  const warnings: string[] = [];
+  // each warning is finished once the method, and so each setting's default, is known
+  const notes: (() => string)[] = [];
   const byUrl = new Map(CONFIG_KEYS.map((k) => [CONFIG_SCHEMA[k].url, k] as const));
+  // a Map, not an object: a key such as `__proto__` is just a string here
+  const valuesByName = new Map<string, string[]>();
   for (const [name, raw] of params) {
+    const values = valuesByName.get(name);
+    if (values) values.push(raw);
+    else valuesByName.set(name, [raw]);
+  }
+  for (const [name, values] of valuesByName) {
     const key = byUrl.get(name);
     if (!key) {
-      warnings.push(`Unknown parameter “${name}” ignored.`);
+      notes.push(() => `Unknown parameter ${quote(name)} ignored.`);
       continue;
     }
-    const parsed = parseField(key, raw);
+    const raw = values[0];
+    if (values.length > 1) notes.push(() => `${quote(name)} is given ${values.length} times; only the first value, ${quote(raw)}, is read.`);
+    const parsed: ParseResult<unknown> = raw !== raw.trim()
+      ? { ok: false, error: `${CONFIG_SCHEMA[key].label}: ${quote(raw)} has spaces around it.` }
+      : parseField(key, raw);
     if (parsed.ok) {
       (config as unknown as Record<string, unknown>)[key] = parsed.value;
       given.add(key);
     } else {
-      const fallback = key === 'method' ? DEFAULT_CONFIG : withMethodDefaults({ ...DEFAULT_CONFIG, method: config.method });
-      warnings.push(`${parsed.error} Using the default${CONFIG_SCHEMA[key].kind === 'pipeline' ? '' : `, ${formatField(key, fallback[key])}`}.`);
+      notes.push(() => {
+        const fallback = key === 'method' ? DEFAULT_CONFIG : withMethodDefaults({ ...DEFAULT_CONFIG, method: config.method });
+        return `${parsed.error} Using the default${CONFIG_SCHEMA[key].kind === 'pipeline' ? '' : `, ${formatField(key, fallback[key])}`}.`;
+      });
     }
   }
   for (const [key, value] of Object.entries(METHOD_CATALOG[config.method].defaults)) {
     if (!given.has(key as keyof ExperimentConfig)) (config as unknown as Record<string, unknown>)[key] = value;
   }
-  return { config, warnings };
+  return { config, warnings: boundWarnings(notes.map((note) => note())) };
+}
+
+/** One short line each (a last safety net behind `quote`), no repeats, and not too many. */
+function boundWarnings(all: string[]): string[] {
+  const warnings = [...new Set(all.map((w) => clipText(w, WARNING_MAX - 1, false)))];
+  if (warnings.length <= WARNINGS_MAX) return warnings;
+  const more = warnings.length - (WARNINGS_MAX - 1);
+  return [...warnings.slice(0, WARNINGS_MAX - 1), `…and ${more} more problems with the link, also ignored.`];
 }
 
 /** Settings whose change since `applied` needs a reset to take effect. */

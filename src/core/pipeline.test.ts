@@ -182,6 +182,10 @@ describe('pipelineToParam / pipelineFromParam', () => {
     ['noise:0.5,NaN', /not a number/],
     ['noise:0.5,Infinity', /not a number/],
     ['flip:0x1', /not a number/],
+    ['flip:1e-400', /p “1e-400” is too close to 0 to store/],
+    ['noise:0.5,1e400', /sigma “1e400” is too large to store/],
+    ['blur:0.5,1e-400-2', /sigma “1e-400” is too close to 0/],
+    ['crop:0.2-1,1-1e400', /ratio “1e400” is too large/],
   ])('garbage %j gives an error', (text, message) => {
     const { pipeline, errors } = pipelineFromParam(text);
     expect(pipeline).toBeNull();
@@ -196,6 +200,25 @@ describe('pipelineToParam / pipelineFromParam', () => {
       const result = pipelineFromParam(text);
       expect(result.pipeline === null).toBe(result.errors.length > 0);
     }
+  });
+
+  it('reads a zero written with a large negative exponent as 0', () => {
+    expect(pipelineFromParam('flip:0e-400').pipeline).toEqual({ operators: [{ kind: 'flip', enabled: true, p: 0 }] });
+  });
+
+  it('quotes what it could not read short and on one line', () => {
+    const long = pipelineFromParam(`flip:${'9'.repeat(100_000)}x`).errors;
+    expect(long).toEqual([`Item 1 (“flip:${'9'.repeat(35)}… (100,006 characters)”): p “${'9'.repeat(40)}… (100,001 characters)” is not a number ≥ 0.`]);
+    expect(pipelineFromParam('zo\nom:1').errors[0]).toBe('Item 1 (“zo\\u000Aom:1”) is not of the form code:values, e.g. flip:0.5 (a leading - disables it).');
+    expect(validatePipeline({ operators: [{ kind: 'x'.repeat(1000) }] }).errors[0].message).toMatch(/unknown kind “x{40}… \(1,000 characters\)”/);
+  });
+
+  it('reads a 100 KB parameter in well under a second', () => {
+    const start = performance.now();
+    for (const text of [`crop:${'1'.repeat(50_000)}-${'1'.repeat(50_000)}x,1-1`, 'flip:0.5;'.repeat(10_000), `-${'a'.repeat(100_000)}`]) {
+      expect(pipelineFromParam(text).pipeline).toBeNull();
+    }
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 
   it('reads an empty parameter as an empty pipeline, and one trailing ; is fine', () => {

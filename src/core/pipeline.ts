@@ -9,6 +9,8 @@
  * equality and the plain-language descriptions. No tensors here.
  */
 
+import { clipText, decimalValue, quote } from './fields';
+
 export type OperatorKind =
   | 'crop' | 'flip' | 'colorJitter' | 'grayscale' | 'blur' | 'rotate' | 'cutout' | 'noise' | 'sobel';
 
@@ -236,15 +238,15 @@ function validateOperator(raw: unknown, index: number, errors: PipelineError[]):
   }
   const kind = raw.kind;
   if (typeof kind !== 'string' || !(OPERATOR_KINDS as readonly string[]).includes(kind)) {
-    fail('kind', `Operator ${index + 1} has unknown kind “${String(kind)}”: expected one of ${OPERATOR_KINDS.join(', ')}.`);
+    fail('kind', `Operator ${index + 1} has unknown kind ${quote(String(kind))}: expected one of ${OPERATOR_KINDS.join(', ')}.`);
     return null;
   }
   const k = kind as OperatorKind;
   const title = DESCRIPTIONS[k].title;
 
-  if (typeof raw.enabled !== 'boolean') fail('enabled', `${title}: “enabled” must be true or false, got ${JSON.stringify(raw.enabled) ?? 'nothing'}.`);
+  if (typeof raw.enabled !== 'boolean') fail('enabled', `${title}: “enabled” must be true or false, got ${clipText(JSON.stringify(raw.enabled) ?? 'nothing')}.`);
   const p = raw.p;
-  if (!isFiniteNumber(p)) fail('p', `${title}: probability p must be a number between 0 and 1, got ${JSON.stringify(p) ?? 'nothing'}.`);
+  if (!isFiniteNumber(p)) fail('p', `${title}: probability p must be a number between 0 and 1, got ${clipText(JSON.stringify(p) ?? 'nothing')}.`);
   else if (p < 0 || p > 1) fail('p', `${title}: probability p must be between 0 and 1, got ${p}.`);
 
   /** A [min, max] range whose ends each pass `endOk`; `endRule` says what they must be, in words. */
@@ -265,7 +267,7 @@ function validateOperator(raw: unknown, index: number, errors: PipelineError[]):
   const scalar = (field: string, label: string, ok: (v: number) => boolean, rule: string): number | null => {
     const v = raw[field];
     if (!isFiniteNumber(v)) {
-      fail(field, `${title}: ${label} must be ${rule}, got ${JSON.stringify(v) ?? 'nothing'}.`);
+      fail(field, `${title}: ${label} must be ${rule}, got ${clipText(JSON.stringify(v) ?? 'nothing')}.`);
       return null;
     }
     if (!ok(v)) {
@@ -400,7 +402,7 @@ export function pipelineFromParam(s: string): { pipeline: AugmentPipeline | null
   try {
     return parseParam(s);
   } catch (e) {
-    return { pipeline: null, errors: [`Could not read the augmentation pipeline “${s}”: ${e instanceof Error ? e.message : String(e)}.`] };
+    return { pipeline: null, errors: [`Could not read the augmentation pipeline ${quote(String(s))}: ${clipText(e instanceof Error ? e.message : String(e))}.`] };
   }
 }
 
@@ -414,7 +416,7 @@ function parseParam(s: string): { pipeline: AugmentPipeline | null; errors: stri
   if (items.length > 1 && items[items.length - 1].trim() === '') items.pop();
   items.forEach((rawItem, index) => {
     const item = rawItem.trim();
-    const where = `Item ${index + 1} (“${item}”)`;
+    const where = `Item ${index + 1} (${quote(item)})`;
     const match = /^(-?)([a-zA-Z]+):(.*)$/.exec(item);
     if (!match) {
       errors.push(`${where} is not of the form code:values, e.g. flip:0.5 (a leading - disables it).`);
@@ -423,14 +425,24 @@ function parseParam(s: string): { pipeline: AugmentPipeline | null; errors: stri
     const [, minus, code, rest] = match;
     const kind = KIND_OF_CODE.get(code);
     if (!kind) {
-      errors.push(`${where}: unknown operator “${code}”; expected one of ${OPERATOR_KINDS.map((k) => URL_CODES[k]).join(', ')}.`);
+      errors.push(`${where}: unknown operator ${quote(code)}; expected one of ${OPERATOR_KINDS.map((k) => URL_CODES[k]).join(', ')}.`);
       return;
     }
     const values = rest.split(',').map((v) => v.trim());
-    const num = (v: string): number | string => (NUMBER_RE.test(v) ? Number(v) : `“${v}” is not a number ≥ 0`);
+    /** A number, or why not (`1e400` and `1e-400` match the grammar but no double holds them). */
+    const exact = (v: string): number | string => {
+      const value = decimalValue(v);
+      return typeof value === 'number' ? value : `${quote(v)} ${value}`;
+    };
+    const num = (v: string): number | string => (NUMBER_RE.test(v) ? exact(v) : `${quote(v)} is not a number ≥ 0`);
     const rng = (v: string): [number, number] | string => {
       const m = RANGE_RE.exec(v);
-      return m ? [Number(m[1]), Number(m[2])] : `“${v}” is not a range min-max of two numbers ≥ 0`;
+      if (!m) return `${quote(v)} is not a range min-max of two numbers ≥ 0`;
+      const lo = exact(m[1]);
+      const hi = exact(m[2]);
+      if (typeof lo === 'string') return lo;
+      if (typeof hi === 'string') return hi;
+      return [lo, hi];
     };
     /** Parses `values` against a layout: 'n' a number, 'r' a range, a trailing '?' an optional last value. */
     const read = (layout: string, names: string[]): (number | [number, number])[] | null => {

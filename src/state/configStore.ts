@@ -1,6 +1,8 @@
 import { create } from 'zustand';
 import { validatePipeline, type AugmentPipeline, type PipelineError } from '../core/pipeline';
 import { configFromSearch, configToSearch, parseField, withMethodDefaults, type ExperimentConfig } from '../core/config';
+import { quote } from '../core/fields';
+import { INSTRUMENTS, instrumentFromHash } from './layoutStore';
 
 type FieldErrors = Partial<Record<keyof ExperimentConfig, string>>;
 
@@ -24,9 +26,29 @@ interface ConfigState {
   setupBeforeLight: Partial<ExperimentConfig> | null;
 }
 
+/**
+ * What a link opens with: the config it asks for, what was refused, and the
+ * address to show instead (null when the link is kept as it is). A refused or
+ * unknown parameter leaves the address bar at once, so it always holds the
+ * settings in force; the fragment stays when it names a tab (`#lecture`) and
+ * goes, with a warning, when it names none. Pure, for the tests.
+ */
+export function readLink(pathname: string, search: string, hash: string): { config: ExperimentConfig; warnings: string[]; cleanUrl: string | null } {
+  const { config, warnings } = configFromSearch(search);
+  const tab = instrumentFromHash(hash);
+  // `#` alone reads as no fragment (location.hash is '')
+  const badHash = hash !== '' && hash !== '#' && tab === null;
+  if (badHash) warnings.push(`Unknown tab ${quote(hash)} ignored; the tabs are ${INSTRUMENTS.map((i) => `#${i.id}`).join(', ')}.`);
+  if (warnings.length === 0) return { config, warnings, cleanUrl: null };
+  return { config, warnings, cleanUrl: `${pathname}${configToSearch(config)}${tab ? `#${tab}` : ''}` };
+}
+
 function initialConfig(): { config: ExperimentConfig; warnings: string[] } {
   if (typeof window === 'undefined') return configFromSearch('');
-  return configFromSearch(window.location.search);
+  const { pathname, search, hash } = window.location;
+  const link = readLink(pathname, search, hash);
+  if (link.cleanUrl !== null) window.history.replaceState(null, '', link.cleanUrl);
+  return link;
 }
 
 /** Keeps the address bar current, so a copied link reproduces the setup. */
@@ -60,8 +82,6 @@ function parseSettings(current: ExperimentConfig, errors: FieldErrors, raw: Part
 }
 
 const initial = initialConfig();
-// refused or unknown parameters leave the address bar at once: it always holds the settings in force (the warnings list what was dropped)
-if (initial.warnings.length > 0) writeUrl(initial.config);
 
 export const useConfigStore = create<ConfigState>((set, get) => ({
   config: initial.config,

@@ -20,7 +20,12 @@ export type InstrumentId = (typeof INSTRUMENTS)[number]['id'];
 const DEFAULT_INSTRUMENT: InstrumentId = 'affinity';
 
 export function instrumentFromHash(hash: string): InstrumentId | null {
-  const id = decodeURIComponent(hash.replace(/^#/, ''));
+  let id: string;
+  try {
+    id = decodeURIComponent(hash.replace(/^#/, ''));
+  } catch {
+    return null; // a malformed escape (`#%`) names no tab; it must not stop the page loading
+  }
   return INSTRUMENTS.some((i) => i.id === id) ? (id as InstrumentId) : null;
 }
 
