@@ -9,7 +9,7 @@
  * scratch with the same augmentations, at 1%, 10% and 100% of the labelled
  * images (class-balanced, fixed by the seed), and few-shot nearest centroid.
  * Writes bench/<YARDSTICK_OUT>.{json,md} with mean ± sample std over seeds,
- * and a screenshot of the page after the last seed to docs/screenshot.png.
+ * and a screenshot of the page after the last seed to bench/yardstick.png.
  *
  * The augmentation is the PyTorch reference's: random resized crop 0.2–1,
  * flip, colour jitter (brightness/contrast on grey images, p 0.8, strength
@@ -75,7 +75,7 @@ const adapter = (await page.getByTestId('backend-badge').getAttribute('title'))?
 if (OUT_NAME === 'yardstick') {
   mkdirSync('docs', { recursive: true });
   await page.getByTestId('label-efficiency').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'docs/screenshot.png', fullPage: false });
+  await page.screenshot({ path: 'bench/yardstick.png', fullPage: false });
 }
 const browserVersion = app.browser.version();
 await app.close();

@@ -14,6 +14,14 @@ function useNow(active: boolean, ms = 500): number {
   return now;
 }
 
+/** What the controls do from here, for a line that would otherwise stand empty. */
+function idleHint(status: string, step: number): string {
+  if (status === 'running') return 'Training · Space pauses after the current step';
+  if (status === 'loading') return '';
+  if (step > 0) return `Paused at step ${step} · Space resumes, S runs one step, R starts a new encoder`;
+  return 'Ready · Space trains, S runs one step, ? lists the shortcuts';
+}
+
 interface Line {
   label: string;
   detail?: string;
@@ -66,8 +74,12 @@ export function ActivityLine() {
       timing: `${formatDuration(elapsed)} of about ${formatDuration(stepMs!)}`,
     };
   }
-  // one line of fixed height, busy or idle: the command bar never changes height (which would lay out the whole page again)
-  if (!line) return <div className="activity activity-idle" data-testid="activity" data-label="" aria-hidden="true" />;
+  // one line of fixed height, busy or idle: the command bar never changes height (which would lay out the whole page again);
+  // idle, it says what the controls do next (data-label stays empty: nothing is running)
+  if (!line) {
+    const hint = idleHint(status, step);
+    return <div className="activity activity-idle" data-testid="activity" data-label="" title={hint}>{hint}</div>;
+  }
   return (
     <div className="activity" data-testid="activity" data-label={line.label} role="status" aria-live="polite">
       <span className="activity-marker" aria-hidden="true" />
