@@ -18,7 +18,14 @@ describe('unscorableReason', () => {
       'This dataset has no labels (no class folders), so there is nothing for a linear probe to predict. Training still works.',
     );
     expect(unscorableReason({ labelled: true, testCount: 0 }, 'a linear probe', 'the probe')).toBe(
-      'This dataset has no test images (every class has a single image), so the probe cannot be measured.',
+      'This dataset has no test images (a class needs at least two images to give one to testing), so the probe cannot be measured.',
+    );
+    expect(unscorableReason({ labelled: true, testCount: 0, trainClassCounts: [1, 1, 1] }, 'kNN', 'kNN')).toBe(
+      'This dataset has no test images (every class has a single image, and a class needs at least two images to give one to testing), so kNN cannot be measured.',
+    );
+    // a set stored before classes of two gave a test image
+    expect(unscorableReason({ labelled: true, testCount: 0, trainClassCounts: [2, 2, 1] }, 'kNN', 'kNN')).toBe(
+      'This dataset has no test images (2 of its 3 classes have two or more images, but none was held out when it was stored; upload it again to split it), so kNN cannot be measured.',
     );
   });
 });

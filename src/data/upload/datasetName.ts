@@ -9,58 +9,16 @@
  * nodes and `<option>` labels), never as HTML.
  */
 import { isHiddenPath, isZipName, splitPath } from './paths';
+import { cleanName, nameLength, shortenName as shortenText } from './text';
 
 /** Longest name, in characters as a person counts them (graphemes), the ellipsis included. */
 export const NAME_MAX = 60;
 
-const ELLIPSIS = '…';
-
-/**
- * Invisible characters that would make two names look alike or reorder the
- * text around them: zero-width space, the byte-order mark, and the bidi
- * marks, embeddings, overrides and isolates. The zero-width (non-)joiners
- * stay: emoji sequences and several scripts need them.
- */
-const INVISIBLE = /[\u200B\u200E\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
-/** C0 and C1 control characters and DEL. */
-const CONTROL = /\p{Cc}/gu;
-/** A surrogate half without its partner (a file name can hold one); it cannot be shown. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * One line of visible text: every run of whitespace (tabs and line breaks
- * included) becomes one space, control and invisible formatting characters
- * go, the ends are trimmed, and the text is put in Unicode NFC so that
- * names typed and names from file systems compare alike. Not shortened.
- */
-export function cleanName(raw: string): string {
-  return raw
-    .replace(LONE_SURROGATE, '\uFFFD')
-    .replace(/\s+/g, ' ')
-    .replace(CONTROL, ' ')
-    .replace(INVISIBLE, '')
-    .normalize('NFC')
-    .replace(/ {2,}/g, ' ')
-    .trim();
-}
-
-const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
-
-/** The name's characters as a person counts them: an emoji with modifiers is one. */
-function graphemes(text: string): string[] {
-  return segmenter ? Array.from(segmenter.segment(text), (s) => s.segment) : Array.from(text);
-}
-
-/** Length in characters as a person counts them. */
-export function nameLength(name: string): number {
-  return graphemes(name).length;
-}
+export { cleanName, nameLength } from './text';
 
 /** At most `max` characters; a longer name is cut and ends in “…” (within the `max`). */
 export function shortenName(name: string, max = NAME_MAX): string {
-  const chars = graphemes(name);
-  if (chars.length <= max) return name;
-  return `${chars.slice(0, Math.max(0, max - 1)).join('').trimEnd()}${ELLIPSIS}`;
+  return shortenText(name, max);
 }
 
 /** A file's name without its last extension: `flowers.zip` → "flowers", `a.tar.zip` → "a.tar". */

@@ -178,6 +178,31 @@ describe('runUpload', () => {
     expect(last(hidden.messages)).toMatchObject({ type: 'failed', message: expect.stringMatching(/^There were no files/) });
   });
 
+  it('gives traversal names their own reason, says why a zip gave nothing, and shows names clean and bounded', async () => {
+    const fake = fakeIo();
+    const long = `${'x'.repeat(300)}.png`;
+    await runUpload(
+      [
+        file('ok/a/1.png', png(1)),
+        file('ok/b/2.png', png(2)),
+        file('../../evil.png', png(3)),
+        file('empty.zip', zipSync({})),
+        file('clutter.zip', zipSync({ '__MACOSX/._1.png': text('x'), 'a/.DS_Store': text('x') })),
+        file(`ok/b/${long}`, text('x')),
+        file('ok/b/\u202Eevil\u0000.png', text('x')),
+      ],
+      options,
+      fake.io,
+    );
+    expect(summaryOf(fake).skipped).toEqual([
+      { name: '../../evil.png', reason: 'its path leaves the upload’s folder (../): skipped for safety' },
+      { name: 'empty.zip', reason: 'the zip is empty' },
+      { name: 'clutter.zip', reason: 'the zip holds only folders and hidden files (names starting with a dot, __MACOSX)' },
+      { name: `ok/b/${'x'.repeat(27)}…${'x'.repeat(43)}.png`, reason: 'not an image: text' },
+      { name: 'ok/b/evil .png', reason: 'not an image: text' },
+    ]);
+  });
+
   it('stops on cancel and saves nothing', async () => {
     const files = Array.from({ length: 100 }, (_, i) => file(`c${i % 2}/${i}.png`, png(5)));
     const fake = fakeIo(30);

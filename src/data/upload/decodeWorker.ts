@@ -13,8 +13,8 @@ import type { ImageDataset } from '../dataset';
 import { deleteDataset, listDatasets, saveDataset } from '../datasetDb';
 import { buildDataset, newDatasetId, uploadSummary } from './buildDataset';
 import { nameUpload } from './datasetName';
-import { checkImageSize, describeUnreadable, MIME_TYPES, sniffImage, type ImageInfo } from './imageHeader';
-import { isHiddenPath, isZipName, labelsFromPaths } from './paths';
+import { checkImageData, checkImageSize, describeUnreadable, MIME_TYPES, sniffImage, type ImageInfo } from './imageHeader';
+import { isHiddenPath, isZipName, labelsFromPaths, unsafePathReason } from './paths';
 import {
   checkDecodeOptions,
   MAX_FILES,
@@ -26,6 +26,7 @@ import {
 } from './protocol';
 import { fitRect, rgbaToRgb, type Fit } from './resize';
 import { stratifiedSplit } from './split';
+import { displayPath, displayReason, shortenName } from './text';
 import { inflateZip, listZip, planZip, type ZipEntry } from './zip';
 
 /** The split is part of the dataset: the same upload always splits the same way. */
@@ -70,7 +71,8 @@ async function readBytes(file: File): Promise<Uint8Array> {
  */
 export async function runUpload(files: readonly File[], options: DecodeOptions, io: UploadIo): Promise<void> {
   const skipped: SkippedFile[] = [];
-  const skip = (name: string, reason: string) => skipped.push({ name, reason });
+  // names and reasons come from the files: one clean, bounded line each (text.ts)
+  const skip = (name: string, reason: string) => skipped.push({ name: displayPath(name), reason: displayReason(reason) });
   let lastPhase: DecodePhase | null = null;
   let lastDone = 0;
   /** Posts progress now and then, pausing so a cancel can arrive; throws Cancelled once it has. */
@@ -97,6 +99,11 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
       const file = files[i];
       const path = pathOf(file);
       await progress('reading', i, files.length, isZipName(path));
+      const unsafe = unsafePathReason(path, 'the upload’s folder');
+      if (unsafe) {
+        skip(path, unsafe);
+        continue;
+      }
       if (isHiddenPath(path)) continue;
       if (seen.has(path)) {
         skip(path, 'duplicate file name');
@@ -114,7 +121,12 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
       try {
         entries = listZip(await readBytes(file));
       } catch (error) {
+        // a ZipError says why in the user's words; anything else (the file could not be read) is said as it came
         skip(path, messageOf(error));
+        continue;
+      }
+      if (entries.length === 0) {
+        skip(path, 'the zip is empty');
         continue;
       }
       const plan = planZip(path, entries);
@@ -122,9 +134,21 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
         skip(path, plan.refused);
         continue;
       }
-      skipped.push(...plan.skipped);
+      for (const s of plan.skipped) skip(s.name, s.reason);
+      if (plan.entries.length === 0 && plan.skipped.length === 0) {
+        skip(path, 'the zip holds only folders and hidden files (names starting with a dot, __MACOSX)');
+        continue;
+      }
       const room = Math.max(0, MAX_FILES - considered);
       const kept = plan.entries.slice(0, room);
+      if (kept.length < plan.entries.length) {
+        const left = plan.entries.length - kept.length;
+        skip(
+          path,
+          `${left.toLocaleString('en')} of its ${plan.entries.length.toLocaleString('en')} files were not read: ` +
+            `an upload reads at most ${MAX_FILES.toLocaleString('en')} files`,
+        );
+      }
       dropped += plan.entries.length - kept.length;
       considered += kept.length;
       if (kept.length > 0) sources.push({ kind: 'zip', file, path, entries: kept });
@@ -184,11 +208,13 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
     await progress('decoding', considered, considered, true);
 
     if (images.length === 0) {
-      const only = skipped.length === 1 ? ` ${skipped[0].name}: ${skipped[0].reason}.` : '';
       const message =
         considered === 0 && skipped.length === 0
           ? 'There were no files to read (hidden files and folders are ignored). Choose image files, a folder of images, or a .zip.'
-          : `None of the files could be used as an image.${only || ' The list of skipped files says why for each.'}`;
+          : skipped.length === 1
+            ? `None of the files could be used as an image. ${skipped[0].name}: ${skipped[0].reason}.`
+            : `None of the ${skipped.length.toLocaleString('en')} files could be used as an image. ${commonReasons(skipped)}; ` +
+              'the list of skipped files says why for each. Choose PNG, JPEG, GIF, WebP or BMP images, a folder of them, or a .zip of them.';
       return io.post({ type: 'failed', message, skipped });
     }
 
@@ -223,6 +249,18 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
   }
 }
 
+/** The commonest reasons among the skipped files, as in: Most common: “not an image: text” (4 files), “empty file (0 bytes)” (2 files), and 3 other reasons. */
+function commonReasons(skipped: readonly SkippedFile[], shown = 2): string {
+  const counts = new Map<string, number>();
+  for (const s of skipped) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+  const sorted = [...counts].sort((a, b) => b[1] - a[1]);
+  const files = (n: number) => `${n.toLocaleString('en')} file${n === 1 ? '' : 's'}`;
+  const parts = sorted.slice(0, shown).map(([reason, n]) => `“${shortenName(reason, 100)}” (${files(n)})`);
+  const others = sorted.length - shown;
+  if (others > 0) parts.push(`and ${others} other reason${others === 1 ? '' : 's'}`);
+  return `Most common: ${parts.join(', ')}`;
+}
+
 /** Checks and decodes one file; hands the thumbnail to `keep`, or returns why the file was skipped. */
 async function thumbnail(
   bytes: Uint8Array,
@@ -235,6 +273,8 @@ async function thumbnail(
   if (!info) return describeUnreadable(bytes);
   const tooBig = checkImageSize(info);
   if (tooBig) return tooBig;
+  const cut = checkImageData(bytes, info);
+  if (cut) return cut;
   let rgb: Uint8Array;
   try {
     rgb = await io.decode(bytes, info, options.imageSize, options.fit);

@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { checkImageSize, describeUnreadable, MAX_PIXELS, sniffImage } from './imageHeader';
+import { bmp as wholeBmp, gif as wholeGif, jpeg as wholeJpeg, webp as wholeWebp } from './fixtures.testutil';
+import { checkImageData, checkImageSize, describeUnreadable, MAX_PIXELS, sniffImage } from './imageHeader';
 
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
 const be32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
@@ -111,6 +112,41 @@ describe('describeUnreadable', () => {
     const heic = Uint8Array.from([0, 0, 0, 24, ...ascii('ftypheic'), 0, 0, 0, 0]);
     expect(describeUnreadable(heic)).toMatch(/^unsupported image format: HEIC/);
     expect(describeUnreadable(new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toMatch(/SVG/);
+  });
+
+  it('calls any SVG not a raster image, however it opens, and knows a web page', () => {
+    const svg = 'not a raster image: SVG is a vector drawing, which is not opened here (export it as PNG or JPEG)';
+    for (const body of ['<svg onload="alert(1)"/>', '\uFEFF<?xml version="1.0"?><!DOCTYPE svg><!-- x --><svg>', '  <svg\n>']) {
+      expect(describeUnreadable(new TextEncoder().encode(body)), body).toBe(svg);
+    }
+    expect(describeUnreadable(new TextEncoder().encode('<!DOCTYPE html><svg></svg>'))).toBe(svg);
+    expect(describeUnreadable(new TextEncoder().encode('<!doctype html><p>hi'))).toBe('not an image: web page (HTML)');
+    expect(describeUnreadable(new TextEncoder().encode('I like <svgs>'))).toBe('not an image: text');
+  });
+});
+
+describe('checkImageData', () => {
+  const check = (bytes: Uint8Array) => checkImageData(bytes, sniffImage(bytes)!);
+
+  it('finds every whole file whole, trailing bytes and all', () => {
+    for (const bytes of [png(7, 5), png(30, 2, true), wholeJpeg(64, 48), wholeGif(5, 5, 3), wholeWebp(9, 9), wholeBmp(4, 4)]) expect(check(bytes)).toBeNull();
+    expect(check(Uint8Array.from([...wholeJpeg(8, 8), 1, 2, 3]))).toBeNull();
+  });
+
+  it('says which file was cut short, and where', () => {
+    const whole = png(7, 5);
+    expect(check(whole.subarray(0, whole.length - 15))).toMatch(/^truncated PNG: it ends in the middle of its data/);
+    expect(check(whole.subarray(0, 36))).toMatch(/^truncated PNG: it ends inside a chunk header/);
+    const jpg = wholeJpeg(64, 48);
+    expect(check(jpg.subarray(0, jpg.length - 1))).toMatch(/^truncated JPEG: it ends before its end-of-image marker/);
+    expect(check(jpeg(64, 48))).toBe('not a whole JPEG: it ends before any image data');
+    const animated = wholeGif(5, 5, 3);
+    expect(check(animated.subarray(0, 50))).toMatch(/^truncated GIF: it ends before its first frame does/);
+    // the first frame whole, the rest cut: the browser uses the first frame
+    expect(check(animated.subarray(0, animated.length - 10))).toBeNull();
+    expect(check(wholeWebp(9, 9).subarray(0, 28))).toMatch(/^truncated WebP: it has 28 of its 32 bytes/);
+    expect(check(bmp(4, 4))).toMatch(/^truncated BMP: it ends before its pixels/);
+    expect(check(wholeBmp(4, 4).subarray(0, 60))).toMatch(/^truncated BMP: it ends before its last row of pixels/);
   });
 });
 

@@ -154,7 +154,7 @@ export function sniffImage(bytes: Uint8Array): ImageInfo | null {
 }
 
 /** What a file is, from its signature, for the reason it was skipped. */
-function detectType(b: Uint8Array): { kind: 'image' | 'unsupported' | 'other'; name: string } | null {
+function detectType(b: Uint8Array): { kind: 'image' | 'unsupported' | 'vector' | 'other'; name: string } | null {
   if (startsWith(b, PNG_SIGNATURE)) return { kind: 'image', name: 'PNG' };
   if (startsWith(b, [0xff, 0xd8, 0xff])) return { kind: 'image', name: 'JPEG' };
   if (startsWith(b, GIF87) || startsWith(b, GIF89)) return { kind: 'image', name: 'GIF' };
@@ -173,8 +173,10 @@ function detectType(b: Uint8Array): { kind: 'image' | 'unsupported' | 'other'; n
   if (startsWith(b, ascii('PK\x03\x04')) || startsWith(b, ascii('PK\x05\x06'))) return { kind: 'other', name: 'zip archive' };
   if (startsWith(b, ascii('%PDF'))) return { kind: 'other', name: 'PDF' };
   if (startsWith(b, [0x1f, 0x8b])) return { kind: 'other', name: 'gzip archive' };
-  const head = new TextDecoder().decode(b.subarray(0, 256)).trimStart().toLowerCase();
-  if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return { kind: 'unsupported', name: 'SVG' };
+  const head = new TextDecoder().decode(b.subarray(0, 1024)).trimStart().toLowerCase();
+  // an SVG may open with an XML declaration, a doctype or comments before its <svg
+  if (head.startsWith('<') && /<svg[\s>/]/.test(head)) return { kind: 'vector', name: 'SVG' };
+  if (head.startsWith('<!doctype html') || head.startsWith('<html')) return { kind: 'other', name: 'web page (HTML)' };
   // text: no control bytes other than tab, newline, carriage return in the first 512
   const sample = b.subarray(0, 512);
   if (sample.length > 0 && sample.every((c) => c >= 0x20 || c === 0x09 || c === 0x0a || c === 0x0d)) return { kind: 'other', name: 'text' };
@@ -188,6 +190,8 @@ export function describeUnreadable(bytes: Uint8Array): string {
   if (!type) return 'not an image: unknown';
   if (type.kind === 'image') return `truncated or corrupt ${type.name} header`;
   if (type.kind === 'unsupported') return `unsupported image format: ${type.name} (convert it to PNG or JPEG)`;
+  // never handed to the browser as SVG: a drawing can carry scripts and links, and is not pixels
+  if (type.kind === 'vector') return `not a raster image: ${type.name} is a vector drawing, which is not opened here (export it as PNG or JPEG)`;
   return `not an image: ${type.name}`;
 }
 
@@ -197,4 +201,128 @@ export function checkImageSize(info: Pick<ImageInfo, 'width' | 'height'>, maxPix
   if (pixels <= maxPixels) return null;
   const mp = (n: number) => `${Math.round(n / 1e5) / 10} megapixels`;
   return `${info.width}×${info.height} is ${mp(pixels)}, above the limit of ${mp(maxPixels)}; scale it down first`;
+}
+
+// ---- is the image data all there ---------------------------------------------------
+
+const CUT_SHORT = 'the file was cut short or damaged: copy or download it again';
+
+/** PNG: chunks are length(4) type(4) data crc(4); a chunk that runs past the end means the file was cut. */
+function pngCut(b: Uint8Array): string | null {
+  let at = 8;
+  while (at < b.length) {
+    if (at + 8 > b.length) return `truncated PNG: it ends inside a chunk header (${CUT_SHORT})`;
+    const length = u32be(b, at);
+    if (length > 0x7fffffff) return 'corrupt PNG: a chunk claims more than 2 GB';
+    if (at + 12 + length > b.length) return `truncated PNG: it ends in the middle of its data (${CUT_SHORT})`;
+    if (b[at + 4] === 0x49 && b[at + 5] === 0x45 && b[at + 6] === 0x4e && b[at + 7] === 0x44) return null; // IEND
+    at += 12 + length;
+  }
+  // ends on a chunk boundary before IEND: the browser decodes what is there, or says it cannot
+  return null;
+}
+
+/** JPEG: the marker segments up to the first scan must be whole, and an end-of-image marker must follow it. */
+function jpegCut(b: Uint8Array): string | null {
+  let at = 2;
+  for (;;) {
+    while (at < b.length && b[at] === 0xff && b[at + 1] === 0xff) at += 1;
+    if (at + 2 > b.length) return `truncated JPEG: it ends inside its headers (${CUT_SHORT})`;
+    if (b[at] !== 0xff) return 'corrupt JPEG: its headers are broken';
+    const marker = b[at + 1];
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      at += 2;
+      continue;
+    }
+    if (marker === 0xd9) return 'not a whole JPEG: it ends before any image data';
+    if (at + 4 > b.length) return `truncated JPEG: it ends inside its headers (${CUT_SHORT})`;
+    const length = u16be(b, at + 2);
+    if (length < 2) return 'corrupt JPEG: its headers are broken';
+    if (at + 2 + length > b.length) return `truncated JPEG: it ends inside its headers (${CUT_SHORT})`;
+    if (marker === 0xda) break;
+    at += 2 + length;
+  }
+  // entropy-coded data stuffs every 0xFF with 0x00, so FF D9 after the scan is the end marker (data after it is often appended, and harmless)
+  for (let i = b.length - 2; i > at; i--) if (b[i] === 0xff && b[i + 1] === 0xd9) return null;
+  return `truncated JPEG: it ends before its end-of-image marker (${CUT_SHORT})`;
+}
+
+/**
+ * GIF: the blocks up to the end of the first frame must be whole. The
+ * browser decodes the first frame only, so an animation is used as its first
+ * frame, and a file cut after that frame still gives it.
+ */
+function gifCut(b: Uint8Array): string | null {
+  const cut = `truncated GIF: it ends before its first frame does (${CUT_SHORT})`;
+  if (b.length < 13) return cut;
+  let at = 13;
+  if (b[10] & 0x80) at += 3 * 2 ** ((b[10] & 7) + 1);
+  /** past a run of data sub-blocks, or -1 when they run off the end */
+  const skipSubBlocks = (from: number) => {
+    let i = from;
+    while (i < b.length) {
+      const size = b[i];
+      i += 1 + size;
+      if (size === 0) return i;
+    }
+    return -1;
+  };
+  while (at < b.length) {
+    const block = b[at];
+    if (block === 0x21) {
+      at = skipSubBlocks(at + 2);
+      if (at < 0) return cut;
+    } else if (block === 0x2c) {
+      if (at + 10 > b.length) return cut;
+      const flags = b[at + 9];
+      at += 10 + (flags & 0x80 ? 3 * 2 ** ((flags & 7) + 1) : 0) + 1; // descriptor, local colour table, LZW code size
+      return at <= b.length && skipSubBlocks(at) >= 0 ? null : cut;
+    } else if (block === 0x3b) return 'not a whole GIF: it ends before any frame';
+    else return 'corrupt GIF: an unknown block comes before its first frame';
+  }
+  return cut;
+}
+
+/** WebP: the RIFF header says how long the file is. */
+function webpCut(b: Uint8Array): string | null {
+  const riffEnd = 8 + u32le(b, 4);
+  return riffEnd > b.length ? `truncated WebP: it has ${b.length} of its ${riffEnd} bytes (${CUT_SHORT})` : null;
+}
+
+/** BMP: the pixels start at the header's offset; uncompressed rows are 4-byte aligned. */
+function bmpCut(b: Uint8Array, info: ImageInfo): string | null {
+  const pixels = u32le(b, 10);
+  if (pixels >= b.length) return `truncated BMP: it ends before its pixels (${CUT_SHORT})`;
+  const headerSize = u32le(b, 14);
+  if (headerSize < 40 || b.length < 34) return null;
+  const bitsPerPixel = u16le(b, 28);
+  const compression = u32le(b, 30);
+  if (compression !== 0 || ![1, 4, 8, 16, 24, 32].includes(bitsPerPixel)) return null;
+  const rowBytes = Math.ceil((info.width * bitsPerPixel) / 32) * 4;
+  return pixels + rowBytes * info.height > b.length ? `truncated BMP: it ends before its last row of pixels (${CUT_SHORT})` : null;
+}
+
+/**
+ * Null when the file, as far as its structure shows without decoding, holds
+ * all of its image data; else why not. For bytes `sniffImage` read as `info`.
+ * Cheap (no decompression), and it turns what a browser would decode as a
+ * half-grey picture, or refuse with a bare "cannot decode", into a reason.
+ */
+export function checkImageData(bytes: Uint8Array, info: ImageInfo): string | null {
+  switch (info.format) {
+    case 'png':
+      return pngCut(bytes);
+    case 'jpeg':
+      return jpegCut(bytes);
+    case 'gif':
+      return gifCut(bytes);
+    case 'webp':
+      return webpCut(bytes);
+    case 'bmp':
+      return bmpCut(bytes, info);
+    default: {
+      const unknown: never = info.format;
+      return `unknown format ${String(unknown)}`;
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UNLABELLED } from '../dataset';
-import { isHiddenPath, isZipName, labelsFromPaths, splitPath } from './paths';
+import { isHiddenPath, isZipName, labelsFromPaths, splitPath, unsafePathReason } from './paths';
 
 describe('splitPath and isHiddenPath', () => {
   it('splits on both slashes and drops empty segments', () => {
@@ -13,6 +13,17 @@ describe('splitPath and isHiddenPath', () => {
       expect(isHiddenPath(p), p).toBe(true);
     }
     for (const p of ['cat/1.png', 'my.cats/1.png', 'x.png']) expect(isHiddenPath(p), p).toBe(false);
+  });
+
+  it('knows paths that leave their folder or start at a disk’s root, and does not take them for hidden files', () => {
+    const where = 'the zip’s folder';
+    for (const p of ['../evil.png', '../../evil.png', 'a/../../b.png', '..\\x.png', 'a\\..\\..\\x.png', '../.hidden.png']) {
+      expect(unsafePathReason(p, where), p).toBe('its path leaves the zip’s folder (../): skipped for safety');
+    }
+    for (const p of ['/etc/x.png', '\\\\server\\x.png', 'C:\\x.png', 'c:/x.png']) expect(unsafePathReason(p, where), p).toMatch(/^its path is absolute/);
+    for (const p of ['cat/1.png', '..cat/1.png', 'cat../1.png', 'a:b.png', './x.png', '.DS_Store']) expect(unsafePathReason(p, where), p).toBeNull();
+    expect(isHiddenPath('../../evil.png')).toBe(false);
+    expect(isHiddenPath('../.DS_Store')).toBe(true);
   });
 
   it('knows zips by name', () => {
@@ -76,6 +87,15 @@ describe('labelsFromPaths', () => {
     const l = labelsFromPaths([`${evil}/1.png`, '<script>&amp;/2.png', 'plain/3.png']);
     expect(l.labelled).toBe(true);
     expect(l.classNames).toEqual(['<img src=x onerror="alert(1)">', '<script>&amp;', 'plain']);
+  });
+
+  it('drops bidi overrides and control characters from class names, and quotes long ones shortened in reasons', () => {
+    const l = labelsFromPaths(['dog\u202E/1.png', 'dog/2.png', 'c\u0007at/3.png']);
+    expect(l.classNames).toEqual(['c at', 'dog']);
+    expect(l.classCounts).toEqual([1, 2]);
+    const long = 'x'.repeat(300);
+    const one = labelsFromPaths([`${long}/1.png`, `${long}/2.png`]);
+    expect(one.unlabelledReason).toContain(`(“${'x'.repeat(32)}…${'x'.repeat(47)}”)`);
   });
 
   it('merges the composed and decomposed spellings of a name', () => {

@@ -5,6 +5,7 @@
  * interprets them as markup.
  */
 import { UNLABELLED } from '../dataset';
+import { cleanName, displayPath } from './text';
 
 /** Path segments: `\` counts as a separator (zips made on Windows), empty and `.` segments dropped. */
 export function splitPath(path: string): string[] {
@@ -17,11 +18,27 @@ const JUNK_FILES = new Set(['thumbs.db', 'desktop.ini']);
  * Operating-system clutter, ignored without a word: anything inside a folder
  * or named with a leading dot (`.DS_Store`, `._x.png`, `.git/`), macOS's
  * `__MACOSX/` resource forks in zips, and Windows' Thumbs.db and desktop.ini.
+ * `..` is not clutter but a way out of the folder: see unsafePathReason.
  */
 export function isHiddenPath(path: string): boolean {
   const segments = splitPath(path);
   const last = segments[segments.length - 1] ?? '';
-  return segments.some((s) => s.startsWith('.') || s === '__MACOSX') || JUNK_FILES.has(last.toLowerCase());
+  return segments.some((s) => (s.startsWith('.') && s !== '..') || s === '__MACOSX') || JUNK_FILES.has(last.toLowerCase());
+}
+
+/**
+ * Why a path is not safe to take, or null when it is. A path that climbs out
+ * of its folder (`../evil.png`, `a/../../b.png`, `..\x.png`) or starts at the
+ * root of a disk (`/etc/x.png`, `C:\x.png`, `\\server\x.png`) is how a zip
+ * writes outside the folder it is unzipped to ("zip slip"). Nothing here
+ * writes files, but such a path is never a sensible image's, so it is
+ * skipped, with this reason, before anything else is said about it.
+ * `where` names the folder it would leave: "the zip's folder", "the upload's folder".
+ */
+export function unsafePathReason(path: string, where: string): string | null {
+  if (splitPath(path).includes('..')) return `its path leaves ${where} (../): skipped for safety`;
+  if (/^[\\/]/.test(path) || /^[a-z]:([\\/]|$)/i.test(path)) return `its path is absolute (it starts at the root of a disk, not in ${where}): skipped for safety`;
+  return null;
 }
 
 export function isZipName(path: string): boolean {
@@ -70,7 +87,8 @@ function commonRootDepth(paths: readonly string[][]): number {
 export function labelsFromPaths(paths: readonly string[]): Labelling {
   const segments = paths.map(splitPath);
   const depth = commonRootDepth(segments);
-  const classOf = segments.map((s) => (s.length - depth >= 2 ? s[s.length - 2].normalize('NFC') : null));
+  // cleaned: a folder name's bidi overrides and control characters would reorder or hide the text around it
+  const classOf = segments.map((s) => (s.length - depth >= 2 ? cleanName(s[s.length - 2]) || '(no visible name)' : null));
 
   const unlabelled = (reason: string): Labelling => ({
     labels: new Int32Array(paths.length).fill(UNLABELLED),
@@ -86,7 +104,7 @@ export function labelsFromPaths(paths: readonly string[]): Labelling {
     const root = depth > 0 ? segments[0][depth - 1] : null;
     return unlabelled(
       root !== null
-        ? `All images are in one folder (“${root}”) with no class folders inside it, so the set has no labels. ` +
+        ? `All images are in one folder (“${displayPath(root)}”) with no class folders inside it, so the set has no labels. ` +
             'Put each class in its own folder to get labels.'
         : 'No image is inside a folder, so the set has no labels. Put each class in its own folder (cat/1.png, dog/2.png) to get labels.',
     );
@@ -94,14 +112,14 @@ export function labelsFromPaths(paths: readonly string[]): Labelling {
   if (loose > 0) {
     const example = paths[classOf.indexOf(null)];
     return unlabelled(
-      `${loose} of ${paths.length} images are not inside a class folder (for example “${example}”), so the set has no labels. ` +
+      `${loose} of ${paths.length} images are not inside a class folder (for example “${displayPath(example)}”), so the set has no labels. ` +
         'Put every image in a folder named after its class to get labels.',
     );
   }
 
   const classNames = [...new Set(classOf as string[])].sort(compareNames);
   if (classNames.length < 2) {
-    return unlabelled(`All images are in one class folder (“${classNames[0]}”); labels need at least two, so the set has no labels.`);
+    return unlabelled(`All images are in one class folder (“${displayPath(classNames[0])}”); labels need at least two, so the set has no labels.`);
   }
   const index = new Map(classNames.map((name, k) => [name, k]));
   const labels = Int32Array.from(classOf, (c) => index.get(c as string)!);

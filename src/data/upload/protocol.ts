@@ -28,8 +28,13 @@ export interface DecodeOptions {
 }
 
 export interface SkippedFile {
-  /** the file's path; for a zip entry, `archive.zip/path/inside` */
+  /**
+   * the file's path as shown (for a zip entry, `archive.zip/path/inside`):
+   * one line of plain text, control and bidi characters removed, at most
+   * DISPLAY_PATH_MAX characters (text.ts displayPath)
+   */
   name: string;
+  /** why, in the user's words: one line of plain text, at most DISPLAY_REASON_MAX characters */
   reason: string;
 }
 

@@ -12,11 +12,23 @@ function perClass(labels: Int32Array, indices: Int32Array, classes: number): num
 }
 
 describe('stratifiedSplit', () => {
-  it('holds out round(share · n) of each class', () => {
+  it('holds out round(share · n) of each class, and at least one of a class of two or more', () => {
     const labels = labelsOf([100, 50, 7, 2]);
     const { train, test } = stratifiedSplit(labels, 0.2, 1);
-    expect(perClass(labels, test, 4)).toEqual([20, 10, 1, 0]);
-    expect(perClass(labels, train, 4)).toEqual([80, 40, 6, 2]);
+    // round(0.2 · 2) is 0: the class of two still gives one image to test
+    expect(perClass(labels, test, 4)).toEqual([20, 10, 1, 1]);
+    expect(perClass(labels, train, 4)).toEqual([80, 40, 6, 1]);
+  });
+
+  it('gives every class of two images one test image at every share the upload offers', () => {
+    const labels = labelsOf([2, 2, 2]);
+    for (const share of [0.05, 0.1, 0.2, 0.3, 0.5]) {
+      const { train, test } = stratifiedSplit(labels, share, 1);
+      expect(perClass(labels, test, 3), `share ${share}`).toEqual([1, 1, 1]);
+      expect(perClass(labels, train, 3), `share ${share}`).toEqual([1, 1, 1]);
+    }
+    // only a share of 0 holds nothing out
+    expect(stratifiedSplit(labels, 0, 1).test.length).toBe(0);
   });
 
   it('returns every index exactly once, ascending in each part', () => {

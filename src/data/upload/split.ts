@@ -13,10 +13,12 @@ export interface SplitIndices {
 
 /**
  * Stratified split: each class (and the unlabelled images, label −1, as one
- * group) is shuffled and round(testShare · n_c) of it goes to test, except
- * that a class of one image stays in train and a class of two or more keeps
- * at least one train image. Classes are visited in ascending label order,
- * all drawing from one generator seeded with `seed`.
+ * group) is shuffled and round(testShare · n_c) of it goes to test, kept
+ * between 1 and n_c − 1: a class of one image stays in train, and a class of
+ * two or more gives at least one image to test and keeps at least one for
+ * training. So a labelled set has test images unless every class has a
+ * single image. A share of 0 holds nothing out. Classes are visited in
+ * ascending label order, all drawing from one generator seeded with `seed`.
  */
 export function stratifiedSplit(labels: Int32Array, testShare: number, seed: number): SplitIndices {
   if (!(testShare >= 0 && testShare < 1)) {
@@ -34,7 +36,8 @@ export function stratifiedSplit(labels: Int32Array, testShare: number, seed: num
   for (const label of [...groups.keys()].sort((a, b) => a - b)) {
     const members = groups.get(label)!;
     const n = members.length;
-    const nTest = n < 2 ? 0 : Math.min(Math.round(testShare * n), n - 1);
+    // at 20%, round(0.2 · 2) would be 0: a class of two would never be tested
+    const nTest = n < 2 || testShare === 0 ? 0 : Math.min(Math.max(Math.round(testShare * n), 1), n - 1);
     const order = permutation(rng, n);
     for (let k = 0; k < nTest; k++) isTest[members[order[k]]] = 1;
   }
