@@ -3,7 +3,7 @@ await tf.setBackend('cpu');
 
 import { describe, expect, it } from 'vitest';
 import { type BlobSet, blobSplits as splits, toTensor } from './blobs.testutil';
-import { knnAccuracy, knnPredict } from './knn';
+import { knnAccuracy as knnAccuracyOn, knnPredict as knnPredictOn } from './knn';
 
 /** Blobs with a random label per point (drawn before its coordinates). */
 const blobSplits = (seed: number, nTrain: number, nTest: number, d: number, k: number, separation: number) =>
@@ -58,7 +58,11 @@ function knnReference(train: BlobSet, test: BlobSet, k: number, tau: number, num
   return { predictions, accuracy: correct / test.n, minSimilarityGap, minVoteGap };
 }
 
-describe('knnPredict / knnAccuracy', () => {
+// Both ways of computing it, one contract: tfjs ops on the backend, and float64 arrays on the read-back features
+describe.each(['tensors', 'arrays'] as const)('knnPredict / knnAccuracy computed as %s', (computeOn) => {
+  const knnPredict = (...[train, labels, test, opts]: Parameters<typeof knnPredictOn>) => knnPredictOn(train, labels, test, { computeOn, ...opts });
+  const knnAccuracy = (...[train, labels, test, testLabels, opts]: Parameters<typeof knnAccuracyOn>) => knnAccuracyOn(train, labels, test, testLabels, { computeOn, ...opts });
+
   it('matches a float64 weighted-kNN reference exactly for several k, τ and class counts', async () => {
     for (const numClasses of [2, 3, 10]) {
       // Overlapping blobs, so the vote matters and accuracy is neither 0 nor 1.

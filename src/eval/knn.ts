@@ -19,9 +19,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { l2NormalizeRows } from './geometry';
+import { runsOnArrays, type ComputeOn } from './devicePolicy';
+import { knnPredictArrays } from './knnArrays';
 import { validateLabels } from './validate';
 
 export interface KnnOptions {
+  /** tfjs ops ('tensors') or float64 arrays on the read-back features ('arrays'); 'auto' (default): see devicePolicy.ts */
+  computeOn?: ComputeOn;
   /** Number of neighbours k, 1 ≤ k ≤ number of training points (InstDisc uses 200). */
   k: number;
   /** τ in the vote weight exp(s/τ), finite and > 0 (InstDisc uses 0.07). */
@@ -72,6 +76,11 @@ export async function knnPredict(
   validate(train, trainLabels, test, opts, chunkRows);
   const { k, temperature, numClasses } = opts;
   const [nTest, d] = test.shape;
+  const nTrain = train.shape[0];
+  if (runsOnArrays(opts.computeOn, nTest * nTrain * d)) {
+    const [trainValues, testValues] = await Promise.all([train.data(), test.data()]);
+    return knnPredictArrays({ values: trainValues, n: nTrain, d }, trainLabels, { values: testValues, n: nTest, d }, { k, temperature, numClasses });
+  }
 
   const [trainHat, labels] = tf.tidy(() => [l2NormalizeRows(train), tf.tensor1d(trainLabels, 'int32')] as const);
   const predictions = new Int32Array(nTest);
@@ -114,7 +123,7 @@ export async function knnAccuracy(
   trainLabels: Int32Array,
   test: tf.Tensor2D,
   testLabels: Int32Array,
-  opts: { k: number; temperature: number; numClasses: number },
+  opts: KnnOptions,
 ): Promise<number> {
   if (test.rank === 2 && testLabels.length !== test.shape[0]) {
     throw new Error(`${test.shape[0]} test feature rows but ${testLabels.length} test labels`);

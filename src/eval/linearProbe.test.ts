@@ -6,7 +6,7 @@ import { createRng, normal } from '../core/random';
 import { type BlobSet, blobSplits, toTensor } from './blobs.testutil';
 import { fitLinearProbe } from './linearProbe';
 
-async function probe(train: BlobSet, test: BlobSet, k: number, opts = {}) {
+async function probe(train: BlobSet, test: BlobSet, k: number, opts: Parameters<typeof fitLinearProbe>[5] = {}) {
   const xTr = toTensor(train);
   const xTe = toTensor(test);
   try {
@@ -72,11 +72,14 @@ function referenceProbe(train: BlobSet, test: BlobSet, k: number, l2: number, st
   return { trainAccuracy: accuracy(xTr, train.y), testAccuracy: accuracy(xTe, test.y) };
 }
 
-describe('fitLinearProbe', () => {
+// Both ways of fitting, one contract: tfjs ops on the backend, and plain float64 arrays on the read-back features
+describe.each(['tensors', 'arrays'] as const)('fitLinearProbe fitted as %s', (fitOn) => {
+  const probeOn = (train: BlobSet, test: BlobSet, k: number, opts: Parameters<typeof fitLinearProbe>[5] = {}) => probe(train, test, k, { fitOn, ...opts });
+
   it('separates well-separated Gaussian blobs (3, 5 and 10 classes)', async () => {
     for (const k of [3, 5, 10]) {
       const { train, test } = blobSplits(k, 40 * k, 20 * k, 8, k, 6);
-      const r = await probe(train, test, k);
+      const r = await probeOn(train, test, k);
       expect(r.testAccuracy).toBeGreaterThan(0.95);
       expect(r.trainAccuracy).toBeGreaterThan(0.95);
     }
@@ -85,8 +88,8 @@ describe('fitLinearProbe', () => {
   it('reports its progress from 0 to every iteration, in steps of 50, without changing the fit', async () => {
     const { train, test } = blobSplits(3, 60, 30, 4, 3, 6);
     const calls: [number, number][] = [];
-    const withProgress = await probe(train, test, 3, { epochs: 120, onProgress: (done: number, total: number) => calls.push([done, total]) });
-    const without = await probe(train, test, 3, { epochs: 120 });
+    const withProgress = await probeOn(train, test, 3, { epochs: 120, onProgress: (done: number, total: number) => calls.push([done, total]) });
+    const without = await probeOn(train, test, 3, { epochs: 120 });
     expect(calls).toEqual([[0, 120], [50, 120], [100, 120]]);
     expect(withProgress.testAccuracy).toBe(without.testAccuracy);
     expect(withProgress.trainAccuracy).toBe(without.trainAccuracy);
@@ -101,7 +104,7 @@ describe('fitLinearProbe', () => {
       n,
       d: 6,
     });
-    const r = await probe(make(300), make(300), k);
+    const r = await probeOn(make(300), make(300), k);
     expect(r.testAccuracy).toBeLessThan(0.35);
     expect(r.testAccuracy).toBeGreaterThan(0.05);
   });
@@ -114,7 +117,7 @@ describe('fitLinearProbe', () => {
         ds.x[i * ds.d + 3] = 42; // zero variance: std floors at 1e-6, feature becomes 0
       }
     }
-    const r = await probe(train, test, 4);
+    const r = await probeOn(train, test, 4);
     expect(Number.isFinite(r.testAccuracy)).toBe(true);
     expect(r.testAccuracy).toBeGreaterThan(0.95);
   });
@@ -122,7 +125,7 @@ describe('fitLinearProbe', () => {
   it('agrees with a float64 gradient-descent reference on overlapping blobs', async () => {
     const k = 4;
     const { train, test } = blobSplits(2024, 400, 400, 6, k, 0.8);
-    const ours = await probe(train, test, k);
+    const ours = await probeOn(train, test, k);
     const ref = referenceProbe(train, test, k, 1e-4, 1500, 0.5);
     // A genuinely hard problem: well above chance (0.25) but far from perfect.
     expect(ref.testAccuracy).toBeGreaterThan(0.4);
@@ -133,8 +136,8 @@ describe('fitLinearProbe', () => {
 
   it('is deterministic', async () => {
     const { train, test } = blobSplits(5, 150, 150, 5, 3, 1);
-    const a = await probe(train, test, 3, { epochs: 100 });
-    const b = await probe(train, test, 3, { epochs: 100 });
+    const a = await probeOn(train, test, 3, { epochs: 100 });
+    const b = await probeOn(train, test, 3, { epochs: 100 });
     expect(a).toEqual(b);
   });
 
@@ -156,8 +159,8 @@ describe('fitLinearProbe', () => {
   it('reports the final gradient norm, which the decaying step size drives towards 0', async () => {
     // overlapping blobs with l2 > 0: a strictly convex objective with an interior optimum
     const { train, test } = blobSplits(11, 300, 100, 6, 3, 1);
-    const short = await probe(train, test, 3, { epochs: 5, l2: 1e-3 });
-    const long = await probe(train, test, 3, { epochs: 600, l2: 1e-3 });
+    const short = await probeOn(train, test, 3, { epochs: 5, l2: 1e-3 });
+    const long = await probeOn(train, test, 3, { epochs: 600, l2: 1e-3 });
     expect(Number.isFinite(short.gradientNorm)).toBe(true);
     expect(long.gradientNorm).toBeLessThan(short.gradientNorm / 20);
     expect(long.gradientNorm).toBeLessThan(5e-3);
@@ -178,5 +181,37 @@ describe('fitLinearProbe', () => {
     await expect(fitLinearProbe(xTr, yTr, xTe, yTe, 1)).rejects.toThrow(/numClasses/);
     await expect(fitLinearProbe(xTr, yTr, xTe, yTe, 3, { learningRate: 0 })).rejects.toThrow(/learningRate/);
     tf.dispose([xTr, xTe, xTeWrongDim]);
+  });
+});
+
+describe('fitLinearProbe: the two fits agree', () => {
+  it('gives the same accuracies and a gradient norm of the same size on overlapping blobs and on random labels', async () => {
+    for (const [seed, k, spread] of [[11, 4, 0.8], [12, 10, 1.5], [13, 3, 6]] as const) {
+      const { train, test } = blobSplits(seed, 300, 200, 12, k, spread);
+      const onTensors = await probe(train, test, k, { fitOn: 'tensors', epochs: 150 });
+      const onArrays = await probe(train, test, k, { fitOn: 'arrays', epochs: 150 });
+      // float32 ops against float64 arithmetic: a test image may fall on the other side of a boundary, no more than two
+      expect(Math.abs(onArrays.testAccuracy - onTensors.testAccuracy), `seed ${seed}`).toBeLessThanOrEqual(2 / 200);
+      expect(Math.abs(onArrays.trainAccuracy - onTensors.trainAccuracy), `seed ${seed}`).toBeLessThanOrEqual(2 / 300);
+      expect(onArrays.gradientNorm).toBeCloseTo(onTensors.gradientNorm, 3);
+    }
+  });
+
+  it('fits as arrays by default when the fit is small, and as tensors when told', async () => {
+    const { train, test } = blobSplits(14, 100, 50, 4, 3, 6);
+    const calls: string[] = [];
+    const xTr = toTensor(train);
+    const xTe = toTensor(test);
+    try {
+      // the arrays fit reads the features back: a tensor fit never calls data() on them
+      const dataOf = xTr.data.bind(xTr);
+      xTr.data = (async () => { calls.push('read'); return dataOf(); }) as typeof xTr.data;
+      await fitLinearProbe(xTr, train.y, xTe, test.y, 3, { epochs: 20 });
+      expect(calls).toEqual(['read']);
+      await fitLinearProbe(xTr, train.y, xTe, test.y, 3, { epochs: 20, fitOn: 'tensors' });
+      expect(calls).toEqual(['read']);
+    } finally {
+      tf.dispose([xTr, xTe]);
+    }
   });
 });

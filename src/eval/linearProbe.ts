@@ -11,6 +11,8 @@
  * the result reports ‖∇L‖ at the end, so a caller can see it converged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { runsOnArrays, type ComputeOn } from './devicePolicy';
+import { fitLinearProbeArrays } from './linearProbeArrays';
 import { validateLabels } from './validate';
 
 export interface ProbeOptions {
@@ -22,6 +24,13 @@ export interface ProbeOptions {
   l2: number;
   /** Called every few iterations with the iterations done, once the device has finished them. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Where the fit runs: 'tensors' (tfjs ops on the backend), 'arrays' (plain
+   * float64 JavaScript on the read-back features, linearProbeArrays.ts), or
+   * 'auto' (the default): arrays when the fit is small or the device is a CPU
+   * emulation (devicePolicy.ts), tensors otherwise.
+   */
+  fitOn?: ComputeOn;
 }
 
 export interface ProbeResult {
@@ -66,6 +75,12 @@ export async function fitLinearProbe(
   if (!(options.l2 >= 0)) throw new Error(`l2 must be non-negative, got ${options.l2}`);
 
   // Standardization and one-hot targets, kept across iterations (disposed in finally).
+  // n·d·K multiply-adds a pass, forward and backward, every iteration
+  if (runsOnArrays(options.fitOn, 2 * nTrain * d * numClasses * options.epochs)) {
+    const [train, test] = await Promise.all([trainFeatures.data(), testFeatures.data()]);
+    return fitLinearProbeArrays({ values: train, n: nTrain, d }, trainLabels, { values: test, n: nTest, d }, testLabels, numClasses, options);
+  }
+
   const [xTrain, xTest, yTrainOneHot, yTrain, yTest] = tf.tidy(() => {
     const { mean, variance } = tf.moments(trainFeatures, 0, true);
     const std = tf.maximum(tf.sqrt(variance), STD_FLOOR);

@@ -6,6 +6,7 @@
 import type { AugmentPipeline, OperatorKind } from '../core/pipeline';
 import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../core/config';
+import type { DeviceInfo } from '../core/device';
 import type { MethodId, MethodSettings } from '../core/methods';
 import type { LossPath } from '../methods/method';
 
@@ -338,12 +339,7 @@ export interface ModelSummary {
  * adapter.info (vendor, architecture, description), or WebGL's unmasked
  * renderer string. Any part may be missing: browsers hide some for privacy.
  */
-export interface DeviceInfo {
-  vendor?: string;
-  architecture?: string;
-  description?: string;
-  renderer?: string;
-}
+export type { DeviceInfo };
 
 /**
  * Something the worker is busy with that may take longer than a second (the

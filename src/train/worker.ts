@@ -14,6 +14,8 @@ import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../core/datasets';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import type { ExperimentConfig } from '../core/config';
 import { selectBackend } from './backend';
+import { cpuEmulatorName } from '../core/device';
+import { setEvaluationDevicePolicy } from '../eval/devicePolicy';
 import { explainFailure } from './failure';
 import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
 import { assertNever, type Activity, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
@@ -179,6 +181,8 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
     const choice = await selectBackend(next.backend);
     backendPreference = next.backend;
     post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter, device: choice.device });
+    // a CPU emulation pays milliseconds a kernel launch: the probe's fit and kNN run there as arrays
+    setEvaluationDevicePolicy({ cpuEmulation: choice.backend === 'cpu' || cpuEmulatorName(choice.device) !== undefined });
   }
   const datasetId = await switchDataset(next.dataset);
   config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };

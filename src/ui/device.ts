@@ -4,16 +4,8 @@
  * when the device is slow. Pure functions of what the worker reports.
  */
 import type { ExperimentConfig } from '../core/config';
+import { cpuEmulatorName } from '../core/device';
 import type { Activity, BackendName, DeviceInfo } from '../train/protocol';
-
-/** Renderers that are a CPU pretending to be a GPU: Chrome's SwiftShader, Mesa's llvmpipe/lavapipe/softpipe, Windows' WARP. */
-const EMULATORS: [RegExp, string][] = [
-  [/swiftshader|subzero/i, 'SwiftShader'],
-  [/llvmpipe/i, 'llvmpipe'],
-  [/lavapipe/i, 'lavapipe'],
-  [/softpipe/i, 'softpipe'],
-  [/microsoft basic render|warp/i, 'Microsoft WARP'],
-];
 
 const VENDORS: Record<string, string> = {
   nvidia: 'NVIDIA', amd: 'AMD', ati: 'AMD', intel: 'Intel', apple: 'Apple', qualcomm: 'Qualcomm', arm: 'Arm', google: 'Google',
@@ -47,8 +39,7 @@ export function describeDevice(backend: BackendName, device: DeviceInfo | null |
     return { headline: 'CPU only: no GPU backend could start (tfjs’s plain JavaScript kernels)', onCpu: true };
   }
   const label = BACKEND_LABEL[backend];
-  const text = [device?.vendor, device?.architecture, device?.description, device?.renderer].filter(Boolean).join(' ');
-  const emulator = EMULATORS.find(([pattern]) => pattern.test(text))?.[1];
+  const emulator = cpuEmulatorName(device);
   if (emulator) return { headline: `${label} on a CPU emulation (${emulator}): no GPU found`, onCpu: true, emulator };
   if (device?.renderer) return { headline: `${label} on ${rendererName(device.renderer)}`, onCpu: false };
   if (device?.description) return { headline: `${label} on ${device.description}`, onCpu: false };
