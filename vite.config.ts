@@ -1,9 +1,19 @@
 /// <reference types="vitest/config" />
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { CONTENT_SECURITY_POLICY_HEADER, withCspMeta } from './src/core/csp.ts';
+
+/**
+ * Writes the Content-Security-Policy (src/core/csp.ts) into every built page.
+ * Build only: the dev server's HMR client, React Refresh's preamble and its
+ * injected <style> elements are inline, which the policy refuses.
+ */
+function contentSecurityPolicy(): Plugin {
+  return { name: 'content-security-policy', apply: 'build', transformIndexHtml: (html) => withCspMeta(html) };
+}
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), contentSecurityPolicy()],
   worker: { format: 'es' },
   build: {
     target: 'es2022',
@@ -12,7 +22,8 @@ export default defineConfig({
     rollupOptions: { input: { main: 'index.html', checks: 'checks.html' } },
   },
   server: { port: 5173 },
-  preview: { port: 4173 },
+  // the header is what puts the workers under the policy (a <meta> covers only the page), and carries frame-ancestors
+  preview: { port: 4173, headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY_HEADER } },
   test: {
     include: ['src/**/*.test.ts'],
     environment: 'node',

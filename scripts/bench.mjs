@@ -16,13 +16,19 @@
  *  - memory:   live tensors and bytes before and after 200 training steps, and
  *              the longest main-thread task while training, with the app as a
  *              user sees it: every chart live and the linear probe (with its
- *              random-init and raw-pixel baselines) every 50 steps.
+ *              random-init and raw-pixel baselines) every 50 steps;
+ *  - soak:     (only on request: BENCH_PARTS=soak; about half an hour on
+ *              SwiftShader) 2,000 steps of the light config with the probe,
+ *              kNN and the affinity heatmap live: live tensors, GPU bytes and
+ *              the JS heap of the page and of the worker at the start and
+ *              every 500 steps, and the longest main-thread task in between.
  *
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
- * accuracy, trainStep, augment, memory, legacy), BENCH_OUT (default bench/results),
- * CHROMIUM_PATH. With BENCH_PARTS, the parts not run are kept from the last results.
+ * accuracy, trainStep, augment, memory, methods, legacy, soak), BENCH_OUT (default
+ * bench/results), BENCH_SOAK_STEPS (default 2000), CHROMIUM_PATH. With
+ * BENCH_PARTS, the parts not run are kept from the last results.
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -52,6 +58,34 @@ const MEMORY_CONFIG = `${TINY}&probeTrain=600&probeTest=400&probeIters=150`;
 const METHOD_IDS = ['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'];
 const METHOD_CONFIG = 'batch=64&size=28&width=4&zdim=128&backend=webgpu';
 const METHOD_STEPS = 10;
+/**
+ * The soak run: the light setup with the probe every 100 steps, kNN every 50
+ * and the affinity tab open, read at the start and every SOAK_EVERY steps.
+ */
+const SOAK_STEPS = Number(process.env.BENCH_SOAK_STEPS ?? 2000);
+const SOAK_EVERY = 500;
+const SOAK_CONFIG = `${TINY}&probeTrain=600&probeTest=400&probeIters=100`;
+const SOAK_PROBE_EVERY = 100;
+const SOAK_KNN_EVERY = 50;
+/**
+ * Steps before the first judged mark: the first probe and kNN with their
+ * baselines, the charts' first draws and the JIT's tier-up all allocate once
+ * (a 60-step smoke run grew the page's heap by 2.0 MB and the worker's by 1.1 MB
+ * over its first kNN, with no tensor leaked). Growth over them is shown, not judged.
+ */
+const SOAK_WARMUP = Math.min(SOAK_PROBE_EVERY, Math.floor(SOAK_STEPS / 2));
+/**
+ * The one record the page keeps per step is the run store's StepMetrics (13
+ * fields, a 3-entry values object, two short strings, its slot in the steps
+ * array): 400 bytes each in Node's V8 without pointer compression (200,000
+ * structured-cloned copies, measured after gc()), about 250 with the pointer
+ * compression Chromium uses. Allowed: 1 KiB a step, and 1 MiB for what a full
+ * GC leaves either way (code tiered up, inline caches, React's fibers). The
+ * worker keeps no per-step history, so it gets the 1 MiB only. Probe and kNN
+ * points (one per 100 and 50 steps, under 100 bytes each) are inside the margin.
+ */
+const SOAK_PAGE_BYTES_PER_STEP = 1024;
+const SOAK_HEAP_SLACK = 2 ** 20;
 const FUSED_CASES = [
   '2:2:0.5:1', '2:512:0.01:0', '6:3:0.01:1', '130:16:0.01:0', '258:128:0.1:1', '1000:64:1:0', '1026:512:0.01:1', '4096:128:0.01:1', '4096:2:0.5:0',
 ];
@@ -107,6 +141,140 @@ async function runCheck(search, timeout = 600_000) {
   await page.close();
   if (out.error) throw new Error(`${search}: ${out.error}`);
   return out;
+}
+
+/**
+ * The JS heap of the page and of its training worker, each V8's used size
+ * after a full GC, through the DevTools protocol: Chromium exposes no
+ * performance.memory in workers, and on the page it is quantized unless the
+ * browser runs with --enable-precise-memory-info. Playwright opens protocol
+ * sessions on pages only, so the worker is reached through the browser's
+ * session, attached without flattening and spoken to by Target.sendMessageToTarget.
+ */
+async function heapReader(page, workerUrl) {
+  const pageSession = await page.context().newCDPSession(page);
+  const browserSession = await browser.newBrowserCDPSession();
+  const { targetInfos } = await browserSession.send('Target.getTargets');
+  const workers = targetInfos.filter((t) => t.type === 'worker' && workerUrl.test(t.url));
+  if (workers.length !== 1) throw new Error(`expected one training worker target, found ${workers.length}`);
+  const { sessionId } = await browserSession.send('Target.attachToTarget', { targetId: workers[0].targetId, flatten: false });
+  let lastId = 0;
+  const inWorker = (method) => new Promise((resolve, reject) => {
+    const id = ++lastId;
+    const timer = setTimeout(() => reject(new Error(`the worker did not answer ${method}`)), 60_000);
+    const onMessage = (event) => {
+      if (event.sessionId !== sessionId) return;
+      const message = JSON.parse(event.message);
+      if (message.id !== id) return;
+      clearTimeout(timer);
+      browserSession.off('Target.receivedMessageFromTarget', onMessage);
+      if (message.error) reject(new Error(`${method}: ${message.error.message}`));
+      else resolve(message.result);
+    };
+    browserSession.on('Target.receivedMessageFromTarget', onMessage);
+    browserSession.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(reject);
+  });
+  return {
+    page: async () => {
+      await pageSession.send('HeapProfiler.collectGarbage');
+      return (await pageSession.send('Runtime.getHeapUsage')).usedSize;
+    },
+    worker: async () => {
+      await inWorker('HeapProfiler.collectGarbage');
+      return (await inWorker('Runtime.getHeapUsage')).usedSize;
+    },
+    close: async () => {
+      await browserSession.detach();
+      await pageSession.detach();
+    },
+  };
+}
+
+/**
+ * What tfjs itself reports in the worker (live tensors and bytes, and the
+ * backend's GPU bytes: in use, and held by its buffer or texture pool). tfjs
+ * keeps its engine on the global object, so it can be read without a message.
+ */
+const tfMemory = (worker) => worker.evaluate(() => {
+  const m = self._tfengine?.memory();
+  return m ? { numTensors: m.numTensors, numBytes: m.numBytes, gpuBytes: m.numBytesInGPU ?? null, gpuBytesAllocated: m.numBytesAllocatedInGPU ?? m.numBytesInGPUAllocated ?? null } : null;
+});
+
+/**
+ * BENCH_PARTS=soak: SOAK_STEPS steps with the probe, kNN and the affinity
+ * heatmap live. At the start (after the first step's compilation), after the
+ * warm-up and every SOAK_EVERY steps it pauses, waits until the worker is idle,
+ * reads the live tensors (the app's metric, measured after each step, and
+ * tfjs's own count), the GPU bytes and both heaps after a GC, and resumes. Each
+ * segment after the warm-up is flat when it leaks no tensor and neither heap
+ * grew past its bound.
+ */
+async function soak() {
+  const page = await openApp(SOAK_CONFIG, { probeEvery: SOAK_PROBE_EVERY, knnEvery: SOAK_KNN_EVERY });
+  const workerUrl = /\/assets\/worker-[^/]*\.js$/;
+  const worker = page.workers().find((w) => workerUrl.test(w.url()));
+  if (!worker) throw new Error('the training worker did not start');
+  const heaps = await heapReader(page, workerUrl);
+  await page.getByTestId('tab-affinity').click();
+  const backend = await page.getByTestId('backend-badge').getAttribute('data-value');
+  if (backend === 'webgpu') results.adapter = (await page.getByTestId('backend-badge').getAttribute('title'))?.replace('GPU adapter: ', '') ?? null;
+  const paused = () => page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.getAttribute('data-value') === 'paused', null, { timeout: 600_000 });
+  let segmentStart = 0;
+  const read = async () => {
+    // the long tasks of the segment (not the forced GC of the last reading), then the records start afresh so the bench's own arrays do not grow the heap
+    const longTasks = await page.evaluate((since) => window.__longTasks.splice(0).filter((t) => t.start >= since), segmentStart);
+    await page.evaluate(() => window.__stepTimes.splice(0));
+    const reading = {
+      step: await value(page, 'metric-step'),
+      tensors: await value(page, 'metric-tensors'),
+      tensorBytes: await value(page, 'metric-tensors', 'data-bytes'),
+      tf: await tfMemory(worker),
+      pageHeap: await heaps.page(),
+      workerHeap: await heaps.worker(),
+      longestTaskMs: Math.round(Math.max(0, ...longTasks.map((t) => t.duration))),
+      tasksOver50Ms: longTasks.length,
+    };
+    segmentStart = await page.evaluate(() => performance.now());
+    return reading;
+  };
+  const started = Date.now();
+  await page.getByTestId('train-step').click(); // the first step compiles every kernel: not part of the soak
+  const first = await waitStep(page, 1, 600_000);
+  await paused();
+  const marks = [{ ...(await read()), seconds: 0 }];
+  const targets = [first + SOAK_WARMUP];
+  for (let k = SOAK_EVERY; k < SOAK_STEPS; k += SOAK_EVERY) targets.push(first + k);
+  targets.push(first + SOAK_STEPS);
+  const t0 = Date.now();
+  for (const target of targets) {
+    await page.getByTestId('train-start').click();
+    await waitStep(page, target, 4 * 3_600_000);
+    await page.getByTestId('train-pause').click();
+    await paused();
+    marks.push({ ...(await read()), seconds: Math.round((Date.now() - t0) / 1000) });
+    log('soak mark', marks.at(-1));
+  }
+  const lossPath = await page.getByTestId('metric-loss-path').getAttribute('data-value');
+  const probes = Number(await page.getByTestId('chart-probe').getAttribute('data-points'));
+  await heaps.close();
+  await page.close();
+  const segments = marks.slice(1).map((m, i) => {
+    const from = marks[i];
+    const steps = m.step - from.step;
+    const pageHeapBound = steps * SOAK_PAGE_BYTES_PER_STEP + SOAK_HEAP_SLACK;
+    const leakedTensors = m.tensors - from.tensors;
+    const pageHeapGrowth = m.pageHeap - from.pageHeap;
+    const workerHeapGrowth = m.workerHeap - from.workerHeap;
+    return {
+      fromStep: from.step, toStep: m.step, warmup: i === 0, leakedTensors, pageHeapGrowth, pageHeapBound, workerHeapGrowth, workerHeapBound: SOAK_HEAP_SLACK,
+      // the warm-up is judged on tensors only
+      flat: leakedTensors === 0 && (i === 0 || (pageHeapGrowth <= pageHeapBound && workerHeapGrowth <= SOAK_HEAP_SLACK)),
+    };
+  });
+  return {
+    config: `probeEvery=${SOAK_PROBE_EVERY}&knnEvery=${SOAK_KNN_EVERY}&${SOAK_CONFIG}`, backend, lossPath, steps: marks.at(-1).step - first, probes,
+    minutes: +((Date.now() - started) / 60000).toFixed(1), warmupSteps: SOAK_WARMUP, marks, segments, flat: segments.every((s) => s.flat),
+  };
 }
 
 const previous = existsSync(`${OUT}.json`) ? JSON.parse(readFileSync(`${OUT}.json`, 'utf8')) : {};
@@ -222,6 +390,10 @@ if (PARTS.includes('methods')) {
     log('methods', results.methods.at(-1));
   }
 }
+if (PARTS.includes('soak')) {
+  results.soak = await soak();
+  log('soak', results.soak);
+}
 await browser.close();
 await new Promise((r) => server.httpServer.close(r));
 results.totalSeconds = Math.round((Date.now() - started) / 1000);
@@ -318,6 +490,31 @@ if (results.methods) {
     '| method | ms/step | state beyond f and g | leaked tensors | loss at the end |',
     '|---|---|---|---|---|',
     ...results.methods.map((r) => `| ${r.method} | ${r.msPerStep} | ${(r.methodBytes / 2 ** 20).toFixed(2)} MiB | ${r.leakedTensors} | ${r.loss} |`),
+    '',
+  );
+}
+if (results.soak) {
+  const r = results.soak;
+  const mib = (bytes) => (bytes === null || bytes === undefined ? '—' : (bytes / 2 ** 20).toFixed(2));
+  const signedMib = (bytes) => (bytes === null || bytes === undefined ? '—' : `${bytes >= 0 ? '+' : '−'}${mib(Math.abs(bytes))}`);
+  lines.push(
+    `## Soak: ${r.steps} training steps with the probe, kNN and the heatmap live`,
+    '',
+    `\`${r.config}\` on ${r.backend} (${r.lossPath} loss), the affinity tab open, ${r.probes} linear probes and a kNN every ${SOAK_KNN_EVERY} steps during the run, ${r.minutes} min. ` +
+      `At each mark the run pauses until the worker is idle, and the page's and the training worker's JS heaps are read after a full GC (DevTools protocol: \`HeapProfiler.collectGarbage\`, then \`Runtime.getHeapUsage\`, the figure \`performance.memory.usedJSHeapSize\` gives unquantized; workers have no \`performance.memory\`). ` +
+      'Live tensors are the app\'s metric (counted after each step); tfjs tensors and GPU bytes come from tfjs\'s engine in the worker (GPU: bytes of live tensors / bytes the backend holds, its pool of reusable buffers included). ' +
+      `Flat means no tensor leaked between marks and neither heap grew past its bound: the page keeps one StepMetrics record a step in its run store, about 250 bytes in Chromium (400 in Node's V8 without pointer compression), so it may grow by ${SOAK_PAGE_BYTES_PER_STEP} bytes a step plus ${mib(SOAK_HEAP_SLACK)} MiB for what a full GC leaves either way (optimized code, inline caches); the worker keeps no per-step history and gets the ${mib(SOAK_HEAP_SLACK)} MiB only.`,
+    '',
+    '| step | live tensors | leaked since the last mark | tfjs tensors | tensor MiB | GPU MiB in use / held | page heap MiB | growth (bound) | worker heap MiB | growth (bound) | longest main-thread task since the last mark | tasks over 50 ms | flat |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.marks.map((m, i) => {
+      const g = i > 0 ? r.segments[i - 1] : null;
+      const bound = (b) => (g?.warmup ? 'warm-up' : mib(b));
+      const verdict = !g ? '—' : g.flat ? (g.warmup ? 'yes (tensors; warm-up)' : 'yes') : '**no**';
+      return `| ${m.step} | ${m.tensors} | ${g ? g.leakedTensors : '—'} | ${m.tf?.numTensors ?? '—'} | ${mib(m.tensorBytes)} | ${mib(m.tf?.gpuBytes)} / ${mib(m.tf?.gpuBytesAllocated)} | ${mib(m.pageHeap)} | ${g ? `${signedMib(g.pageHeapGrowth)} (${bound(g.pageHeapBound)})` : '—'} | ${mib(m.workerHeap)} | ${g ? `${signedMib(g.workerHeapGrowth)} (${bound(g.workerHeapBound)})` : '—'} | ${g ? `${m.longestTaskMs} ms` : '—'} | ${g ? m.tasksOver50Ms : '—'} | ${verdict} |`;
+    }),
+    '',
+    `${r.flat ? 'Flat over the whole run.' : '**Not flat**: see the rows marked no.'} The first row is read after the first step, which compiles every kernel; the second after the warm-up (${r.warmupSteps ?? SOAK_WARMUP} steps: the first probe and kNN with their baselines, the charts' first draws, the JIT's tier-up), whose heap growth is shown but not judged.`,
     '',
   );
 }
