@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { TINY, openApp, waitForStep } from './helpers';
+import { TINY, openApp, waitForStep, withParams } from './helpers';
 
 test.describe('compute backend', () => {
   test('a backend asked for in the link is used, and the badge says why the others were not', async ({ page }) => {
-    await openApp(page, `${TINY}&backend=cpu`);
+    await openApp(page, withParams(TINY, 'backend=cpu'));
     await expect(page.getByTestId('backend-badge')).toContainText('cpu');
     await expect(page.getByTestId('backend-reasons')).toContainText('backend=cpu');
     await page.getByTestId('train-step').click();

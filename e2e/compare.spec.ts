@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { metricValue, openApp, waitForStep } from './helpers';
+import { metricValue, openApp, waitForStep, withParams } from './helpers';
 
 /** TINY without periodic probes and with a small probe: each run ends with one probe (and its two baselines). */
 const TINY_COMPARE = '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200&probeIters=50';
@@ -97,7 +97,7 @@ test.describe('runs side by side', () => {
   });
 
   test('Cancel stops the queue cleanly and gives the worker back with the user’s settings', async ({ page }) => {
-    await openApp(page, `${TINY_COMPARE}&tau=0.3#compare`);
+    await openApp(page, withParams(TINY_COMPARE, 'tau=0.3#compare'));
     await page.getByTestId('compare-preset').selectOption('tau-sweep');
     await page.getByTestId('compare-steps').fill('1000');
     await page.getByTestId('compare-run').click();

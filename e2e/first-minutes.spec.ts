@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { metricValue, openApp, TINY, waitForStep } from './helpers';
+import { metricValue, openApp, TINY, waitForStep, withParams } from './helpers';
 import { layoutProblems } from './layoutCheck';
 
 /** Screenshots of every panel land here for a person to look at; git ignores the folder. */
@@ -38,7 +38,7 @@ async function checkEveryPanel(page: Page, tag: string): Promise<string[]> {
 
 test('every panel lays out cleanly at 1400×1000, 1280×720 and 1024×768, empty and after training', async ({ page }) => {
   test.setTimeout(420_000);
-  await openApp(page, `${TINY}&probeEvery=0&knnEvery=0`);
+  await openApp(page, withParams(TINY, 'probeEvery=0&knnEvery=0'));
   const problems: string[] = [];
   // a first visit: the tour's card sits in the command bar; it fits there at every size, then it is skipped
   for (const size of VIEWPORTS) {

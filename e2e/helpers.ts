@@ -4,6 +4,17 @@ import { expect, type Page } from '@playwright/test';
 export const TINY =
   '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=20&probeTrain=600&probeTest=400&probeIters=150&knnEvery=0';
 
+/**
+ * `search` with `overrides` ('probeEvery=0&method=simsiam#compare') set in it: each key once, as a link the app writes,
+ * so no test leans on the rule for repeated keys (the last one wins, with a warning).
+ */
+export function withParams(search: string, overrides: string): string {
+  const [query, hash] = overrides.split('#');
+  const params = new URLSearchParams(search.replace(/^\?/, ''));
+  for (const [key, value] of new URLSearchParams(query)) params.set(key, value);
+  return `?${params.toString()}${hash !== undefined ? `#${hash}` : ''}`;
+}
+
 export async function metricValue(page: Page, testId: string): Promise<number> {
   const raw = await page.getByTestId(testId).getAttribute('data-value');
   return raw === null || raw === '' ? Number.NaN : Number(raw);

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { metricValue, openApp } from './helpers';
+import { metricValue, openApp, withParams } from './helpers';
 
 /** TINY with one probe at step 20 and MoCo's queue small enough to hold only real keys from step 4 on. */
 const TINY_METHODS = '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=20&probeTrain=300&probeTest=300&probeIters=100&knnEvery=0&queue=64';
@@ -125,7 +125,7 @@ test('SimSiam collapses without its stop-gradient: loss at −1 and the collapse
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
     return { meter: await metricValue(page, 'metric-collapse'), loss: await metricValue(page, 'metric-loss') };
   };
-  await openApp(page, `${TINY_METHODS}&probeEvery=0&method=simsiam&lr=0.01&stopgrad=0`);
+  await openApp(page, withParams(TINY_METHODS, 'probeEvery=0&method=simsiam&lr=0.01&stopgrad=0'));
   const collapsed = await collapse();
   // the stop-gradient back on, and a fresh encoder from the same seed
   await page.getByTestId('config-stop-gradient').check();

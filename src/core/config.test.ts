@@ -168,15 +168,15 @@ describe('hostile links', () => {
     ]);
   });
 
-  it('reads only the first value of a repeated key, and says so', () => {
+  it('uses the last value of a repeated key (an appended override), and says so', () => {
     expect(configFromSearch('?tau=0.5&tau=0.1')).toEqual({
-      config: DEFAULT_CONFIG,
-      warnings: ['“tau” is given 2 times; only the first value, “0.5”, is read.'],
+      config: { ...DEFAULT_CONFIG, temperature: 0.1 },
+      warnings: ['“tau” is given 2 times; the last value, “0.1”, is used.'],
     });
-    const refusedFirst = configFromSearch('?tau=banana&tau=0.1&tau=0.2');
-    expect(refusedFirst.config.temperature).toBe(DEFAULT_CONFIG.temperature);
-    expect(refusedFirst.warnings[0]).toBe('“tau” is given 3 times; only the first value, “banana”, is read.');
-    expect(refusedFirst.warnings[1]).toMatch(/“banana” is not a number/);
+    const refusedLast = configFromSearch('?tau=0.1&tau=0.2&tau=banana');
+    expect(refusedLast.config.temperature).toBe(DEFAULT_CONFIG.temperature);
+    expect(refusedLast.warnings[0]).toBe('“tau” is given 3 times; the last value, “banana”, is used.');
+    expect(refusedLast.warnings[1]).toMatch(/“banana” is not a number/);
     expect(configFromSearch('?bogus=1&bogus=2').warnings).toEqual(['Unknown parameter “bogus” ignored.']);
   });
 

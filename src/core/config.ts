@@ -217,8 +217,8 @@ export const WARNINGS_MAX = 20;
  *
  * A link is held to the form `configToSearch` writes, and is read as data
  * only (never an object key, never HTML):
- * - a key given more than once: only its first value is read (as
- *   `URLSearchParams.get` does), and a warning says so;
+ * - a key given more than once: its last value is used (a link edited by
+ *   appending `&tau=0.1` means the new value), and a warning says so;
  * - numbers are plain decimals (`0.5`, `-3`, `1e-3`, `.5`); `0x1`, `Infinity`,
  *   `1e400` or `1e-400` are refused, and so is a value with spaces around it;
  * - every warning is one line of at most WARNING_MAX characters, quoting user
@@ -245,8 +245,9 @@ export function configFromSearch(search: string): { config: ExperimentConfig; wa
       notes.push(() => `Unknown parameter ${quote(name)} ignored.`);
       continue;
     }
-    const raw = values[0];
-    if (values.length > 1) notes.push(() => `${quote(name)} is given ${values.length} times; only the first value, ${quote(raw)}, is read.`);
+    // the last value wins: a link edited by appending `&tau=0.1` means the new value
+    const raw = values[values.length - 1];
+    if (values.length > 1) notes.push(() => `${quote(name)} is given ${values.length} times; the last value, ${quote(raw)}, is used.`);
     const parsed: ParseResult<unknown> = raw !== raw.trim()
       ? { ok: false, error: `${CONFIG_SCHEMA[key].label}: ${quote(raw)} has spaces around it.` }
       : parseField(key, raw);

@@ -177,6 +177,20 @@ export function imageAt(split: ImageSplit, index: number, imageSize: number, cha
   return split.images.subarray(index * n, (index + 1) * n);
 }
 
+/**
+ * The buffers under a dataset's arrays, each once: the transfer list that
+ * moves the set to another thread without copying it (the sender's arrays
+ * are left empty).
+ */
+export function datasetBuffers(dataset: ImageDataset): ArrayBuffer[] {
+  const splits = [dataset.train, dataset.test, ...(dataset.probeTrain ? [dataset.probeTrain] : [])];
+  const buffers = new Set<ArrayBuffer>();
+  for (const split of splits) {
+    for (const array of [split.images, split.labels]) if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+  }
+  return [...buffers];
+}
+
 /** Number of examples of each class 0..numClasses-1. Throws on a label outside that range. */
 export function classCounts(split: ImageSplit, numClasses: number): number[] {
   const counts = new Array<number>(numClasses).fill(0);

@@ -26,6 +26,8 @@ import { validateLabels } from './validate';
 export interface KnnOptions {
   /** tfjs ops ('tensors') or float64 arrays on the read-back features ('arrays'); 'auto' (default): see devicePolicy.ts */
   computeOn?: ComputeOn;
+  /** called between chunks of test rows with the rows done; it may throw to stop the computation (a cancel) */
+  onProgress?: (done: number, total: number) => void;
   /** Number of neighbours k, 1 ≤ k ≤ number of training points (InstDisc uses 200). */
   k: number;
   /** τ in the vote weight exp(s/τ), finite and > 0 (InstDisc uses 0.07). */
@@ -79,7 +81,7 @@ export async function knnPredict(
   const nTrain = train.shape[0];
   if (runsOnArrays(opts.computeOn, nTest * nTrain * d)) {
     const [trainValues, testValues] = await Promise.all([train.data(), test.data()]);
-    return knnPredictArrays({ values: trainValues, n: nTrain, d }, trainLabels, { values: testValues, n: nTest, d }, { k, temperature, numClasses });
+    return knnPredictArrays({ values: trainValues, n: nTrain, d }, trainLabels, { values: testValues, n: nTest, d }, { k, temperature, numClasses, onProgress: opts.onProgress });
   }
 
   const [trainHat, labels] = tf.tidy(() => [l2NormalizeRows(train), tf.tensor1d(trainLabels, 'int32')] as const);
@@ -103,7 +105,10 @@ export async function knnPredict(
       } finally {
         chunkPrediction.dispose();
       }
-      if (start + rows < nTest) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (start + rows < nTest) {
+        opts.onProgress?.(start + rows, nTest);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     }
   } finally {
     tf.dispose([trainHat, labels]);

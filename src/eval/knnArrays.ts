@@ -8,7 +8,7 @@
 import type { FeatureMatrix } from './linearProbeArrays';
 
 /** Test rows between yields to the event loop, so a worker stays responsive to messages. */
-const ROWS_BETWEEN_YIELDS = 256;
+const ROWS_BETWEEN_YIELDS = 64;
 /** Norm floor, as l2NormalizeRows: a zero row stays zero rather than NaN. */
 const MIN_NORM = 1e-12;
 
@@ -28,6 +28,8 @@ export interface KnnArraysOptions {
   k: number;
   temperature: number;
   numClasses: number;
+  /** called between chunks of test rows with the rows done; it may throw to stop the computation */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** The predicted class of every test row. Inputs are validated by the caller (knnPredict). */
@@ -62,7 +64,10 @@ export async function knnPredictArrays(train: FeatureMatrix, trainLabels: Int32A
     let best = 0;
     for (let c = 1; c < numClasses; c++) if (votes[c] > votes[best]) best = c;
     predictions[q] = best;
-    if ((q + 1) % ROWS_BETWEEN_YIELDS === 0 && q + 1 < test.n) await new Promise((resolve) => setTimeout(resolve, 0));
+    if ((q + 1) % ROWS_BETWEEN_YIELDS === 0 && q + 1 < test.n) {
+      opts.onProgress?.(q + 1, test.n);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
   }
   return predictions;
 }

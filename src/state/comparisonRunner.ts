@@ -15,8 +15,7 @@ import {
   COMPARISON_PRESETS, presetSpecs, toRunStep,
   type ComparisonPresetId, type ComparisonRun, type RunProbe, type RunSpec, type RunStep,
 } from './comparison';
-import { saveRun } from './comparisonDb';
-import { useComparisonStore } from './comparisonStore';
+import { saveComparisonRun, useComparisonStore } from './comparisonStore';
 import { useConfigStore } from './configStore';
 import { useRunStore } from './runStore';
 import { claimWorker, onWorkerMessage, releaseWorker } from './trainingClient';
@@ -200,7 +199,7 @@ function finishRun(): void {
   const a = active!;
   const run: ComparisonRun = { ...a.run, steps: a.steps, probes: a.probes.filter((p) => p.kind === 'encoder'), createdAt: Date.now() };
   useComparisonStore.setState((s) => ({ runs: [...s.runs, run], live: null }));
-  saveRun(run).catch((error: unknown) => useComparisonStore.setState({ storageError: error instanceof Error ? error.message : String(error) }));
+  void saveComparisonRun(run);
   if (a.index + 1 < a.specs.length) beginRun(a.index + 1);
   else stop(null);
 }

@@ -1,11 +1,14 @@
 /**
- * Runs side by side: the completed runs (kept in IndexedDB), which comparison
- * is shown, and the queue in progress. Written by the comparison runner
- * (comparisonRunner.ts) and the panel's delete controls.
+ * Runs side by side: the completed runs (kept in IndexedDB when the browser
+ * allows, else for this visit only), which comparison is shown, and the queue
+ * in progress. Written by the comparison runner (comparisonRunner.ts), the
+ * panel's delete controls, and other tabs' announced changes.
  */
 import { create } from 'zustand';
+import { adviceToSave, StorageError, whyNotSaved } from '../data/indexedDb';
+import { onStorageChange, type StorageChange } from '../data/storageChannel';
 import type { ComparisonRun } from './comparison';
-import { deleteRuns, listRuns } from './comparisonDb';
+import { deleteRuns, listRuns, saveRun } from './comparisonDb';
 
 export interface ComparisonProgress {
   comparisonId: string;
@@ -45,26 +48,72 @@ export const useComparisonStore = create<ComparisonState>(() => ({
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 let loaded = false;
+/** once a run was not saved, its message stays: it says more than a later listing could */
+let notSaved = false;
 
-/** Lists the saved runs once per page; the latest comparison is shown. */
+/** Lists the saved runs once per page, and from then on follows other tabs' changes; the latest comparison is shown. */
 export async function loadSavedRuns(): Promise<void> {
   if (loaded) return;
   loaded = true;
+  onStorageChange(onOtherTab);
+  await readSavedRuns();
+}
+
+/** Reads the saved runs into the list; runs already listed (completed here, saved or not) are kept. */
+async function readSavedRuns(): Promise<void> {
   try {
-    const saved = await listRuns();
+    const { runs: saved, skipped } = await listRuns();
     useComparisonStore.setState((s) => {
-      // runs completed while the list was loading are kept
       const ids = new Set(saved.map((r) => r.id));
-      const runs = [...saved, ...s.runs.filter((r) => !ids.has(r.id))];
-      return { runs, selected: s.selected ?? runs.at(-1)?.comparisonId ?? null, storageError: null };
+      const runs = [...saved, ...s.runs.filter((r) => !ids.has(r.id))].sort((a, b) => a.createdAt - b.createdAt || a.index - b.index);
+      const storageError = notSaved
+        ? s.storageError
+        : skipped === 0
+          ? null
+          : `${skipped === 1 ? 'A saved comparison run is' : `${skipped} saved comparison runs are`} skipped: not a whole run (damaged, or written by another version of the page).`;
+      return { runs, selected: s.selected ?? runs.at(-1)?.comparisonId ?? null, storageError };
     });
   } catch (error) {
-    useComparisonStore.setState({ storageError: errorText(error) });
+    if (notSaved) return;
+    const why = error instanceof StorageError && error.kind !== 'failed' ? whyNotSaved(error) : null;
+    const advice = adviceToSave(error);
+    useComparisonStore.setState({
+      storageError: why
+        ? `Comparisons are not saved on this visit: ${why}. The runs you make are shown for this visit only and are gone after a reload.${advice ? ` ${advice}` : ''}`
+        : errorText(error),
+    });
   }
 }
 
-/** Removes runs from the list and from IndexedDB. */
-export async function deleteComparisonRuns(ids: readonly string[]): Promise<void> {
+/**
+ * Saves a completed run (already in the list). When the browser will not
+ * store it, one message says which comparison was not saved and why; the run
+ * stays in the list for this visit.
+ */
+export async function saveComparisonRun(run: ComparisonRun): Promise<void> {
+  try {
+    await saveRun(run);
+  } catch (error) {
+    notSaved = true;
+    const advice = adviceToSave(error);
+    // every run of one comparison says the same: the message is shown once
+    useComparisonStore.setState({
+      storageError:
+        `The comparison “${run.comparisonTitle}” was not saved: ${whyNotSaved(error)}. ` +
+        `It is shown for this visit only, so it will be gone after a reload.${advice ? ` ${advice}` : ''}`,
+    });
+  }
+}
+
+/** Another tab saved or deleted runs: the list follows. */
+function onOtherTab(change: StorageChange): void {
+  if (change.store !== 'comparisons') return;
+  if (change.change === 'deleted') dropRuns(change.ids);
+  else void readSavedRuns();
+}
+
+/** Removes runs from the list; the selection moves to the latest comparison if its own is gone. */
+function dropRuns(ids: readonly string[]): void {
   const gone = new Set(ids);
   useComparisonStore.setState((s) => {
     const runs = s.runs.filter((r) => !gone.has(r.id));
@@ -73,6 +122,11 @@ export async function deleteComparisonRuns(ids: readonly string[]): Promise<void
       : runs.at(-1)?.comparisonId ?? null;
     return { runs, selected };
   });
+}
+
+/** Removes runs from the list and from IndexedDB. */
+export async function deleteComparisonRuns(ids: readonly string[]): Promise<void> {
+  dropRuns(ids);
   try {
     await deleteRuns(ids);
   } catch (error) {

@@ -16,7 +16,8 @@ describe('readLink: the address bar on load', () => {
   });
 
   it('drops refused and unknown parameters from the address bar and keeps the tab', () => {
-    const link = readLink('/app/', '?tau=0x1&batch=32&tau=0.2&evil=%3Cscript%3E', '#lecture');
+    // τ given twice, the last value refused: the default stays in force
+    const link = readLink('/app/', '?tau=0.2&batch=32&tau=0x1&evil=%3Cscript%3E', '#lecture');
     expect(link.config.batchSize).toBe(32);
     expect(link.config.temperature).toBe(DEFAULT_CONFIG.temperature);
     expect(link.warnings).toHaveLength(3);

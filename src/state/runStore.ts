@@ -43,6 +43,8 @@ export interface RunState {
   methodMatrix: MethodMatrixSnapshot | null;
   /** things the user should know that did not stop anything (dataset switched or fell back) */
   notices: string[];
+  /** steps at which a new worker replaced a lost encoder (a lost device, a failed worker): the charts mark them */
+  restarts: { step: number; reason: string }[];
 }
 
 export const initialRunState: RunState = {
@@ -68,6 +70,7 @@ export const initialRunState: RunState = {
   affinity: null,
   methodMatrix: null,
   notices: [],
+  restarts: [],
 };
 
 /** Run state, written only by the training client from worker messages. */

@@ -10,12 +10,14 @@ import { assertNever, type FromWorker, type StepMetrics, type ToWorker } from '.
 import { pendingResetFields, type ExperimentConfig } from '../core/config';
 import { useConfigStore } from './configStore';
 import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
-import { initialRunState, useRunStore } from './runStore';
+import { initialRunState, latestStep, useRunStore } from './runStore';
+import { explainFailure } from '../train/failure';
 import { useWalkthroughStore } from './walkthroughStore';
 import {
   DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState,
 } from './evalStore';
 import type { EmbeddingEncoder, EmbeddingProjection } from '../train/protocol';
+import { datasetBuffers, type ImageDataset } from '../data/dataset';
 
 const FLUSH_MS = 100;
 
@@ -123,11 +125,18 @@ function handle(message: FromWorker): void {
       }
       requestPreview();
       break;
+    case 'pong':
+      break;
     case 'model-ready':
       flushSteps();
+      if (message.resumedAt !== undefined) {
+        // a new worker after a failure: the history stays, and the new encoder carries on from the step the old one reached
+        useRunStore.setState({ model: message.model, appliedConfig: message.config, error: null, errorSource: null, affinity: null, methodMatrix: null });
+        break;
+      }
       useRunStore.setState({
         model: message.model, appliedConfig: message.config,
-        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null, methodMatrix: null,
+        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null, methodMatrix: null, restarts: [],
         knn: [], knnRandomInit: null, knnRawPixels: null,
       });
       // maps, neighbours and the label table describe the old encoder; keep the table's settings only
@@ -257,21 +266,84 @@ function updateLabelEfficiency(requestId: number, patch: LabelEfficiencyPatch | 
   });
 }
 
-export function startTrainingClient(): void {
-  if (worker) return;
+/** The heartbeat: a ping this often; a worker silent for WORKER_SILENT_MS with a ping unanswered is taken for dead. */
+const PING_EVERY_MS = 5_000;
+/** Generous: a default-sized first step on a CPU emulation can keep the worker from reading messages for over a minute. */
+const WORKER_SILENT_MS = 180_000;
+let lastHeardAt = 0;
+let pingId = 0;
+let heartbeat: ReturnType<typeof setInterval> | null = null;
+
+/** The worker failed (an uncaught error, or silence): stop, say so, keep the history, and offer a new worker. */
+function workerFailed(what: string): void {
+  flushSteps();
+  // a worker that threw may still be running: stop it, so nothing more lands on the charts
+  const failed = worker;
+  worker = null;
+  failed?.terminate();
+  if (heartbeat) clearInterval(heartbeat);
+  heartbeat = null;
+  useRunStore.setState({
+    status: 'error',
+    activity: null,
+    errorSource: 'worker',
+    error: explainFailure(what, 'worker'),
+  });
+}
+
+/** A worker of our own: its messages go to the stores and to the listeners (a comparison), and a heartbeat watches it. */
+function spawnWorker(resumeStep?: number): void {
   worker = new Worker(new URL('../train/worker.ts', import.meta.url), { type: 'module' });
+  const own = worker;
+  lastHeardAt = performance.now();
   worker.onmessage = (event: MessageEvent<FromWorker>) => {
+    if (worker !== own) return;
+    lastHeardAt = performance.now();
     handle(event.data);
     for (const listener of listeners) listener(event.data);
   };
   worker.onerror = (event) => {
-    useRunStore.setState({
-      status: 'error',
-      error: `The training worker crashed: ${event.message || 'unknown error'}. Reload the page; your settings are kept in the address bar.`,
-    });
+    if (worker !== own) return;
+    event.preventDefault();
+    workerFailed(`the training worker crashed (${event.message || 'an error it did not report'})`);
   };
+  if (heartbeat) clearInterval(heartbeat);
+  heartbeat = setInterval(() => {
+    if (worker !== own || useRunStore.getState().errorSource === 'worker') return;
+    if (performance.now() - lastHeardAt > WORKER_SILENT_MS) {
+      workerFailed(`the training worker stopped answering for ${Math.round(WORKER_SILENT_MS / 1000)} s (killed for memory, or stuck)`);
+      return;
+    }
+    send({ type: 'ping', id: ++pingId });
+  }, PING_EVERY_MS);
+  send({ type: 'init', config: useConfigStore.getState().config, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href, resumeStep });
+}
+
+/**
+ * After a lost GPU device or a failed worker: a new worker (so a new device),
+ * a new encoder whose steps count on from the last one, and the charts'
+ * history kept with a mark where the encoder was replaced.
+ */
+export function restartWorker(reason: string): void {
+  flushSteps();
+  const old = worker;
+  worker = null;
+  old?.terminate();
+  claimed = false;
+  const resumeStep = latestStep(useRunStore.getState())?.step ?? 0;
+  useRunStore.setState((s) => ({
+    status: 'loading', error: null, errorSource: null, activity: null, model: null,
+    restarts: resumeStep > 0 ? [...s.restarts, { step: resumeStep, reason }] : s.restarts,
+  }));
+  spawnWorker(resumeStep || undefined);
+}
+
+export function startTrainingClient(): void {
+  if (worker) return;
   useRunStore.setState(initialRunState);
-  send({ type: 'init', config: useConfigStore.getState().config, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href });
+  spawnWorker();
+  // for the fault tests (e2e/faults.spec.ts): a lost device or a crash on demand; a user can only break their own page with it
+  (window as unknown as { __sspInjectFault?: (fault: 'destroy-device' | 'throw-mid-step') => void }).__sspInjectFault = (fault) => send({ type: 'inject-fault', fault });
 
   // live settings go to the worker as soon as they are valid
   useConfigStore.subscribe((state, previous) => {
@@ -338,6 +410,17 @@ export const training = {
     userSend({ type: 'reset', config: useConfigStore.getState().config });
   },
 };
+
+/**
+ * Hands the worker an uploaded set the browser would not store, to hold for
+ * this visit, before the page switches to it (null: the page dropped it).
+ * Sent even during a comparison: it changes no measurement. The arrays move
+ * to the worker: the page's copies are left empty.
+ */
+export function provideDataset(id: string, dataset: ImageDataset | null): void {
+  const message: ToWorker = { type: 'provide-dataset', id, dataset };
+  worker?.postMessage(message, dataset ? datasetBuffers(dataset) : []);
+}
 
 /** Lecture mode: one small minibatch through Algorithm 1, with one real update of the model. */
 export const walkthrough = {

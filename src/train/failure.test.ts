@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { explainFailure } from './failure';
+import { explainFailure, isDeviceLost } from './failure';
 
 describe('explainFailure', () => {
-  it('recognises a lost device in the words WebGPU and WebGL use, and says to reload', () => {
+  it('recognises a lost device in the words WebGPU and WebGL use, and offers a new device', () => {
     for (const raw of [
       "Failed to execute 'mapAsync' on 'GPUBuffer': Device is lost",
       'A valid external Instance reference no longer exists.',
@@ -11,7 +11,8 @@ describe('explainFailure', () => {
     ]) {
       const text = explainFailure(raw, 'training');
       expect(text, raw).toMatch(/^The GPU device was lost/);
-      expect(text, raw).toContain('Reload the page');
+      expect(text, raw).toContain('Continue on a new device');
+      expect(isDeviceLost(raw), raw).toBe(true);
       expect(text, raw).toContain(raw);
     }
   });
@@ -29,5 +30,7 @@ describe('explainFailure', () => {
     expect(explainFailure("Cannot read properties of undefined (reading 'shape')", 'evaluation'))
       .toBe("Something failed during an evaluation: Cannot read properties of undefined (reading 'shape'). Training itself is unaffected: press Train to go on, or change the probe settings and try again.");
     expect(explainFailure('', 'dataset')).toMatch(/an unknown error\. Pick another dataset/);
+    expect(explainFailure('postMessage failed', 'worker')).toMatch(/^Something failed in the training worker: postMessage failed\. Press “Continue in a new worker”/);
+    expect(isDeviceLost('Cannot read properties of undefined')).toBe(false);
   });
 });

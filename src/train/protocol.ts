@@ -9,6 +9,7 @@ import type { ExperimentConfig } from '../core/config';
 import type { DeviceInfo } from '../core/device';
 import type { MethodId, MethodSettings } from '../core/methods';
 import type { LossPath } from '../methods/method';
+import type { ImageDataset } from '../data/dataset';
 
 export type { LossPath };
 
@@ -355,10 +356,16 @@ export interface Activity {
 }
 
 /** The part of the app a failed request came from, so that panel can point at the error banner. */
-export type ErrorSource = 'settings' | 'training' | 'evaluation' | 'dataset';
+/** where a failure came from: 'device' a lost GPU device, 'worker' the training worker itself (crashed or silent) */
+export type ErrorSource = 'settings' | 'training' | 'evaluation' | 'dataset' | 'device' | 'worker';
 
 export type ToWorker =
-  | { type: 'init'; config: ExperimentConfig; baseUrl: string }
+  /** resumeStep: a new worker after a lost device or a crash; its fresh encoder counts steps on from there, so the charts keep the run's history */
+  | { type: 'init'; config: ExperimentConfig; baseUrl: string; resumeStep?: number }
+  /** the page's heartbeat: answered at once with 'pong', outside the queue */
+  | { type: 'ping'; id: number }
+  /** for the fault tests: destroy the WebGPU device, or throw an uncaught error during the next step */
+  | { type: 'inject-fault'; fault: 'destroy-device' | 'throw-mid-step' }
   /** settings that apply from the next step (τ, normalization, lr, N, augmentation, probe) */
   | { type: 'configure'; config: ExperimentConfig }
   /** untilStep: pause by itself once the encoder has taken that many steps (a comparison run's exact length) */
@@ -380,7 +387,12 @@ export type ToWorker =
   /** the 8 nearest training images of one image, by h and by pixels */
   | { type: 'neighbours'; requestId: number; split: 'train' | 'test'; index: number }
   /** an uploaded set was renamed: the worker's copy takes the new name, so its messages and results use it */
-  | { type: 'rename-dataset'; id: string; name: string };
+  | { type: 'rename-dataset'; id: string; name: string }
+  /**
+   * an uploaded set the browser would not store, held in memory for this visit (null: let it go); sent before
+   * the switch to it, its buffers transferred
+   */
+  | { type: 'provide-dataset'; id: string; dataset: ImageDataset | null };
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string; device?: DeviceInfo }
@@ -388,7 +400,8 @@ export type FromWorker =
   | { type: 'activity'; activity: Activity | null }
   | { type: 'dataset-progress'; loadedBytes: number; totalBytes: number | null; phase: string }
   | { type: 'dataset-ready'; dataset: DatasetSummary }
-  | { type: 'model-ready'; model: ModelSummary; config: ExperimentConfig }
+  | { type: 'model-ready'; model: ModelSummary; config: ExperimentConfig; resumedAt?: number }
+  | { type: 'pong'; id: number }
   | { type: 'status'; status: RunStatus }
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'affinity'; snapshot: AffinitySnapshot }

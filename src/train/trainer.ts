@@ -355,20 +355,24 @@ export class Trainer {
     const chunk = 256;
     const parts: tf.Tensor2D[] = [];
     const total = images.shape[0];
-    for (let start = 0; start < images.shape[0]; start += chunk) {
-      const size = Math.min(chunk, images.shape[0] - start);
-      parts.push(
-        tf.tidy(() => {
+    try {
+      for (let start = 0; start < images.shape[0]; start += chunk) {
+        const size = Math.min(chunk, images.shape[0] - start);
+        const part = tf.tidy(() => {
           const x = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
           return model ? model.encode(x, false) : (tf.reshape(x, [size, -1]) as tf.Tensor2D);
-        }),
-      );
-      onProgress?.(start + size, total);
-      await new Promise((r) => setTimeout(r, 0)); // let the worker read messages between chunks
+        });
+        parts.push(part);
+        // wait until the device has finished this chunk (a few kB read back): the progress then counts work done, not
+        // work queued, and Pause or Reset (onProgress throwing) stops the encoding within a chunk rather than after all of it
+        if (model) await part.data();
+        onProgress?.(start + size, total);
+        await new Promise((r) => setTimeout(r, 0)); // let the worker read messages between chunks
+      }
+      return tf.concat(parts, 0);
+    } finally {
+      tf.dispose(parts);
     }
-    const features = tf.concat(parts, 0);
-    tf.dispose(parts);
-    return features;
   }
 
   /** A fresh encoder with this run's seed and architecture: the random-init baseline. */
@@ -421,8 +425,11 @@ export class Trainer {
           // never more neighbours than training images; the point carries the k used, and the chart shows it
           const k = Math.min(this.config.knnK, trainSize);
           const temperature = this.config.knnTemperature;
-          onProgress?.(`kNN: ${testSize} test images against ${trainSize}`, 0, 1);
-          const testAccuracy = await knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, { k, temperature, numClasses });
+          const knnPhase = `kNN: ${testSize} test images against ${trainSize}`;
+          onProgress?.(knnPhase, 0, testSize);
+          const testAccuracy = await knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, {
+            k, temperature, numClasses, onProgress: onProgress && ((done, total) => onProgress(knnPhase, done, total)),
+          });
           out.knn = { kind, step, testAccuracy, k, temperature, trainSize, testSize, ms: featuresMs + performance.now() - knnStarted };
         }
         if (what.probe) {

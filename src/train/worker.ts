@@ -13,12 +13,15 @@ import { loadBuiltinDataset } from '../data/fashionMnist';
 import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../core/datasets';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import type { ExperimentConfig } from '../core/config';
+import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from './backend';
+import { deviceMemoryLimits } from './deviceLimits';
+import { estimateTrainingMemory, memoryRefusal } from '../model/memoryEstimate';
 import { cpuEmulatorName } from '../core/device';
 import { setEvaluationDevicePolicy } from '../eval/devicePolicy';
-import { explainFailure } from './failure';
+import { explainFailure, isDeviceLost } from './failure';
 import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
-import { assertNever, type Activity, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
+import { assertNever, type Activity, type BackendName, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
 import { Trainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
 
@@ -33,6 +36,15 @@ let dataset: ImageDataset | null = null;
 let trainer: Trainer | null = null;
 let config: ExperimentConfig | null = null;
 let backendPreference: string | null = null;
+let activeBackend: BackendName | null = null;
+let deviceIsCpuEmulation = false;
+/** set when the WebGPU device is gone: nothing more runs on it (the page starts a new worker for a new device) */
+let deviceLost: string | null = null;
+/** the first GPU error no operation caught since the encoder was built (WebGPU's uncapturederror) */
+let gpuError: string | null = null;
+/** a test asked for a fault (inject-fault): a destroyed device is then reported, not taken for our own dispose */
+let faultInjected = false;
+let throwMidStep = false;
 let running = false;
 /** the settings the baselines (random-init encoder, raw pixels) of the probe and of kNN were measured with; measured again when these change */
 const baselineKeys: { probe: string | null; knn: string | null } = { probe: null, knn: null };
@@ -45,6 +57,8 @@ let queue: Promise<void> = Promise.resolve();
 let currentDataset: Promise<ImageDataset> = new Promise(() => {});
 /** built-in datasets are kept once made: switching back is instant */
 const builtins = new Map<string, ImageDataset>();
+/** uploads the browser would not store, handed over by the page ('provide-dataset'): this visit only, by dataset id */
+const provided = new Map<string, ImageDataset>();
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -69,9 +83,25 @@ function setActivity(activity: Activity | null): void {
   post({ type: 'activity', activity });
 }
 
-/** An evaluation's progress callback, posting `what: phase` with its counts. */
+/** Raised by Pause and Reset (evaluationEpoch moves on), read at every progress report of an evaluation. */
+let evaluationEpoch = 0;
+
+/** Pause and Reset interrupt whatever evaluation is running: the probe and kNN at their next progress report, a label-efficiency run at its next row. */
+function interruptEvaluations(): void {
+  evaluationEpoch += 1;
+  if (labelEfficiencyRun) labelEfficiencyRun.cancelled = true;
+}
+
+/**
+ * An evaluation's progress callback, posting `what: phase` with its counts;
+ * it throws CancelledError once Pause or Reset has come in since it began.
+ */
 function evaluationProgress(what: string, detail?: string) {
-  return (phase: string, done: number, total: number) => setActivity({ label: `${what}: ${phase}`, detail, done, total });
+  const epoch = evaluationEpoch;
+  return (phase: string, done: number, total: number) => {
+    if (evaluationEpoch !== epoch) throw new CancelledError('interrupted by Pause or Reset');
+    setActivity({ label: `${what}: ${phase}`, detail, done, total });
+  };
 }
 
 function enqueue(task: () => Promise<void>, source: ErrorSource = 'training'): void {
@@ -81,12 +111,17 @@ function enqueue(task: () => Promise<void>, source: ErrorSource = 'training'): v
 function fail(error: unknown, source: ErrorSource): void {
   running = false;
   const message = error instanceof Error ? error.message : String(error);
-  post({ type: 'error', message: explainFailure(message, source), detail: error instanceof Error ? error.stack : undefined, source });
+  // the device lost event (watchWebGpuDevice) has already said so; an operation failing on the dead device says no more
+  if (!deviceLost || source === 'device') {
+    // a failure that says the device is gone offers a new one, whatever was running
+    const from: ErrorSource = isDeviceLost(message) ? 'device' : source;
+    post({ type: 'error', message: explainFailure(message, from), detail: error instanceof Error ? error.stack : undefined, source: from });
+  }
   setStatus('error');
 }
 
 async function obtainDataset(id: string): Promise<ImageDataset> {
-  const cached = builtins.get(id);
+  const cached = builtins.get(id) ?? provided.get(id);
   if (cached) return cached;
   if (id === 'fashion-mnist') {
     const loaded = await loadBuiltinDataset(baseUrl, (p) =>
@@ -101,7 +136,15 @@ async function obtainDataset(id: string): Promise<ImageDataset> {
     return generated;
   }
   if (id.startsWith(UPLOAD_PREFIX)) {
-    const stored = await loadStoredDataset(id.slice(UPLOAD_PREFIX.length));
+    let stored: ImageDataset | null;
+    try {
+      stored = await loadStoredDataset(id.slice(UPLOAD_PREFIX.length));
+    } catch (error) {
+      // storage that cannot be read, or a broken record: said, and the built-in set used instead (switchDataset)
+      const missing = new DatasetMissingError(id);
+      missing.message = error instanceof Error ? error.message : String(error);
+      throw missing;
+    }
     if (!stored) throw new DatasetMissingError(id);
     return { ...stored, id };
   }
@@ -173,20 +216,60 @@ async function switchDataset(id: string): Promise<ExperimentConfig['dataset']> {
   return id;
 }
 
-async function buildTrainer(next: ExperimentConfig): Promise<void> {
+/** Throws, with the figures, when `next` would not fit the device this run uses (memoryEstimate.ts). */
+function checkMemory(next: ExperimentConfig, ds: ImageDataset): void {
+  if (!activeBackend) return;
+  const estimate = estimateTrainingMemory(next, { trainCount: ds.train.count, imageSize: ds.imageSize, channels: ds.channels });
+  const refusal = memoryRefusal(estimate, deviceMemoryLimits(activeBackend, deviceIsCpuEmulation));
+  if (refusal) throw new Error(refusal);
+}
+
+/**
+ * On WebGPU, a lost device and errors nobody caught (an allocation that
+ * failed: out of memory) are events, not exceptions: they are noted here and
+ * stop training at the next step with an explanation, never a hang.
+ */
+function watchWebGpuDevice(): void {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (!device) return;
+  void device.lost.then((info) => {
+    if (info.reason === 'destroyed' && !faultInjected) return; // our own dispose
+    deviceLost = `GPU device was lost: ${info.message || info.reason}`;
+    running = false;
+    post({ type: 'error', message: explainFailure(deviceLost, 'device'), source: 'device' });
+    setStatus('error');
+  });
+  device.addEventListener('uncapturederror', (event) => {
+    const error = (event as GPUUncapturedErrorEvent).error;
+    gpuError ??= error instanceof GPUOutOfMemoryError ? `out of memory: ${error.message}` : error.message;
+  });
+}
+
+async function buildTrainer(next: ExperimentConfig, resumeStep?: number): Promise<void> {
+  if (deviceLost) throw new Error(`${deviceLost}.`);
+  // a configuration the device cannot hold is refused before the encoder it replaces is freed
+  if (dataset && dataset.id === next.dataset && backendPreference === next.backend) checkMemory(next, dataset);
   // free the old run's tensors on the backend that made them
   trainer?.dispose();
   trainer = null;
+  gpuError = null;
   if (backendPreference !== next.backend) {
     const choice = await selectBackend(next.backend);
     backendPreference = next.backend;
+    activeBackend = choice.backend;
+    deviceIsCpuEmulation = choice.backend === 'cpu' || cpuEmulatorName(choice.device) !== undefined;
     post({ type: 'backend', backend: choice.backend, reasons: choice.reasons, adapter: choice.adapter, device: choice.device });
     // a CPU emulation pays milliseconds a kernel launch: the probe's fit and kNN run there as arrays
-    setEvaluationDevicePolicy({ cpuEmulation: choice.backend === 'cpu' || cpuEmulatorName(choice.device) !== undefined });
+    setEvaluationDevicePolicy({ cpuEmulation: deviceIsCpuEmulation });
+    if (choice.backend === 'webgpu') watchWebGpuDevice();
   }
   const datasetId = await switchDataset(next.dataset);
-  config = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
+  const chosen = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
+  checkMemory(chosen, dataset!);
+  config = chosen;
   trainer = new Trainer(dataset!, config);
+  // a new worker after a failure: a fresh encoder whose steps count on from where the lost one stopped
+  if (resumeStep) trainer.step = resumeStep;
   if (config.method === 'moco' && config.queueSize > dataset!.train.count) {
     post({ type: 'notice', message: `MoCo’s queue holds ${dataset!.train.count} keys, not ${config.queueSize}: a queue longer than the ${dataset!.train.count} training images would hold several keys of the same image.` });
   }
@@ -198,6 +281,7 @@ async function buildTrainer(next: ExperimentConfig): Promise<void> {
     type: 'model-ready',
     model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim, methodBytes: trainer.method.extraBytes() },
     config,
+    resumedAt: resumeStep || undefined,
   });
 }
 
@@ -233,6 +317,15 @@ function evaluationLabel(what: { probe: boolean; knn: boolean }, kind: ProbeKind
 }
 
 async function runEvaluations(what: { probe: boolean; knn: boolean }): Promise<void> {
+  try {
+    await runEvaluationsUninterrupted(what);
+  } catch (error) {
+    // Pause or Reset came in: the evaluation stops where it was, and what it had not finished is not charted
+    if (!(error instanceof CancelledError)) throw error;
+  }
+}
+
+async function runEvaluationsUninterrupted(what: { probe: boolean; knn: boolean }): Promise<void> {
   if (!trainer || !dataset || !config) return;
   if (dataset.classNames.length < 2 || dataset.test.count === 0) return; // unlabelled: the UI explains why there is no probe
   setStatus('probing');
@@ -302,8 +395,16 @@ async function oneStep(single = false): Promise<void> {
   if (!trainer || !config) return;
   trainer.captureAffinity = single || performance.now() - lastAffinityAt >= AFFINITY_INTERVAL_MS;
   if (trainer.step === 0) setActivity(FIRST_STEP);
+  if (throwMidStep) {
+    throwMidStep = false;
+    // uncaught, outside any promise: what a crash looks like from the page (the worker's error event)
+    setTimeout(() => {
+      throw new Error('a fault injected by a test: the worker threw mid-step');
+    }, 0);
+  }
   const metrics = await trainer.trainStep();
   setActivity(null);
+  if (gpuError) throw new Error(`The GPU reported an error during step ${metrics.step} (${gpuError})`);
   post({ type: 'step', metrics });
   const snapshot = trainer.affinity;
   if (snapshot) {
@@ -347,9 +448,17 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       enqueue(async () => {
         setStatus('loading');
         baseUrl = message.baseUrl;
-        await buildTrainer(message.config);
+        await buildTrainer(message.config, message.resumeStep);
         setStatus('idle');
       }, 'dataset');
+      break;
+    case 'ping':
+      post({ type: 'pong', id: message.id });
+      break;
+    case 'inject-fault':
+      faultInjected = true;
+      if (message.fault === 'destroy-device') (tf.backend() as unknown as { device?: GPUDevice }).device?.destroy();
+      else throwMidStep = true;
       break;
     case 'configure':
       enqueue(async () => {
@@ -366,6 +475,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'pause':
       running = false;
+      interruptEvaluations();
       enqueue(async () => setStatus('paused'));
       break;
     case 'step':
@@ -383,6 +493,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       break;
     case 'reset':
       running = false;
+      interruptEvaluations();
       enqueue(async () => {
         await buildTrainer(message.config);
         setStatus('idle');
@@ -410,6 +521,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           post({ type: 'walkthrough-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
         }
       });
+      break;
+    case 'provide-dataset':
+      // not queued: in place before the 'reset' that switches to it, which the page sends next
+      if (message.dataset) provided.set(message.id, message.dataset);
+      else provided.delete(message.id);
       break;
     case 'rename-dataset':
       // not queued: a name, read only when a message or result is written

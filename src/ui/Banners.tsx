@@ -1,14 +1,23 @@
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
+import { restartWorker } from '../state/trainingClient';
 import type { ErrorSource } from '../train/protocol';
 
 /** Shown only when training stopped with an error; the run's history stays on the charts. It sits in the sticky command bar, so it is in view wherever the page is scrolled. */
 export function ErrorBanner() {
   const error = useRunStore((s) => s.error);
+  const source = useRunStore((s) => s.errorSource);
   if (!error) return null;
+  // a lost device or a failed worker took the encoder with it: one click starts a new worker, the history stays
+  const recover = source === 'device' || source === 'worker';
   return (
     <div className="banner banner-error" role="alert" data-testid="error-banner" id="error-banner" tabIndex={-1}>
       <strong>Training stopped.</strong> {error}
+      {recover && (
+        <button type="button" className="primary" data-testid="error-recover" onClick={() => restartWorker(source === 'device' ? 'the GPU device was lost' : 'the worker failed')}>
+          {source === 'device' ? 'Continue on a new device' : 'Continue in a new worker'}
+        </button>
+      )}
     </div>
   );
 }
@@ -44,6 +53,8 @@ const SOURCE_WORDS: Record<ErrorSource, string> = {
   training: 'during a training step',
   dataset: 'while loading the dataset',
   evaluation: 'during an evaluation',
+  device: 'because the GPU device was lost',
+  worker: 'because the training worker failed',
 };
 
 /**

@@ -101,7 +101,9 @@ export function DatasetPanel() {
   const datasetId = useConfigStore((s) => s.config.dataset);
   const setField = useConfigStore((s) => s.setField);
   const stored = useDatasetStore((s) => s.stored);
-  const storageError = useDatasetStore((s) => s.storageError);
+  const session = useDatasetStore((s) => s.session);
+  const storageMessages = useDatasetStore((s) => s.storageMessages);
+  const brokenCount = useDatasetStore((s) => s.broken.length);
   const [classFilter, setClassFilter] = useState<number | 'all'>('all');
   const evaluationBlocked = useEvaluationBlocker() !== null;
   useEffect(() => {
@@ -111,8 +113,11 @@ export function DatasetPanel() {
 
   const loading = !dataset || dataset.id !== datasetId;
   const uploadId = datasetId.startsWith(UPLOAD_PREFIX) ? datasetId.slice(UPLOAD_PREFIX.length) : null;
-  const selectedUpload = uploadId === null ? undefined : stored.find((d) => d.id === uploadId);
+  const selectedUpload = uploadId === null ? undefined : stored.find((d) => d.id === uploadId) ?? session.find((d) => d.id === uploadId);
   const knownUpload = selectedUpload !== undefined;
+  // a set deleted in another tab while in use here: training goes on with the worker's copy, under its name
+  const deletedElsewhere = storageMessages.some((m) => m.key === 'other-tab');
+  const orphanName = dataset?.id === datasetId ? `${dataset.name}${deletedElsewhere ? ' (deleted in another tab)' : ''}` : datasetId;
   return (
     <section className="panel dataset-panel" aria-label="Dataset">
       <h2>Dataset</h2>
@@ -131,7 +136,16 @@ export function DatasetPanel() {
               ))}
             </optgroup>
           )}
-          {uploadId !== null && !knownUpload && <option value={datasetId}>{datasetId}</option>}
+          {session.length > 0 && (
+            <optgroup label="Uploaded (this visit only, not saved)">
+              {session.map((d) => (
+                <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>
+                  {d.name} ({d.imageCount.toLocaleString()} image{d.imageCount === 1 ? '' : 's'})
+                </option>
+              ))}
+            </optgroup>
+          )}
+          {uploadId !== null && !knownUpload && <option value={datasetId}>{orphanName}</option>}
         </select>
       </div>
       {selectedUpload && (
@@ -144,7 +158,16 @@ export function DatasetPanel() {
           </button>
         </div>
       )}
-      {storageError && <div className="field-error" role="alert">{storageError}</div>}
+      {storageMessages.map((m) => (
+        <div key={m.key} className="storage-warning" role={m.key === 'action' ? 'alert' : 'status'} data-testid="storage-warning" data-kind={m.key}>
+          {m.text}
+          {m.key === 'broken' && (
+            <button type="button" className="link-button" data-testid="storage-remove-broken" onClick={() => void uploads.removeBroken()}>
+              {brokenCount === 1 ? 'Remove it' : 'Remove them'}
+            </button>
+          )}
+        </div>
+      ))}
       <UploadPanel />
       {loading && (
         <div className="loading" data-testid="dataset-progress">

@@ -49,7 +49,8 @@ export function LossChart() {
   // the method the encoder was built with; its N, K and d as they are now (N and K may change between resets)
   const method = applied?.method ?? config.method;
   const reference = lossReference(method, config, trainCount);
-  return <LossFigure steps={steps} method={method} referenceValue={reference?.value} referenceLabel={reference?.label} />;
+  const restarts = useRunStore((s) => s.restarts);
+  return <LossFigure steps={steps} method={method} referenceValue={reference?.value} referenceLabel={reference?.label} restarts={restarts} />;
 }
 
 /** Mean positive and negative cosine similarity against step (methods that report them). */
@@ -71,8 +72,8 @@ const REFERENCE_CAPTION: Record<MethodId, string> = {
   'barlow-twins': 'the on-diagonal term of an untrained encoder, whose cross-correlation C is near 0: learning pushes C towards the identity.',
 };
 
-const LossFigure = memo(function LossFigure({ steps, method, referenceValue, referenceLabel }: {
-  steps: StepMetrics[]; method: MethodId; referenceValue?: number; referenceLabel?: string;
+const LossFigure = memo(function LossFigure({ steps, method, referenceValue, referenceLabel, restarts }: {
+  steps: StepMetrics[]; method: MethodId; referenceValue?: number; referenceLabel?: string; restarts: { step: number; reason: string }[];
 }) {
   const data = useMemo(() => downsample(steps, MAX_POINTS).map((m) => ({ step: m.step, loss: m.loss })), [steps]);
   const entry = METHOD_CATALOG[method];
@@ -85,11 +86,14 @@ const LossFigure = memo(function LossFigure({ steps, method, referenceValue, ref
   // labels as wide as they come (140.00 needs more room than 4.00)
   const yAxis = useMemo(() => linearYAxis(unitTicks(lossDomain, LOSS_AXIS_UNIT)), [lossDomain]);
   return (
-    <figure className="panel chart" data-testid="chart-loss" data-points={steps.length}>
+    <figure className="panel chart" data-testid="chart-loss" data-points={steps.length} data-restarts={restarts.map((r) => r.step).join(' ')}>
       <figcaption>
         <h2>{entry.label}: {entry.lossName}</h2>
         {referenceValue !== undefined && (
           <p>The dashed line, {referenceLabel}, is {REFERENCE_CAPTION[method]}</p>
+        )}
+        {restarts.length > 0 && (
+          <p>Red lines: a new encoder took over from the lost one ({restarts.map((r) => `step ${r.step}, ${r.reason}`).join('; ')}); the loss starts again from an untrained network there.</p>
         )}
       </figcaption>
       <ChartPlot empty={steps.length === 0 && <>The {entry.lossName} appears here after the first step. Press Train or Step.</>} axisLeft={yAxis.width} below={BELOW_PLOT}>
@@ -102,6 +106,7 @@ const LossFigure = memo(function LossFigure({ steps, method, referenceValue, ref
             {referenceValue !== undefined && (
               <ReferenceLine y={referenceValue} stroke="#94a3b8" strokeDasharray="6 4" label={{ value: referenceLabel ?? '', position: 'insideTopRight', fill: '#64748b', fontSize: 12 }} />
             )}
+            {restarts.map((r) => <ReferenceLine key={r.step} x={r.step} stroke="#dc2626" strokeDasharray="3 3" />)}
             <Line type="monotone" dataKey="loss" name="loss" stroke="#0f172a" dot={false} isAnimationActive={false} strokeWidth={2} />
           </LineChart>
         </ResponsiveContainer>

@@ -21,7 +21,9 @@ export function TrainControls() {
   const running = status === 'running' || status === 'probing';
   // a comparison (Runs side by side) owns the worker until it ends
   const comparing = useComparisonStore((s) => s.progress !== null);
-  const busy = status === 'loading' || !ready || comparing;
+  // a lost device or a failed worker took the encoder: the banner's button starts a new one
+  const encoderLost = useRunStore((s) => s.errorSource === 'device' || s.errorSource === 'worker');
+  const busy = status === 'loading' || !ready || comparing || encoderLost;
   const probeable = useRunStore((s) => !!s.dataset && s.dataset.labelled && s.dataset.testCount > 0);
   return (
     <div className="controls" role="toolbar" aria-label="Training controls" title={comparing ? 'A comparison is running: it owns the training worker until it ends or is cancelled.' : undefined}>

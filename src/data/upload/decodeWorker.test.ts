@@ -1,6 +1,7 @@
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../dataset';
+import { StorageError } from '../indexedDb';
 import { runUpload, type UploadIo } from './decodeWorker';
 import type { ImageInfo } from './imageHeader';
 import { MAX_FILES, type DecodeFromWorker, type DecodeOptions, type UploadSummary } from './protocol';
@@ -209,6 +210,19 @@ describe('runUpload', () => {
     await runUpload(files, options, fake.io);
     expect(last(fake.messages)).toEqual({ type: 'cancelled' });
     expect(fake.saved).toHaveLength(0);
+  });
+
+  it('keeps a set the browser will not store: done, with the set itself and one message saying it was not saved', async () => {
+    const files = Array.from({ length: 8 }, (_, i) => file(`c${i % 2}/${i}.png`, png(5)));
+    const fake = fakeIo();
+    fake.io.save = () => Promise.reject(new StorageError('quota', 'There is not enough storage.', 'QuotaExceededError: full'));
+    await runUpload(files, options, fake.io);
+    const done = last(fake.messages);
+    if (done.type !== 'done' || !done.unsaved) throw new Error(`expected done with the unsaved set, got ${JSON.stringify(done)}`);
+    expect(done.unsaved.dataset.id).toBe(done.summary.id);
+    expect(done.unsaved.dataset.train.count + done.unsaved.dataset.test.count).toBe(8);
+    expect(done.unsaved.warning).toMatch(/^“Test set” \(1 MB\) was not saved: the browser’s storage is full \(quota exceeded\)\. This set is used for this visit only/);
+    expect(fake.messages.filter((m) => m.type === 'failed')).toEqual([]);
   });
 
   it('refuses bad options', async () => {

@@ -3,14 +3,16 @@
  * The decode worker: uploaded files in, a stored dataset out. It reads the
  * files (opening zips), refuses what is not a usable image before decoding
  * it, decodes and resizes the rest on an OffscreenCanvas, labels them by
- * folder, splits, saves to IndexedDB and posts a summary. Every outcome,
+ * folder, splits, saves to IndexedDB and posts a summary. When the browser
+ * will not store it (no IndexedDB, storage full), the set itself goes to the
+ * page with the summary, to be used for this visit only. Every outcome,
  * failures included, is a message (protocol.ts); nothing is thrown out.
  *
  * `runUpload` holds the whole pipeline with the browser-only parts (decoding,
  * storage, messaging) passed in, so Node tests run it with fakes.
  */
-import type { ImageDataset } from '../dataset';
-import { deleteDataset, listDatasets, saveDataset } from '../datasetDb';
+import { datasetBuffers, type ImageDataset } from '../dataset';
+import { deleteDataset, listDatasets, notSavedMessage, saveDataset } from '../datasetDb';
 import { buildDataset, newDatasetId, uploadSummary } from './buildDataset';
 import { nameUpload } from './datasetName';
 import { checkImageData, checkImageSize, describeUnreadable, MIME_TYPES, sniffImage, type ImageInfo } from './imageHeader';
@@ -23,6 +25,7 @@ import {
   type DecodePhase,
   type DecodeToWorker,
   type SkippedFile,
+  type UnsavedDataset,
 } from './protocol';
 import { fitRect, rgbaToRgb, type Fit } from './resize';
 import { stratifiedSplit } from './split';
@@ -37,6 +40,7 @@ const PROGRESS_EVERY = 20;
 export interface UploadIo {
   /** A size×size RGB thumbnail of the image; rejects when it cannot be decoded. */
   decode(bytes: Uint8Array, info: ImageInfo, size: number, fit: Fit): Promise<Uint8Array>;
+  /** rejects when the browser will not store it (datasetDb.ts's StorageError) */
   save(dataset: ImageDataset, meta: { skipped: SkippedFile[]; createdAt: number }): Promise<void>;
   remove(id: string): Promise<void>;
   /** The names of the sets already stored, so that the new one gets a name of its own. */
@@ -234,15 +238,22 @@ export async function runUpload(files: readonly File[], options: DecodeOptions, 
     images.length = 0;
 
     await progress('saving', 0, 1, true);
-    await io.save(dataset, { skipped, createdAt: io.now() });
+    let unsaved: UnsavedDataset | undefined;
+    try {
+      await io.save(dataset, { skipped, createdAt: io.now() });
+    } catch (error) {
+      // the images are decoded: a browser that cannot keep them should not cost the user the upload
+      unsaved = { dataset, warning: notSavedMessage(dataset, error) };
+    }
     if (io.isCancelled()) {
       // the cancel came while saving: take it back out
-      await io.remove(dataset.id).catch(() => undefined);
+      if (!unsaved) await io.remove(dataset.id).catch(() => undefined);
       throw new Cancelled();
     }
     io.post({ type: 'progress', done: 1, total: 1, phase: 'saving' });
     const truncation = dropped > 0 ? { truncatedAt: MAX_FILES, droppedCount: dropped } : undefined;
-    io.post({ type: 'done', summary: uploadSummary(dataset, labelling, skipped, truncation) });
+    const summary = uploadSummary(dataset, labelling, skipped, truncation);
+    io.post(unsaved ? { type: 'done', summary, unsaved } : { type: 'done', summary });
   } catch (error) {
     if (error instanceof Cancelled) io.post({ type: 'cancelled' });
     else io.post({ type: 'failed', message: `The upload failed: ${messageOf(error)}`, skipped });
@@ -287,6 +298,12 @@ async function thumbnail(
 
 // ---- the browser side -------------------------------------------------------
 
+/** The names a new set keeps apart from: the page's sets for this visit, and the stored ones when the storage can be read. */
+export async function takenNames(sessionNames: readonly string[]): Promise<string[]> {
+  const stored = await listDatasets().then(({ datasets }) => datasets.map((d) => d.name), () => []);
+  return [...sessionNames, ...stored];
+}
+
 let canvas: OffscreenCanvas | null = null;
 let context: OffscreenCanvasRenderingContext2D | null = null;
 
@@ -316,7 +333,10 @@ async function decodeOnCanvas(bytes: Uint8Array, info: ImageInfo, size: number, 
 function startWorker(scope: DedicatedWorkerGlobalScope): void {
   let busy = false;
   let cancelled = false;
-  const post = (message: DecodeFromWorker) => scope.postMessage(message);
+  let sessionNames: string[] = [];
+  // a set that goes to the page moves there: its buffers are transferred, not copied
+  const post = (message: DecodeFromWorker) =>
+    scope.postMessage(message, message.type === 'done' && message.unsaved ? datasetBuffers(message.unsaved.dataset) : []);
   // a message to ourselves queues behind a cancel already sent, without setTimeout's 4 ms clamp
   const channel = new MessageChannel();
   const pause = () =>
@@ -328,7 +348,7 @@ function startWorker(scope: DedicatedWorkerGlobalScope): void {
     decode: decodeOnCanvas,
     save: saveDataset,
     remove: deleteDataset,
-    storedNames: async () => (await listDatasets()).map((d) => d.name),
+    storedNames: () => takenNames(sessionNames),
     post,
     isCancelled: () => cancelled,
     pause,
@@ -353,6 +373,7 @@ function startWorker(scope: DedicatedWorkerGlobalScope): void {
         }
         busy = true;
         cancelled = false;
+        sessionNames = message.sessionNames ?? [];
         void runUpload(message.files, message.options, io).finally(() => {
           busy = false;
         });

@@ -3,6 +3,7 @@
  * turns uploaded files into a stored dataset. Every message is a member of a
  * discriminated union; both sides switch on `type` exhaustively.
  */
+import type { ImageDataset } from '../dataset';
 import type { Fit } from './resize';
 
 /** The first this many files (zip entries counted one by one) are considered; the rest are dropped. */
@@ -62,12 +63,25 @@ export interface UploadSummary {
 export type DecodePhase = 'reading' | 'unzipping' | 'decoding' | 'saving';
 
 export type DecodeToWorker =
-  | { type: 'decode'; files: File[]; options: DecodeOptions }
+  /** sessionNames: the sets the page holds for this visit only (not saved), whose names a new set keeps apart from too */
+  | { type: 'decode'; files: File[]; options: DecodeOptions; sessionNames?: string[] }
   | { type: 'cancel' };
+
+/**
+ * A decoded set the browser would not store (no IndexedDB, storage full, the
+ * write failed): the page keeps it for this visit and hands it to the
+ * training worker. `warning` is the one message that says what was not saved
+ * and why. Its buffers are transferred, not copied.
+ */
+export interface UnsavedDataset {
+  dataset: ImageDataset;
+  warning: string;
+}
 
 export type DecodeFromWorker =
   | { type: 'progress'; done: number; total: number; phase: DecodePhase }
-  | { type: 'done'; summary: UploadSummary }
+  /** unsaved: present when the set could not be stored (summary.id is still its id) */
+  | { type: 'done'; summary: UploadSummary; unsaved?: UnsavedDataset }
   | { type: 'failed'; message: string; skipped: SkippedFile[] }
   | { type: 'cancelled' };
 
