@@ -7,6 +7,7 @@
  * Fashion-MNIST: MIT licence, © 2017 Zalando SE,
  * https://github.com/zalandoresearch/fashion-mnist
  */
+import { concatChunks } from './bytes';
 import {
   expectedPayloadBytes,
   imageBytes,
@@ -101,15 +102,6 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-function concatChunks(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /**
  * Detects gzip by its magic bytes 1f 8b (a dev server may already have decoded

@@ -37,6 +37,20 @@ function Thumbnail({ images, index, size, channels, label, picked, onPick, onNei
   );
 }
 
+/** One group of uploaded sets in the dataset menu, each with its image count; nothing when the group is empty. */
+function UploadOptions({ label, sets }: { label: string; sets: readonly { id: string; name: string; imageCount: number }[] }) {
+  if (sets.length === 0) return null;
+  return (
+    <optgroup label={label}>
+      {sets.map((d) => (
+        <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>
+          {d.name} ({d.imageCount.toLocaleString()} image{d.imageCount === 1 ? '' : 's'})
+        </option>
+      ))}
+    </optgroup>
+  );
+}
+
 /**
  * Rename for the selected uploaded set: a button, then an inline field
  * (Enter saves, Escape cancels). The store checks the name
@@ -127,24 +141,8 @@ export function DatasetPanel() {
           <optgroup label="Built in">
             {BUILTIN_DATASETS.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
           </optgroup>
-          {stored.length > 0 && (
-            <optgroup label="Uploaded (kept in this browser)">
-              {stored.map((d) => (
-                <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>
-                  {d.name} ({d.imageCount.toLocaleString()} image{d.imageCount === 1 ? '' : 's'})
-                </option>
-              ))}
-            </optgroup>
-          )}
-          {session.length > 0 && (
-            <optgroup label="Uploaded (this visit only, not saved)">
-              {session.map((d) => (
-                <option key={d.id} value={`${UPLOAD_PREFIX}${d.id}`}>
-                  {d.name} ({d.imageCount.toLocaleString()} image{d.imageCount === 1 ? '' : 's'})
-                </option>
-              ))}
-            </optgroup>
-          )}
+          <UploadOptions label="Uploaded (kept in this browser)" sets={stored} />
+          <UploadOptions label="Uploaded (this visit only, not saved)" sets={session} />
           {uploadId !== null && !knownUpload && <option value={datasetId}>{orphanName}</option>}
         </select>
       </div>

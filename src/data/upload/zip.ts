@@ -25,6 +25,7 @@
 import { Inflate } from 'fflate';
 import { isHiddenPath, isZipName, unsafePathReason } from './paths';
 import type { SkippedFile } from './protocol';
+import { concatChunks } from '../bytes';
 
 /** Most bytes one zip may unzip to: 512 MiB, well within a tab's memory. */
 export const MAX_UNZIPPED_BYTES = 512 * 1024 * 1024;
@@ -360,13 +361,7 @@ function inflateExactly(data: Uint8Array, size: number): Uint8Array | 'more' | '
   }
   if (produced !== size) return produced;
   if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatChunks(chunks, size);
 }
 
 /** Checks one entry against its local header and inflates it; a reason when anything disagrees. */
