@@ -2,13 +2,15 @@ import { expect, test, type Page } from '@playwright/test';
 import { metricValue, openApp, TINY, waitForStep, withParams } from './helpers';
 
 /** Faults on demand through the page's test hook (src/state/trainingClient.ts): the worker destroys its device or throws. */
-async function injectFault(page: Page, fault: 'destroy-device' | 'throw-mid-step'): Promise<void> {
+type Fault = 'destroy-device' | 'lose-webgl-context' | 'throw-mid-step';
+
+async function injectFault(page: Page, fault: Fault): Promise<void> {
   await page.evaluate((f) => (window as unknown as { __sspInjectFault: (f: string) => void }).__sspInjectFault(f), fault);
 }
 
 /** Trains until `steps`, then the fault; returns the step the history reached. */
-async function trainThenFault(page: Page, steps: number, fault: 'destroy-device' | 'throw-mid-step'): Promise<number> {
-  await openApp(page, withParams(TINY, 'probeEvery=0'));
+async function trainThenFault(page: Page, steps: number, fault: Fault, overrides = 'probeEvery=0'): Promise<number> {
+  await openApp(page, withParams(TINY, overrides));
   await page.getByTestId('train-start').click();
   await waitForStep(page, steps);
   await injectFault(page, fault);
@@ -41,6 +43,14 @@ test('a lost GPU device stops training with an explanation, keeps the history, a
   await expect(page.getByTestId('error-banner')).toContainText('The GPU device was lost');
   await expect(page.getByTestId('error-pointer')).toContainText('GPU device was lost');
   await continueAfter(page, reached, 'Continue on a new device');
+});
+
+test('a lost WebGL context stops training the same way, and one click continues on a new context', async ({ page }) => {
+  const reached = await trainThenFault(page, 2, 'lose-webgl-context', 'probeEvery=0&backend=webgl');
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-value', 'webgl');
+  await expect(page.getByTestId('error-banner')).toContainText('WebGL context was lost');
+  await continueAfter(page, reached, 'Continue on a new device');
+  await expect(page.getByTestId('backend-badge')).toHaveAttribute('data-value', 'webgl');
 });
 
 test('a worker that throws mid-step is noticed, its history kept, and a new worker carries on', async ({ page }) => {

@@ -54,9 +54,12 @@ async function switchMethod(page: import('@playwright/test').Page, method: strin
 test('each of the six methods trains 20 tiny steps: finite loss, falling or at its reference, probe above chance, its own metrics and matrix', async ({ page }) => {
   test.setTimeout(1_500_000);
   await openApp(page, TINY_METHODS);
-  // the menu offers the catalog's six methods
-  const offered = await page.getByTestId('method-select').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
-  expect(offered).toEqual(METHODS);
+  // the menu offers the catalog's six two-view methods first, grouped as the lectures group them
+  const select = page.getByTestId('method-select');
+  const offered = await select.locator('option:not([disabled])').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+  expect(offered.slice(0, 6)).toEqual(METHODS);
+  const groups = await select.locator('optgroup').evaluateAll((gs) => gs.map((g) => (g as HTMLOptGroupElement).label));
+  expect(groups.slice(0, 3)).toEqual(['Contrastive', 'Non-contrastive', 'Pretext tasks']);
   for (const method of METHODS) {
     await test.step(method, async () => {
       if (method !== 'simclr') await switchMethod(page, method, SETTINGS[method]);

@@ -27,7 +27,7 @@ const WORKER_PRELUDE =
   `get() { throw new DOMException(${JSON.stringify(REFUSAL)}, 'SecurityError'); } });\n`;
 const isWorkerScript = (url: URL) => /^(decodeWorker|worker)[-.]/.test(url.pathname.split('/').pop() ?? '');
 
-test('without IndexedDB an uploaded set trains for this visit, and one message says it was not saved', async ({ page }) => {
+test('without IndexedDB an uploaded set trains for this visit, one message says it was not saved, and a hung worker\'s successor trains on it', async ({ page }) => {
   const { zipSync } = await import('fflate');
   const files: Record<string, Uint8Array> = {};
   for (let k = 0; k < 4; k++) {
@@ -67,4 +67,21 @@ test('without IndexedDB an uploaded set trains for this visit, and one message s
   await waitForStep(page, 2);
   await expect(page.getByTestId('error-banner')).toHaveCount(0);
   await expect(warning).toHaveCount(1);
+
+  // the worker hangs (stuck, or killed for memory): the heartbeat notices it (its limit cut to 4 s for the test),
+  // and the new worker gets the page's copy of the unsaved upload, so the run carries on on the same images
+  await page.evaluate(() => (window as unknown as { __sspInjectFault: (f: string, o: object) => void }).__sspInjectFault('hang', { silentMs: 4_000 }));
+  const banner = page.getByTestId('error-banner');
+  await expect(banner).toContainText('stopped answering for 4 s', { timeout: 30_000 });
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'error');
+  const reached = Number(await page.getByTestId('metric-step').getAttribute('data-value'));
+  await page.getByTestId('error-recover').click();
+  await expect(banner).toHaveCount(0);
+  await expect(page.getByTestId('train-start')).toBeEnabled({ timeout: 120_000 });
+  await expect(page.getByTestId('dataset-count')).toHaveAttribute('data-value', '8');
+  await page.getByTestId('train-start').click();
+  await waitForStep(page, reached + 1);
+  await page.getByTestId('train-pause').click();
+  await expect(banner).toHaveCount(0);
+  await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-restarts', String(reached));
 });

@@ -14,7 +14,9 @@
  * METHODS_BUILD=0 to serve an existing dist/. With `--from a.json b.json`
  * it trains nothing and writes the table from earlier results' runs (seeds
  * measured one at a time). Each finished run is also written at once to
- * bench/methods-yardstick.partial.json, which `--from` accepts.
+ * bench/methods-yardstick.partial.json, which `--from` accepts. METHODS_OUT
+ * (default bench/methods-yardstick) names the files: the pretext tasks go to
+ * bench/pretext-yardstick.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { YARDSTICK_SEARCH, labelEfficiency, minutesSince, openApp, stats, trainTo } from './lib/appDriver.mjs';
@@ -27,10 +29,16 @@ const PERCENTAGES = (process.env.METHODS_PERCENT ?? '10').split(',');
 const SUPERVISED_STEPS = 10;
 const LABELS = {
   simclr: 'SimCLR', 'memory-bank': 'Memory bank (InstDisc)', moco: 'MoCo v2', byol: 'BYOL', simsiam: 'SimSiam', 'barlow-twins': 'Barlow Twins',
+  rotation: 'Rotation (RotNet)', 'relative-patch': 'Relative patch location', jigsaw: 'Jigsaw puzzles', inpainting: 'Inpainting (context encoder)',
+  colorization: 'Colorization', exemplar: 'Exemplar CNN',
 };
+/** where the tables go: METHODS_OUT=bench/pretext-yardstick keeps the six two-view methods' tables as they are */
+const OUT = process.env.METHODS_OUT ?? 'bench/methods-yardstick';
 /** each method's own loss reads differently: NT-Xent, InfoNCE, 2 − 2cos, −cos, Σ(1 − C_ii)² + λΣC_ij² */
 const LOSS_NAMES = {
   simclr: 'NT-Xent', 'memory-bank': 'NCE over the bank', moco: 'InfoNCE', byol: '2 − 2cos (symmetrized)', simsiam: '−cos (symmetrized)', 'barlow-twins': 'Barlow Twins',
+  rotation: '4-way cross-entropy', 'relative-patch': '8-way cross-entropy', jigsaw: 'P-way cross-entropy', inpainting: 'L2 on the masked region',
+  colorization: 'ab loss', exemplar: 'K-way cross-entropy',
 };
 
 const backendOf = (app) => app.page.getByTestId('backend-badge').getAttribute('data-value');
@@ -53,7 +61,7 @@ async function measure() {
       // every finished run is kept at once, so a stopped session loses only the run in progress
       // (`--from bench/methods-yardstick.partial.json …` merges it later)
       mkdirSync('bench', { recursive: true });
-      writeFileSync('bench/methods-yardstick.partial.json', `${JSON.stringify({
+      writeFileSync(`${OUT}.partial.json`, `${JSON.stringify({
         browser: app.browser.version(), backend: await backendOf(app), steps: STEPS, minutes: minutesSince(started), runs,
       }, null, 2)}\n`);
     }
@@ -95,7 +103,7 @@ const result = {
   minutes, table, runs,
 };
 mkdirSync('bench', { recursive: true });
-writeFileSync('bench/methods-yardstick.json', `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(`${OUT}.json`, `${JSON.stringify(result, null, 2)}\n`);
 const pct = (s) => (s.n ? `${(s.mean * 100).toFixed(1)}${s.n > 1 ? ` ± ${(s.std * 100).toFixed(1)}` : ''}` : '—');
 const gap = (a, b) => {
   if (!a.n || !b.n) return '—';
@@ -104,11 +112,11 @@ const gap = (a, b) => {
 };
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 const lines = [
-  '# Methods yardstick: six self-supervised methods, one encoder, one config',
+  `# Methods yardstick: ${METHODS.map((m) => LABELS[m] ?? m).join(', ')}; one encoder, one config`,
   '',
   `${result.date} · Chromium ${browserVersion} · backend ${backend} · ${result.minutes} min · ${STEPS} steps per method · seeds ${SEEDS.join(', ')}`,
   '',
-  `Config (URL): \`?${YARDSTICK_SEARCH}&method=…\`, each method at its own defaults. Reproduce: \`npm run yardstick:methods\` (env METHODS_LIST, METHODS_SEEDS, METHODS_STEPS, METHODS_PERCENT).`,
+  `Config (URL): \`?${YARDSTICK_SEARCH}&method=…\`, each method at its own defaults. Reproduce: \`${process.env.METHODS_LIST ? `METHODS_LIST=${METHODS.join(',')} ` : ''}${process.env.METHODS_OUT ? `METHODS_OUT=${OUT} ` : ''}npm run yardstick:methods\` (env METHODS_LIST, METHODS_SEEDS, METHODS_STEPS, METHODS_PERCENT, METHODS_OUT).`,
   '',
   'Test accuracy (%) on the 2,000-image test split; labels are a class-balanced fraction of the 10,000-image probe set, fixed by the seed. "random init" is the same encoder before training, at the same seed.',
   '',
@@ -117,7 +125,7 @@ for (const f of fractions) {
   lines.push(
     `## ${Number(f) * 100}% labels`,
     '',
-    '| method | final loss | collapse meter (1/√128 = 0.088 healthy) | linear probe | kNN | random init, linear | random init, kNN | Δ linear | Δ kNN | minutes |',
+    '| method | final loss | collapse meter (healthy 1/√d: 0.088 for z of 128; a pretext task reads h, 0.177 for 32) | linear probe | kNN | random init, linear | random init, kNN | Δ linear | Δ kNN | minutes |',
     '|---|---|---|---|---|---|---|---|---|---|',
     ...METHODS.map((m) => {
       const r = table[m][f];
@@ -138,6 +146,6 @@ for (const f of fractions) {
     '',
   );
 }
-writeFileSync('bench/methods-yardstick.md', `${lines.join('\n')}\n`);
-console.log('wrote bench/methods-yardstick.md');
+writeFileSync(`${OUT}.md`, `${lines.join('\n')}\n`);
+console.log(`wrote ${OUT}.md`);
 process.exit(0);

@@ -9,8 +9,17 @@
  */
 import { uniformGuessLoss } from './chance';
 import { num, type FieldSpec } from './fields';
+import { colorizationEntry } from './pretext/colorization';
+import { exemplarEntry } from './pretext/exemplar';
+import { inpaintingEntry } from './pretext/inpainting';
+import { jigsawEntry } from './pretext/jigsaw';
+import { relativePatchEntry } from './pretext/relative-patch';
+import { rotationEntry } from './pretext/rotation';
 
-export const METHOD_IDS = ['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'] as const;
+export const METHOD_IDS = [
+  'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins',
+  'rotation', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'exemplar',
+] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
 export function isMethodId(value: string): value is MethodId {
@@ -35,6 +44,14 @@ export interface MethodSettings {
   usePredictor: boolean;
   /** BYOL: the target is an EMA of the online network (off: target = online, it collapses) */
   emaTarget: boolean;
+  /** jigsaw: P, the permutations of the 3×3 tiles the network tells apart (a maximal-Hamming-distance set) */
+  jigsawPermutations: number;
+  /** inpainting: the masked region, the central square or a random square of the same size */
+  inpaintMask: 'central' | 'random';
+  /** colorization: the head regresses the ab channels (L2), or classifies them over quantized ab bins (Zhang et al.) */
+  colorizationMode: 'regression' | 'classification';
+  /** exemplar: K surrogate classes, the first K training images, each a class of its own augmentations */
+  exemplarCount: number;
 }
 
 export const METHOD_SETTING_FIELDS: { [K in keyof MethodSettings]: FieldSpec } = {
@@ -51,6 +68,18 @@ export const METHOD_SETTING_FIELDS: { [K in keyof MethodSettings]: FieldSpec } =
     kind: 'boolean', url: 'predictor', label: 'Predictor q', needsReset: false,
     help: 'BYOL: the online branch predicts the target’s projection through q. Switch it off to watch it collapse.',
   },
+  jigsawPermutations: num('perms', 'Permutations P', 'Jigsaw: how many orderings of the 3×3 tiles the network must tell apart, chosen greedily for maximal Hamming distance from each other (Noroozi & Favaro used 100 and 1000). Chance is 1/P.', 2, 100, { integer: true, needsReset: true }),
+  inpaintMask: {
+    kind: 'enum', url: 'mask', label: 'Masked region', needsReset: false,
+    help: 'Inpainting: the region hidden from the encoder and predicted by the decoder: the central quarter of the image (Pathak et al.’s central mask), or a square of the same size at a random place.',
+    options: [{ value: 'central', label: 'Central square' }, { value: 'random', label: 'Random square' }],
+  },
+  colorizationMode: {
+    kind: 'enum', url: 'colour', label: 'Colour head', needsReset: true,
+    help: 'Colorization: regress the a and b channels with an L2 loss, or classify each pixel’s ab over quantized bins with a cross-entropy as Zhang et al. do (L2 averages plausible colours into grey; the classifier can pick one).',
+    options: [{ value: 'regression', label: 'Regression (L2 on ab)' }, { value: 'classification', label: 'Classification (ab bins)' }],
+  },
+  exemplarCount: num('exemplars', 'Exemplars K', 'Exemplar: how many training images become surrogate classes (the first K); each class is that image under heavy augmentation. Dosovitskiy et al. used 8,000 to 32,000.', 2, 65536, { integer: true, needsReset: true }),
   emaTarget: {
     kind: 'boolean', url: 'ema', label: 'Target = EMA of online', needsReset: false,
     help: 'BYOL: the target network is a slow moving average of the online one. Off: target = online (with stop-gradient), which collapses.',
@@ -66,6 +95,10 @@ export const METHOD_SETTING_DEFAULTS: MethodSettings = {
   stopGradient: true,
   usePredictor: true,
   emaTarget: true,
+  jigsawPermutations: 30,
+  inpaintMask: 'central',
+  colorizationMode: 'regression',
+  exemplarCount: 256,
 };
 
 /** How a metric's number reads. */
@@ -96,6 +129,8 @@ export type MatrixKind =
   | 'cross-correlation'
   /** BYOL, SimSiam: no 2N×2N matrix; predictions of the first views against the targets of the second */
   | 'prediction-target'
+  /** a pretext task: no matrix; its own instrument shows the task's inputs, the head's predictions and the truth (TaskSnapshot) */
+  | 'task'
   /** no matrix at all */
   | 'none';
 
@@ -121,9 +156,56 @@ export interface AlgorithmLine {
   metrics?: string[];
 }
 
+/** The method menu's groups, as the lectures group the field. */
+export const METHOD_FAMILIES = [
+  { id: 'contrastive', label: 'Contrastive' },
+  { id: 'non-contrastive', label: 'Non-contrastive' },
+  { id: 'pretext', label: 'Pretext tasks' },
+  { id: 'generative', label: 'Generative' },
+  { id: 'clustering', label: 'Clustering' },
+] as const;
+export type MethodFamily = (typeof METHOD_FAMILIES)[number]['id'];
+
+/** The settings a loss reference may read. */
+export type ReferenceSettings = Partial<MethodSettings> & { batchSize: number; queueSize: number; projectionDim: number };
+
+/** What a method needs to know of the dataset to say whether it fits. */
+export interface DatasetShape {
+  name: string;
+  channels: 1 | 3;
+  imageSize: number;
+  trainCount: number;
+}
+
+/** The settings a fit rule may read. */
+export type FitSettings = MethodSettings & { imageSize: number; batchSize: number };
+
 export interface MethodEntry {
   id: MethodId;
   label: string;
+  /** the menu's group */
+  family: MethodFamily;
+  /** one paragraph: what the method asks of the network and why that teaches it something */
+  about: string;
+  /**
+   * Augmented views per image the trainer makes for a step: 2 (the default)
+   * for the siamese methods, rows 0…N−1 t(x) and N…2N−1 t′(x); 1 for a
+   * pretext task, which builds its own task inputs from t(x).
+   */
+  views?: 1 | 2;
+  /**
+   * Images f encodes per batch image, in full views (for the memory estimate):
+   * 2 (the default) for two views, 4 for RotNet's four turns, less for tasks
+   * that encode small tiles.
+   */
+  viewsEncoded?: number;
+  /** input channels of f when the method fixes them (colorization: f sees lightness only); else the dataset's */
+  encoderChannels?: 1;
+  /**
+   * Why the method cannot train on this dataset with these settings (a
+   * sentence for the menu and the banner), or null when it can.
+   */
+  unfit?: (data: DatasetShape, settings: FitSettings) => string | null;
   /** it has a method file in src/methods and trains (the others describe what is coming) */
   available: boolean;
   /** one line: what it learns and how */
@@ -147,6 +229,12 @@ export interface MethodEntry {
    * SimCLR's is typeset in src/ui/StepThroughPanel.tsx, with a stop per line.
    */
   algorithm?: AlgorithmLine[];
+  /**
+   * The loss chart's horizontal line, for a method that declares it here (the
+   * pretext tasks; the first six are in lossReference): its formula, its value
+   * under the settings, and what it means.
+   */
+  reference?: { formula: string; value: (settings: ReferenceSettings, trainCount: number) => number | null; caption: string };
   /** switches that remove what prevents collapse, and what each teaches */
   collapseSwitches?: { setting: 'stopGradient' | 'usePredictor' | 'emaTarget'; explanation: string }[];
 }
@@ -170,6 +258,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     available: true,
     label: 'SimCLR',
     summary: 'Two views of each image attract; every other view in the batch repels (NT-Xent over the 2N×2N similarity matrix).',
+    family: 'contrastive',
+    about: 'SimCLR makes two random augmentations of each image and trains f, through a small projection head g, so that each view picks out its partner among all 2N views of the batch (the NT-Xent loss, a softmax over cosine similarities at temperature τ). Everything it learns comes from what the augmentations leave unchanged: crops teach parts and scale, colour jitter keeps it from matching on colour histograms. Its negatives are the batch itself, so it wants large batches.',
     paper: { cite: 'Chen et al. 2020', title: 'A Simple Framework for Contrastive Learning of Visual Representations', url: 'https://arxiv.org/abs/2002.05709' },
     settings: ['temperature', 'normalize', 'fusedLoss'],
     defaults: { temperature: 0.5 },
@@ -184,6 +274,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     available: true,
     label: 'Memory bank (InstDisc)',
     summary: 'Each image is its own class: its feature must pick out its own entry among a bank of one stored feature per training image.',
+    family: 'contrastive',
+    about: 'Instance discrimination treats every training image as its own class, but instead of a weight per class it keeps a memory bank: one stored, normalized feature per image, refreshed with a moving average whenever the image is drawn. The loss is a softmax over all n bank entries, so negatives are plentiful and cost no forward pass; the price is that most entries were written by an older encoder.',
     paper: { cite: 'Wu et al. 2018', title: 'Unsupervised Feature Learning via Non-Parametric Instance Discrimination', url: 'https://arxiv.org/abs/1805.01978' },
     settings: ['temperature', 'bankMomentum'],
     defaults: { temperature: 0.07 },
@@ -215,6 +307,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     available: true,
     label: 'MoCo v2',
     summary: 'A query must match its key from a slowly moving key encoder against a queue of K past keys.',
+    family: 'contrastive',
+    about: 'MoCo keeps the negatives in a queue of the K most recent keys, encoded by a key encoder that follows the query encoder as a slow moving average (momentum m). The slow encoder keeps the queued keys consistent with each other, so the dictionary can be far larger than a batch. v2 adds SimCLR’s projection head and stronger augmentation.',
     paper: { cite: 'He et al. 2020; Chen et al. 2020 (v2)', title: 'Momentum Contrast for Unsupervised Visual Representation Learning', url: 'https://arxiv.org/abs/1911.05722' },
     settings: ['temperature', 'queueSize', 'momentum'],
     defaults: { temperature: 0.2 },
@@ -252,6 +346,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     available: true,
     label: 'BYOL',
     summary: 'The online network predicts a slow target network’s projection of the other view; no negatives at all.',
+    family: 'non-contrastive',
+    about: 'BYOL uses no negatives: an online network predicts, through a predictor q, the projection of the other view made by a target network that is a moving average of the online one. The predictor and the slow target are what keep it from mapping every image to one point; the switches below remove each and let you watch it collapse.',
     paper: { cite: 'Grill et al. 2020', title: 'Bootstrap Your Own Latent', url: 'https://arxiv.org/abs/2006.07733' },
     settings: ['momentum', 'predictorHidden', 'usePredictor', 'emaTarget'],
     defaults: {},
@@ -286,6 +382,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     available: true,
     label: 'SimSiam',
     summary: 'Like BYOL without the moving average: one network, a predictor, and a stop-gradient on the target branch.',
+    family: 'non-contrastive',
+    about: 'SimSiam shows that BYOL needs neither negatives nor a moving average: one network, a predictor on one branch and a stop-gradient on the other. Remove the stop-gradient and it collapses at once, which is the lecture’s evidence that the stop-gradient, not the architecture, prevents collapse.',
     paper: { cite: 'Chen & He 2021', title: 'Exploring Simple Siamese Representation Learning', url: 'https://arxiv.org/abs/2011.10566' },
     settings: ['predictorHidden', 'stopGradient'],
     defaults: {},
@@ -316,6 +414,8 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
     available: true,
     label: 'Barlow Twins',
     summary: 'The cross-correlation of the two views’ embeddings is pushed to the identity: invariant and non-redundant features.',
+    family: 'non-contrastive',
+    about: 'Barlow Twins computes the cross-correlation matrix C between the two views’ standardized embeddings over the batch and pushes it to the identity: the diagonal to 1 (each feature invariant to the augmentation) and the off-diagonal to 0 (features not redundant with each other). It needs neither negatives nor asymmetry.',
     paper: { cite: 'Zbontar et al. 2021', title: 'Barlow Twins: Self-Supervised Learning via Redundancy Reduction', url: 'https://arxiv.org/abs/2103.03230' },
     settings: ['barlowLambda'],
     defaults: {},
@@ -341,7 +441,44 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
       { indent: 0, line: 'end for' },
     ],
   },
+  rotation: rotationEntry,
+  'relative-patch': relativePatchEntry,
+  jigsaw: jigsawEntry,
+  inpainting: inpaintingEntry,
+  colorization: colorizationEntry,
+  exemplar: exemplarEntry,
 };
+
+/** Why `id` cannot train on this dataset with these settings, or null when it can (the catalog's fit rule). */
+export function methodUnfitReason(id: MethodId, data: DatasetShape, settings: FitSettings): string | null {
+  return METHOD_CATALOG[id].unfit?.(data, settings) ?? null;
+}
+
+export interface MethodMenuOption {
+  value: MethodId;
+  label: string;
+  /** why it cannot be picked now (not implemented yet, or unfit for the dataset: the fit rule's sentence), or absent when it can */
+  reason?: string;
+  /** the same in a few words, for the option's own text (the menu stays as narrow as its labels) */
+  note?: string;
+}
+
+/**
+ * The method menu: the catalog grouped by family in the lectures' order, each
+ * method with the reason it cannot be picked on this dataset, if any. Without
+ * a dataset yet, only unimplemented methods are held back.
+ */
+export function methodMenu(data: DatasetShape | null, settings: FitSettings): { label: string; options: MethodMenuOption[] }[] {
+  return METHOD_FAMILIES.map((family) => ({
+    label: family.label,
+    options: METHOD_IDS.filter((id) => METHOD_CATALOG[id].family === family.id).map((id): MethodMenuOption => {
+      const entry = METHOD_CATALOG[id];
+      const reason = !entry.available ? 'not implemented yet' : data ? methodUnfitReason(id, data, settings) ?? undefined : undefined;
+      const note = reason === undefined ? undefined : !entry.available ? reason : 'not for this dataset';
+      return { value: id, label: entry.label, reason, note };
+    }),
+  })).filter((group) => group.options.length > 0);
+}
 
 /** The methods that train today (the others are listed for what is coming). */
 export function methodTrains(id: MethodId): boolean {
@@ -354,9 +491,14 @@ export function methodTrains(id: MethodId): boolean {
  * bank's log n, Barlow Twins' d (the on-diagonal term of an untrained C ≈ 0).
  */
 export function lossReference(
-  id: MethodId, config: { batchSize: number; queueSize: number; projectionDim: number }, trainCount: number,
+  id: MethodId, config: ReferenceSettings, trainCount: number,
 ): { value: number; label: string } | null {
   const line = (value: number, formula: string) => ({ value, label: `${formula} = ${value.toFixed(2)}` });
+  const declared = METHOD_CATALOG[id].reference;
+  if (declared) {
+    const value = declared.value(config, trainCount);
+    return value === null || !Number.isFinite(value) ? null : line(value, declared.formula);
+  }
   switch (id) {
     case 'simclr':
       return line(uniformGuessLoss(config.batchSize), 'log(2N − 1)');
@@ -370,6 +512,8 @@ export function lossReference(
       return line(2, '2 − 2·cos 90°');
     case 'simsiam':
       return line(-1, 'perfect agreement');
+    default:
+      return null;
   }
 }
 

@@ -9,6 +9,7 @@
  * - {@link byolReference}         ↔ ./byol.ts         (Grill et al. 2020)
  * - {@link negativeCosineReference} ↔ ./simsiam.ts    (Chen & He 2021)
  * - {@link barlowTwinsReference}  ↔ ./barlowTwins.ts  (Zbontar et al. 2021)
+ * - {@link softmaxCrossEntropyReference} ↔ ./classification.ts (the pretext tasks' heads)
  *
  * Conventions match the tfjs versions: rows are samples; ℓ2 normalization
  * divides by max(‖x‖, 1e-12); Barlow Twins standardizes columns with the
@@ -201,4 +202,20 @@ export function barlowTwinsReferenceParts(
 /** L = Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij², in float64. */
 export function barlowTwinsReference(z1: Matrix, z2: Matrix, opts: { lambda: number }): number {
   return barlowTwinsReferenceParts(z1, z2, opts).loss;
+}
+
+/**
+ * Mean softmax cross-entropy of rows of logits against class indices:
+ * 1/M Σ_m (log Σ_k exp(l_mk) − l_m,y_m), the log-sum-exp taken after
+ * subtracting the row maximum.
+ */
+export function softmaxCrossEntropyReference(logits: Matrix, labels: number[]): number {
+  let total = 0;
+  logits.forEach((row, m) => {
+    const max = Math.max(...row);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    total += max + Math.log(sum) - row[labels[m]];
+  });
+  return total / logits.length;
 }

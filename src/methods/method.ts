@@ -10,6 +10,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../core/config';
 import type { MethodId } from '../core/methods';
+import type { TaskSnapshot } from '../core/taskSnapshot';
 import type { EncoderNetwork } from '../model/encoderNetwork';
 
 /** Which loss implementation computed a step: fused WGSL kernels or composed tfjs ops. */
@@ -17,7 +18,12 @@ export type LossPath = 'fused' | 'composed';
 
 /** One minibatch, as every method sees it. */
 export interface MethodBatch {
-  /** 2N views: rows 0…N−1 are t(x_b), rows N…2N−1 are t′(x_b), in the same image order */
+  /**
+   * The views, as many per image as the catalog's `views` says. Two (the
+   * siamese methods): 2N rows, 0…N−1 are t(x_b) and N…2N−1 are t′(x_b), in
+   * the same image order. One (a pretext task): N rows t(x_b), from which the
+   * method builds its task (rotations, tiles, masks).
+   */
   views: tf.Tensor4D;
   /** training-split index of each x_b (the memory bank's row) */
   indices: Int32Array;
@@ -31,6 +37,12 @@ export interface MethodForward {
   metrics: tf.Tensor1D | null;
   /** the online projections of both views, 2N rows (first views, then second): alignment, uniformity, collapse meter */
   z: tf.Tensor2D;
+  /**
+   * How z's rows are read: 'pairs' (the default) as two views of N images,
+   * for alignment; 'rows' as one embedding per image, for a method with no
+   * positive pairs (a pretext task): uniformity and the collapse meter only.
+   */
+  geometry?: 'pairs' | 'rows';
   /** h = f(x̃) of both views, when asked for (the walkthrough shows it) */
   h?: tf.Tensor2D;
   /**
@@ -79,6 +91,22 @@ export interface SslMethod {
   discardPending(): void;
   /** bytes the method holds beyond the online network (queue, bank, target network) */
   extraBytes(): number;
+  /**
+   * A pretext task's instrument for the batch of the last forward with
+   * capture (catalog matrix kind 'task'), read back from what that forward
+   * kept, which it then frees; null when nothing was captured.
+   */
+  taskSnapshot?(step: number): Promise<TaskSnapshot | null>;
+  /**
+   * f's input made from images in [0, 1] with the dataset's channels, where
+   * the method changes it (colorization: the lightness channel alone). The
+   * trainer applies it to every image a probe, kNN or label-efficiency run
+   * reads, so they see what f was trained on; the method applies it to its
+   * own views.
+   */
+  encoderInput?(images: tf.Tensor4D): tf.Tensor4D;
+  /** batches are drawn from the first batchPool training images only (exemplar: the K surrogate classes) */
+  readonly batchPool?: number;
   dispose(): void;
 }
 
@@ -88,6 +116,8 @@ export interface MethodContext {
   config: ExperimentConfig;
   /** images in the training split (the memory bank has one row per image) */
   trainCount: number;
+  /** the dataset's channels (the views'): 1 grey, 3 RGB */
+  channels: 1 | 3;
 }
 
 /** A method file's export: its id and how to build it for a run. */

@@ -31,8 +31,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * `settle` steps are left out of the falling-loss check (MoCo's loss climbs
  * while its queue fills with real keys).
  */
-export async function checkMethodBasics(config: ExperimentConfig, settle = 0): Promise<StepMetrics[]> {
-  const dataset = toyDataset(256, 64);
+export async function checkMethodBasics(config: ExperimentConfig, settle = 0, dataset = toyDataset(256, 64)): Promise<StepMetrics[]> {
   const startTensors = tf.memory().numTensors;
   const trainer = new Trainer(dataset, config);
   const steps: StepMetrics[] = [];

@@ -14,6 +14,7 @@
  * 2N · (S/2)² · 9w floats, 2.25 times block 1's output.
  */
 import type { ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG } from '../core/methods';
 
 const FLOAT_BYTES = 4;
 /** Tensors of one block's output size kept for backward, and made again as gradients. */
@@ -54,7 +55,8 @@ export function parameterCount(channels: number, width: number, projectionHead: 
  * device as float32 for the augmentations to sample from).
  */
 export function estimateTrainingMemory(config: Sizing, dataset: { trainCount: number; imageSize: number; channels: number }): MemoryEstimate {
-  const views = 2 * config.batchSize;
+  // the siamese methods encode 2N views; a pretext task what its catalog entry says (RotNet 4N)
+  const views = Math.ceil((METHOD_CATALOG[config.method].viewsEncoded ?? 2) * config.batchSize);
   const S = config.imageSize;
   const w = config.encoderWidth;
   const { channels } = dataset;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { pipelinesEqual, presetPipeline } from '../core/pipeline';
 import {
-  COMPARISON_PRESETS, exportFileName, overlaySeries, parseStepsPerRun, presetSpecs, runToCsv, runToJson, summarize,
+  COMPARISON_PRESETS, presetLeftOut, exportFileName, overlaySeries, parseStepsPerRun, presetSpecs, runToCsv, runToJson, summarize,
   type ComparisonRun, type RunStep,
 } from './comparison';
 import { CONFIG_KEYS, DEFAULT_CONFIG, configFromSearch, configToSearch, parseField, sameSetting, type ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG, methodUnfitReason } from '../core/methods';
 
 const base: ExperimentConfig = { ...DEFAULT_CONFIG, batchSize: 16, temperature: 0.2, seed: 9 };
 
@@ -60,6 +61,22 @@ describe('comparison presets', () => {
       expect(s.steps).toBe(20);
       expect(differences(base, s.config).filter((k) => k !== 'method' && k !== 'temperature')).toEqual([]);
     }
+  });
+
+  it('pretext: every pretext task that trains and fits the dataset, the others named with their reason', () => {
+    const grey = { name: 'Fashion-MNIST', channels: 1 as const, imageSize: 28, trainCount: 12000 };
+    const specs = presetSpecs('pretext', base, 20, grey);
+    const methods = specs.map((s) => s.config.method);
+    expect(methods).toContain('rotation');
+    for (const m of methods) expect(METHOD_CATALOG[m].family).toBe('pretext');
+    for (const m of methods) expect(methodUnfitReason(m, grey, specs.find((s) => s.config.method === m)!.config)).toBeNull();
+    // what a dataset leaves out is said before the comparison starts
+    const tiny = { ...grey, trainCount: 3 };
+    const left = presetLeftOut('pretext', base, tiny);
+    const kept = presetSpecs('pretext', base, 20, tiny).map((s) => s.config.method);
+    for (const line of left) expect(kept.some((m) => line.startsWith(`${METHOD_CATALOG[m].label}:`))).toBe(false);
+    expect(presetLeftOut('methods', base, grey)).toEqual([]);
+    expect(presetLeftOut('tau-sweep', base, tiny)).toEqual([]);
   });
 
   it('makes only valid configs, for every preset', () => {

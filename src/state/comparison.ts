@@ -8,9 +8,9 @@
 import { presetPipeline } from '../core/pipeline';
 import type { ProbeKind, StepMetrics } from '../train/protocol';
 import { configToSearch, withMethodDefaults, type ExperimentConfig } from '../core/config';
-import { METHOD_CATALOG, METHOD_IDS, methodTrains, type MethodId } from '../core/methods';
+import { METHOD_CATALOG, METHOD_IDS, methodTrains, methodUnfitReason, type DatasetShape, type MethodFamily, type MethodId } from '../core/methods';
 
-export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods';
+export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods' | 'pretext';
 
 export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: string; help: string }[] = [
   { id: 'tau-sweep', label: 'τ sweep (0.05, 0.1, 0.5, 1)', help: 'Small τ sharpens the softmax over similarities; large τ flattens it.' },
@@ -20,6 +20,10 @@ export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: strin
   {
     id: 'methods', label: 'Methods: SimCLR, memory bank, MoCo, BYOL, SimSiam, Barlow Twins',
     help: 'The same encoder, data, augmentations and steps under each method (each with its own defaults, e.g. τ), judged by the same probes.',
+  },
+  {
+    id: 'pretext', label: 'Pretext: rotation, patch, jigsaw, inpainting, colour, exemplar',
+    help: 'The same encoder, data and steps under each pretext task that fits the dataset (colorization needs colour images), judged by the same probes as the contrastive methods.',
   },
 ];
 
@@ -37,7 +41,7 @@ export interface RunSpec {
 export const TAU_SWEEP = [0.05, 0.1, 0.5, 1] as const;
 
 /** The runs of a preset, made from the user's current config; labels name what differs between them. */
-export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, steps: number): RunSpec[] {
+export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, steps: number, dataset: DatasetShape | null = null): RunSpec[] {
   const spec = (label: string, override: Partial<ExperimentConfig>): RunSpec => ({ label, config: { ...base, ...override }, steps });
   switch (preset) {
     case 'tau-sweep':
@@ -56,10 +60,26 @@ export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, 
         spec('crop + colour', { augmentation: presetPipeline('crop-color') }),
       ];
     case 'methods':
-      return METHOD_IDS.filter(methodTrains).map((method) => ({
-        label: METHOD_CATALOG[method].label, config: withMethodDefaults({ ...base, method }), steps,
-      }));
+    case 'pretext':
+      return METHOD_IDS.filter((method) => methodTrains(method) && presetFamilies(preset).includes(METHOD_CATALOG[method].family))
+        .map((method) => ({ method, config: withMethodDefaults({ ...base, method }) }))
+        // a method that does not fit the dataset is left out (presetLeftOut says which, and why)
+        .filter(({ method, config }) => !dataset || !methodUnfitReason(method, dataset, config))
+        .map(({ method, config }) => ({ label: METHOD_CATALOG[method].label, config, steps }));
   }
+}
+
+function presetFamilies(preset: 'methods' | 'pretext'): MethodFamily[] {
+  return preset === 'methods' ? ['contrastive', 'non-contrastive'] : ['pretext'];
+}
+
+/** The methods of a method preset that this dataset leaves out, each with its reason (shown before the comparison starts). */
+export function presetLeftOut(preset: ComparisonPresetId, base: ExperimentConfig, dataset: DatasetShape | null): string[] {
+  if ((preset !== 'methods' && preset !== 'pretext') || !dataset) return [];
+  return METHOD_IDS.filter((method) => methodTrains(method) && presetFamilies(preset).includes(METHOD_CATALOG[method].family)).flatMap((method) => {
+    const reason = methodUnfitReason(method, dataset, withMethodDefaults({ ...base, method }));
+    return reason ? [`${METHOD_CATALOG[method].label}: ${reason}`] : [];
+  });
 }
 
 export const MAX_STEPS_PER_RUN = 100_000;

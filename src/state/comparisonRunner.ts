@@ -51,7 +51,7 @@ const newId = (): string =>
 /** Starts a comparison of `preset` on the user's current settings; does nothing while one runs. */
 export function runComparison(preset: ComparisonPresetId, stepsPerRun: number): void {
   if (active) return;
-  const specs = presetSpecs(preset, useConfigStore.getState().config, stepsPerRun);
+  const specs = presetSpecs(preset, useConfigStore.getState().config, stepsPerRun, useRunStore.getState().dataset);
   const name = COMPARISON_PRESETS.find((p) => p.id === preset)?.label ?? preset;
   const comparisonId = newId();
   const time = new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });

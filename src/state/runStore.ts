@@ -1,7 +1,7 @@
 import { create } from 'zustand';
 import type { ExperimentConfig } from '../core/config';
 import type {
-  Activity, AffinitySnapshot, BackendName, DeviceInfo, ErrorSource, DatasetSummary, KnnPoint, MethodMatrixSnapshot, ModelSummary, ProbePoint, RunStatus, StepMetrics,
+  Activity, AffinitySnapshot, BackendName, DeviceInfo, ErrorSource, DatasetSummary, KnnPoint, MethodMatrixSnapshot, ModelSummary, TaskSnapshot, ProbePoint, RunStatus, StepMetrics,
 } from '../train/protocol';
 
 export interface LoadProgress {
@@ -41,6 +41,8 @@ export interface RunState {
   affinity: AffinitySnapshot | null;
   /** the latest batch's own matrix of MoCo, the memory bank or Barlow Twins, for their heatmap */
   methodMatrix: MethodMatrixSnapshot | null;
+  /** a pretext task's instrument of the latest captured batch */
+  taskSnapshot: TaskSnapshot | null;
   /** things the user should know that did not stop anything (dataset switched or fell back) */
   notices: string[];
   /** steps at which a new worker replaced a lost encoder (a lost device, a failed worker): the charts mark them */
@@ -69,6 +71,7 @@ export const initialRunState: RunState = {
   errorSource: null,
   affinity: null,
   methodMatrix: null,
+  taskSnapshot: null,
   notices: [],
   restarts: [],
 };

@@ -6,7 +6,7 @@
  * the charts at a steady rate and the main thread never stalls.
  */
 import { createRng, permutation } from '../core/random';
-import { assertNever, type FromWorker, type StepMetrics, type ToWorker } from '../train/protocol';
+import { assertNever, type FromWorker, type InjectedFault, type StepMetrics, type ToWorker } from '../train/protocol';
 import { pendingResetFields, type ExperimentConfig } from '../core/config';
 import { useConfigStore } from './configStore';
 import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
@@ -17,7 +17,7 @@ import {
   DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState,
 } from './evalStore';
 import type { EmbeddingEncoder, EmbeddingProjection } from '../train/protocol';
-import { datasetBuffers, type ImageDataset } from '../data/dataset';
+import type { ImageDataset } from '../data/dataset';
 
 const FLUSH_MS = 100;
 
@@ -131,12 +131,12 @@ function handle(message: FromWorker): void {
       flushSteps();
       if (message.resumedAt !== undefined) {
         // a new worker after a failure: the history stays, and the new encoder carries on from the step the old one reached
-        useRunStore.setState({ model: message.model, appliedConfig: message.config, error: null, errorSource: null, affinity: null, methodMatrix: null });
+        useRunStore.setState({ model: message.model, appliedConfig: message.config, error: null, errorSource: null, affinity: null, methodMatrix: null, taskSnapshot: null });
         break;
       }
       useRunStore.setState({
         model: message.model, appliedConfig: message.config,
-        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null, methodMatrix: null, restarts: [],
+        steps: [], probes: [], randomInitBaseline: null, rawPixelBaseline: null, error: null, affinity: null, methodMatrix: null, taskSnapshot: null, restarts: [],
         knn: [], knnRandomInit: null, knnRawPixels: null,
       });
       // maps, neighbours and the label table describe the old encoder; keep the table's settings only
@@ -224,12 +224,16 @@ function handle(message: FromWorker): void {
     case 'affinity':
       useRunStore.setState({ affinity: message.snapshot });
       break;
+    case 'task-snapshot':
+      useRunStore.setState({ taskSnapshot: message.snapshot });
+      break;
     case 'method-matrix':
       useRunStore.setState({ methodMatrix: message.snapshot });
       break;
     case 'notice':
       useRunStore.setState((s) => ({ notices: [...s.notices, message.message] }));
       if (message.dataset) useConfigStore.getState().setField('dataset', message.dataset);
+      if (message.method) useConfigStore.getState().setField('method', message.method);
       break;
     case 'preview':
       if (message.requestId === previewRequestId) usePreviewStore.setState({ result: message.result, error: null });
@@ -270,6 +274,8 @@ function updateLabelEfficiency(requestId: number, patch: LabelEfficiencyPatch | 
 const PING_EVERY_MS = 5_000;
 /** Generous: a default-sized first step on a CPU emulation can keep the worker from reading messages for over a minute. */
 const WORKER_SILENT_MS = 180_000;
+/** WORKER_SILENT_MS, shortened only by the fault tests' hook (a hung worker found in seconds, not minutes) */
+let workerSilentMs = WORKER_SILENT_MS;
 let lastHeardAt = 0;
 let pingId = 0;
 let heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -310,12 +316,14 @@ function spawnWorker(resumeStep?: number): void {
   if (heartbeat) clearInterval(heartbeat);
   heartbeat = setInterval(() => {
     if (worker !== own || useRunStore.getState().errorSource === 'worker') return;
-    if (performance.now() - lastHeardAt > WORKER_SILENT_MS) {
-      workerFailed(`the training worker stopped answering for ${Math.round(WORKER_SILENT_MS / 1000)} s (killed for memory, or stuck)`);
+    if (performance.now() - lastHeardAt > workerSilentMs) {
+      workerFailed(`the training worker stopped answering for ${Math.round(workerSilentMs / 1000)} s (killed for memory, or stuck)`);
       return;
     }
     send({ type: 'ping', id: ++pingId });
   }, PING_EVERY_MS);
+  // this visit's unsaved uploads, in place before 'init' reads the configured dataset
+  for (const [id, dataset] of visitUploads) send({ type: 'provide-dataset', id, dataset });
   send({ type: 'init', config: useConfigStore.getState().config, baseUrl: new URL(import.meta.env.BASE_URL, window.location.href).href, resumeStep });
 }
 
@@ -342,8 +350,11 @@ export function startTrainingClient(): void {
   if (worker) return;
   useRunStore.setState(initialRunState);
   spawnWorker();
-  // for the fault tests (e2e/faults.spec.ts): a lost device or a crash on demand; a user can only break their own page with it
-  (window as unknown as { __sspInjectFault?: (fault: 'destroy-device' | 'throw-mid-step') => void }).__sspInjectFault = (fault) => send({ type: 'inject-fault', fault });
+  // for the fault tests (e2e/faults.spec.ts): a lost device, a crash or a hang on demand; a user can only break their own page with it
+  (window as unknown as { __sspInjectFault?: (fault: InjectedFault, options?: { silentMs?: number }) => void }).__sspInjectFault = (fault, options) => {
+    if (options?.silentMs !== undefined && Number.isFinite(options.silentMs) && options.silentMs > 0) workerSilentMs = options.silentMs;
+    send({ type: 'inject-fault', fault });
+  };
 
   // live settings go to the worker as soon as they are valid
   useConfigStore.subscribe((state, previous) => {
@@ -412,14 +423,23 @@ export const training = {
 };
 
 /**
+ * Uploads the browser would not store, kept by the page for this visit: a new
+ * worker (after a lost device or a crash) is handed them again, so a run on
+ * one carries on. One copy here and one in the worker; such uploads are
+ * capped at the upload limit, and only exist when IndexedDB is missing or full.
+ */
+const visitUploads = new Map<string, ImageDataset>();
+
+/**
  * Hands the worker an uploaded set the browser would not store, to hold for
  * this visit, before the page switches to it (null: the page dropped it).
- * Sent even during a comparison: it changes no measurement. The arrays move
- * to the worker: the page's copies are left empty.
+ * Sent even during a comparison: it changes no measurement. The worker gets a
+ * copy (structured clone); the page keeps its own for a new worker.
  */
 export function provideDataset(id: string, dataset: ImageDataset | null): void {
-  const message: ToWorker = { type: 'provide-dataset', id, dataset };
-  worker?.postMessage(message, dataset ? datasetBuffers(dataset) : []);
+  if (dataset) visitUploads.set(id, dataset);
+  else visitUploads.delete(id);
+  send({ type: 'provide-dataset', id, dataset });
 }
 
 /** Lecture mode: one small minibatch through Algorithm 1, with one real update of the model. */

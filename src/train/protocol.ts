@@ -7,6 +7,8 @@ import type { AugmentPipeline, OperatorKind } from '../core/pipeline';
 import type { PreviewResult } from '../augment/previewViews';
 import type { ExperimentConfig } from '../core/config';
 import type { DeviceInfo } from '../core/device';
+import type { TaskSnapshot } from '../core/taskSnapshot';
+export type { TaskSnapshot, TaskImageRow } from '../core/taskSnapshot';
 import type { MethodId, MethodSettings } from '../core/methods';
 import type { LossPath } from '../methods/method';
 import type { ImageDataset } from '../data/dataset';
@@ -355,8 +357,14 @@ export interface Activity {
   total?: number;
 }
 
-/** The part of the app a failed request came from, so that panel can point at the error banner. */
-/** where a failure came from: 'device' a lost GPU device, 'worker' the training worker itself (crashed or silent) */
+/**
+ * Faults on demand, for the fault tests: destroy the WebGPU device, lose the
+ * WebGL context, throw an uncaught error during the next step, or hang (the
+ * worker stops reading messages, as one killed or stuck would).
+ */
+export type InjectedFault = 'destroy-device' | 'lose-webgl-context' | 'throw-mid-step' | 'hang';
+
+/** The part of the app a failed request came from, so that panel can point at the error banner; : 'device' a lost GPU device, 'worker' the training worker itself (crashed or silent) */
 export type ErrorSource = 'settings' | 'training' | 'evaluation' | 'dataset' | 'device' | 'worker';
 
 export type ToWorker =
@@ -364,8 +372,8 @@ export type ToWorker =
   | { type: 'init'; config: ExperimentConfig; baseUrl: string; resumeStep?: number }
   /** the page's heartbeat: answered at once with 'pong', outside the queue */
   | { type: 'ping'; id: number }
-  /** for the fault tests: destroy the WebGPU device, or throw an uncaught error during the next step */
-  | { type: 'inject-fault'; fault: 'destroy-device' | 'throw-mid-step' }
+  /** for the fault tests (InjectedFault) */
+  | { type: 'inject-fault'; fault: InjectedFault }
   /** settings that apply from the next step (τ, normalization, lr, N, augmentation, probe) */
   | { type: 'configure'; config: ExperimentConfig }
   /** untilStep: pause by itself once the encoder has taken that many steps (a comparison run's exact length) */
@@ -406,10 +414,13 @@ export type FromWorker =
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'affinity'; snapshot: AffinitySnapshot }
   | { type: 'method-matrix'; snapshot: MethodMatrixSnapshot }
+  /** a pretext task's instrument for the latest captured batch */
+  | { type: 'task-snapshot'; snapshot: TaskSnapshot }
   | { type: 'probe'; point: ProbePoint }
   | { type: 'error'; message: string; detail?: string; source?: ErrorSource }
   /** something the user should know that did not stop training, e.g. a dataset fallback */
-  | { type: 'notice'; message: string; dataset?: string }
+  /** dataset: the page should switch its setting to it; method: the worker refused the asked method for this dataset and runs this one */
+  | { type: 'notice'; message: string; dataset?: string; method?: MethodId }
   | { type: 'preview'; requestId: number; result: PreviewResult }
   | { type: 'preview-error'; requestId: number; message: string }
   | { type: 'walkthrough'; result: WalkthroughResult }

@@ -15,3 +15,15 @@ export function batchGeometry(z: tf.Tensor2D): tf.Tensor1D {
     return tf.stack([alignment(z1, z2), uniform, collapseStd(z)]) as tf.Tensor1D;
   });
 }
+
+/**
+ * The geometry of a method with no positive pairs (a pretext task): z holds
+ * one embedding per image, so alignment is undefined (NaN, shown as "—") and
+ * uniformity and the collapse meter read all rows.
+ */
+export function rowGeometry(z: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const uniform = z.shape[0] >= 2 ? uniformity(z) : tf.scalar(Number.NaN);
+    return tf.stack([tf.scalar(Number.NaN), uniform, collapseStd(z)]) as tf.Tensor1D;
+  });
+}

@@ -10,7 +10,8 @@ import { createMethod } from '../methods/registry';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { ExperimentConfig } from '../core/config';
 import type { AffinitySnapshot, KnnPoint, MethodMatrixSnapshot, ProbeKind, ProbePoint, StepMetrics } from './protocol';
-import { batchGeometry } from './stepGeometry';
+import { batchGeometry, rowGeometry } from './stepGeometry';
+import type { TaskSnapshot } from '../core/taskSnapshot';
 
 /** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
 const MAX_HEATMAP_SIDE = 512;
@@ -52,7 +53,7 @@ export async function methodMatrixSnapshot(
   matrix: tf.Tensor2D, info: MatrixInfo, at: { step: number; method: MethodId; n: number; temperature: number },
 ): Promise<MethodMatrixSnapshot | null> {
   const kind = METHOD_CATALOG[at.method].matrix;
-  if (kind === 'batch-affinity' || kind === 'none') return null;
+  if (kind === 'batch-affinity' || kind === 'none' || kind === 'task') return null;
   const [rows, cols] = matrix.shape;
   // on the cpu backend data() can hand out the tensor's own storage
   const values = Float32Array.from((await matrix.data()) as Float32Array);
@@ -92,21 +93,25 @@ export class Trainer {
   affinity: AffinitySnapshot | null = null;
   /** the captured step's own matrix of a method without SimCLR's 2N×2N one (MoCo, memory bank, Barlow Twins) */
   methodMatrix: MethodMatrixSnapshot | null = null;
+  /** the captured step's instrument of a pretext task */
+  taskSnapshot: TaskSnapshot | null = null;
 
   constructor(readonly dataset: ImageDataset, config: ExperimentConfig) {
     this.config = config;
     this.rng = createRng(config.seed);
     this.model = new EncoderNetwork(Trainer.modelConfig(dataset, config));
-    this.method = createMethod({ network: this.model, config, trainCount: dataset.train.count });
+    this.method = createMethod({ network: this.model, config, trainCount: dataset.train.count, channels: dataset.channels });
     this.optimizer = tf.train.adam(config.learningRate);
     const { imageSize, channels } = dataset;
     this.trainImages = splitToTensor(dataset.train, dataset.train.count, imageSize, channels);
-    this.order = permutation(this.rng, dataset.train.count);
+    // epochs over the training images, or over the method's pool (exemplar: the K surrogate classes)
+    this.order = permutation(this.rng, Math.min(this.method.batchPool ?? dataset.train.count, dataset.train.count));
   }
 
   static modelConfig(dataset: ImageDataset, config: ExperimentConfig) {
     return {
-      channels: dataset.channels,
+      // f's input: the dataset's channels, unless the method fixes them (colorization sees lightness only)
+      channels: METHOD_CATALOG[config.method].encoderChannels ?? dataset.channels,
       encoderWidth: config.encoderWidth,
       projectionHead: config.projectionHead,
       projectionDim: config.projectionDim,
@@ -154,9 +159,12 @@ export class Trainer {
     const started = performance.now();
     const { batchSize, augmentation, imageSize } = this.config;
     const indices = this.nextBatchIndices(batchSize);
+    const viewCount = METHOD_CATALOG[this.method.id].views ?? 2;
     const views = tf.tidy(() => {
       const x = tf.gather(this.trainImages, Array.from(indices)) as tf.Tensor4D;
       const view1 = augmentViews(x, this.rng, augmentation, imageSize);
+      // a pretext task builds its task from one view of each image
+      if (viewCount === 1) return view1;
       const view2 = augmentViews(x, this.rng, augmentation, imageSize);
       // one forward pass over both views: rows 0…N−1 are t(x), N…2N−1 are t′(x)
       return tf.concat([view1, view2], 0) as tf.Tensor4D;
@@ -173,6 +181,9 @@ export class Trainer {
         if (kind === 'batch-affinity' && matrix && matrix.shape[0] === 2 * batchSize && matrix.shape[1] === 2 * batchSize) {
           const zNorms = tf.tidy(() => tf.norm(z, 2, 1) as tf.Tensor1D);
           this.affinity = await this.snapshotAffinity(matrix, zNorms, views, this.config.normalize, this.config.temperature);
+        } else if (kind === 'task') {
+          matrix?.dispose();
+          this.taskSnapshot = (await this.method.taskSnapshot?.(this.step)) ?? null;
         } else if (kind !== 'batch-affinity' && kind !== 'none' && matrix && matrixInfo) {
           this.methodMatrix = await methodMatrixSnapshot(matrix, matrixInfo, {
             step: this.step, method: this.method.id, n: batchSize, temperature: this.config.temperature,
@@ -217,7 +228,7 @@ export class Trainer {
     let gradientNorm: number | undefined;
     try {
       // alignment, uniformity and the collapse meter on this batch's z, outside the gradient
-      const geometry = batchGeometry(z);
+      const geometry = forward!.geometry === 'rows' ? rowGeometry(z) : batchGeometry(z);
       const [lossValue] = await loss.data();
       const metricValues = metrics ? Array.from(await metrics.data()) : [];
       const [alignment, uniformity, collapseStd] = await geometry.data();
@@ -331,7 +342,8 @@ export class Trainer {
   /**
    * Images of a split resized to the encoder's input size, [count, S, S, C] in
    * [0, 1]. Images of another dataset (transfer) are converted to this
-   * encoder's channels: grey → RGB by copying, RGB → grey by luma.
+   * dataset's channels: grey → RGB by copying, RGB → grey by luma; then to
+   * f's input where the method changes it (SslMethod.encoderInput).
    */
   imagesOf(split: ImageSplit, count: number, source: Pick<ImageDataset, 'imageSize' | 'channels'> = this.dataset): tf.Tensor4D {
     const { imageSize, channels } = source;
@@ -346,7 +358,9 @@ export class Trainer {
           ? tf.tile(images, [1, 1, 1, 3])
           : (tf.sum(tf.mul(images, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as tf.Tensor4D);
       }
-      return size === imageSize ? images : tf.image.resizeBilinear(images, [size, size], true);
+      if (size !== imageSize) images = tf.image.resizeBilinear(images, [size, size], true);
+      // what f sees, where the method changes it (colorization: lightness only)
+      return this.method.encoderInput ? this.method.encoderInput(images) : images;
     });
   }
 

@@ -12,7 +12,8 @@ import { loadDataset as loadStoredDataset } from '../data/datasetDb';
 import { loadBuiltinDataset } from '../data/fashionMnist';
 import { SYNTHETIC_SHAPES_ID, UPLOAD_PREFIX } from '../core/datasets';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
-import type { ExperimentConfig } from '../core/config';
+import { withMethodDefaults, type ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG, methodUnfitReason, type MethodId } from '../core/methods';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from './backend';
 import { deviceMemoryLimits } from './deviceLimits';
@@ -111,6 +112,11 @@ function enqueue(task: () => Promise<void>, source: ErrorSource = 'training'): v
 function fail(error: unknown, source: ErrorSource): void {
   running = false;
   const message = error instanceof Error ? error.message : String(error);
+  // found lost by an operation before the browser's event: the event then says no more
+  if (!deviceLost && activeBackend === 'webgl' && webglContext()?.isContextLost()) {
+    deviceLost = 'WebGL context was lost';
+    source = 'device';
+  }
   // the device lost event (watchWebGpuDevice) has already said so; an operation failing on the dead device says no more
   if (!deviceLost || source === 'device') {
     // a failure that says the device is gone offers a new one, whatever was running
@@ -245,10 +251,52 @@ function watchWebGpuDevice(): void {
   });
 }
 
+/**
+ * A method that does not fit the dataset (colorization on grey images, jigsaw
+ * on views too small for a 3×3 grid, more exemplars than images) is refused
+ * with its reason: the run stays on the method it had, when that fits, or
+ * SimCLR, with that method's defaults as a pick in the menu would bring, and
+ * the page is told to follow.
+ */
+function fittingMethod(next: ExperimentConfig, ds: ImageDataset, previous: MethodId | null): ExperimentConfig {
+  const shape = { name: ds.name, channels: ds.channels, imageSize: ds.imageSize, trainCount: ds.train.count };
+  const reason = methodUnfitReason(next.method, shape, next);
+  if (!reason) return next;
+  const fallback: MethodId = previous && previous !== next.method && !methodUnfitReason(previous, shape, next) ? previous : 'simclr';
+  post({
+    type: 'notice',
+    message: `${METHOD_CATALOG[next.method].label} cannot train on “${ds.name}”: ${reason} The run uses ${METHOD_CATALOG[fallback].label} instead.`,
+    method: fallback,
+  });
+  return withMethodDefaults({ ...next, method: fallback });
+}
+
+/** The WebGL backend's context (null on other backends). */
+function webglContext(): WebGLRenderingContext | null {
+  return (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl ?? null;
+}
+
+/**
+ * On WebGL, a lost context (a driver reset, too many contexts, the GPU
+ * process restarted) takes every texture, so the encoder's weights, with it:
+ * stop with an explanation, as for a lost WebGPU device.
+ */
+function watchWebGlContext(): void {
+  const canvas = webglContext()?.canvas as OffscreenCanvas | HTMLCanvasElement | undefined;
+  canvas?.addEventListener('webglcontextlost', () => {
+    if (deviceLost) return; // a step already found it lost and said so
+    deviceLost = 'WebGL context was lost';
+    running = false;
+    post({ type: 'error', message: explainFailure(deviceLost, 'device'), source: 'device' });
+    setStatus('error');
+  });
+}
+
 async function buildTrainer(next: ExperimentConfig, resumeStep?: number): Promise<void> {
   if (deviceLost) throw new Error(`${deviceLost}.`);
   // a configuration the device cannot hold is refused before the encoder it replaces is freed
   if (dataset && dataset.id === next.dataset && backendPreference === next.backend) checkMemory(next, dataset);
+  const previousMethod = trainer?.method.id ?? null;
   // free the old run's tensors on the backend that made them
   trainer?.dispose();
   trainer = null;
@@ -262,9 +310,11 @@ async function buildTrainer(next: ExperimentConfig, resumeStep?: number): Promis
     // a CPU emulation pays milliseconds a kernel launch: the probe's fit and kNN run there as arrays
     setEvaluationDevicePolicy({ cpuEmulation: deviceIsCpuEmulation });
     if (choice.backend === 'webgpu') watchWebGpuDevice();
+    if (choice.backend === 'webgl') watchWebGlContext();
   }
   const datasetId = await switchDataset(next.dataset);
-  const chosen = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
+  let chosen = datasetId === next.dataset ? next : { ...next, dataset: datasetId };
+  chosen = fittingMethod(chosen, dataset!, previousMethod);
   checkMemory(chosen, dataset!);
   config = chosen;
   trainer = new Trainer(dataset!, config);
@@ -404,6 +454,9 @@ async function oneStep(single = false): Promise<void> {
   }
   const metrics = await trainer.trainStep();
   setActivity(null);
+  // a step on a lost device or context reads back zeros or nothing: never charted
+  if (deviceLost) throw new Error(`${deviceLost}.`);
+  if (activeBackend === 'webgl' && webglContext()?.isContextLost()) throw new Error('WebGL context was lost during the step.');
   if (gpuError) throw new Error(`The GPU reported an error during step ${metrics.step} (${gpuError})`);
   post({ type: 'step', metrics });
   const snapshot = trainer.affinity;
@@ -417,6 +470,12 @@ async function oneStep(single = false): Promise<void> {
     trainer.methodMatrix = null;
     lastAffinityAt = performance.now();
     post({ type: 'method-matrix', snapshot: own }, [own.matrix.buffer, own.unwritten.buffer]);
+  }
+  const task = trainer.taskSnapshot;
+  if (task) {
+    trainer.taskSnapshot = null;
+    lastAffinityAt = performance.now();
+    post({ type: 'task-snapshot', snapshot: task }, task.rows.map((row) => row.images.buffer));
   }
   const probe = config.probeEvery > 0 && trainer.step % config.probeEvery === 0;
   const knn = probe || (config.knnEvery > 0 && trainer.step % config.knnEvery === 0);
@@ -458,7 +517,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     case 'inject-fault':
       faultInjected = true;
       if (message.fault === 'destroy-device') (tf.backend() as unknown as { device?: GPUDevice }).device?.destroy();
-      else throwMidStep = true;
+      else if (message.fault === 'lose-webgl-context') webglContext()?.getExtension('WEBGL_lose_context')?.loseContext();
+      else if (message.fault === 'hang') {
+        // a worker stuck in a loop: it never reads another message, so only the page's heartbeat can tell
+        for (;;) { /* stuck on purpose */ }
+      } else throwMidStep = true;
       break;
     case 'configure':
       enqueue(async () => {

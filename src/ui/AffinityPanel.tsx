@@ -2,17 +2,28 @@ import { METHOD_CATALOG } from '../core/methods';
 import { useRunStore } from '../state/runStore';
 import { AffinityHeatmap } from './AffinityHeatmap';
 import { MethodMatrixPanel } from './MethodMatrixPanel';
+import { TaskPanel } from './TaskPanel';
 
 /**
  * The live matrix of the latest batch (sent by the worker at most every
  * 500 ms): SimCLR's 2N×2N affinity matrix, or the method's own (MoCo's
  * queries against keys and queue, the bank's batch against its rows, Barlow
- * Twins' C, BYOL's and SimSiam's predictions against targets).
+ * Twins' C, BYOL's and SimSiam's predictions against targets); for a
+ * pretext task, its own instrument (TaskPanel).
  */
 export function AffinityPanel() {
   const a = useRunStore((s) => s.affinity);
   const own = useRunStore((s) => s.methodMatrix);
+  const task = useRunStore((s) => s.taskSnapshot);
   const method = METHOD_CATALOG[useRunStore((s) => s.appliedConfig?.method ?? 'simclr')];
+  if (method.matrix === 'task') {
+    return (
+      <>
+        {method.matrixNote && <p className="hint matrix-note" data-testid="affinity-none">{method.matrixNote}</p>}
+        <TaskPanel snapshot={task} method={method} />
+      </>
+    );
+  }
   if (method.matrix === 'none') {
     return (
       <figure className="panel affinity-empty" data-testid="affinity-none">

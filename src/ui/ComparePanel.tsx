@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import './compare.css';
-import { COMPARISON_PRESETS, isComparisonPreset, parseStepsPerRun, presetSpecs, type ComparisonPresetId } from '../state/comparison';
+import { COMPARISON_PRESETS, isComparisonPreset, parseStepsPerRun, presetLeftOut, presetSpecs, type ComparisonPresetId } from '../state/comparison';
 import { cancelComparison, runComparison } from '../state/comparisonRunner';
 import { comparisonsOf, deleteComparisonRuns, loadSavedRuns, useComparisonStore } from '../state/comparisonStore';
 import { useConfigStore } from '../state/configStore';
@@ -34,7 +34,9 @@ export function ComparePanel() {
 
   const steps = parseStepsPerRun(stepsText);
   const stepsPerRun = steps.ok ? steps.value : null;
-  const planned = useMemo(() => (stepsPerRun ? presetSpecs(preset, config, stepsPerRun) : []), [preset, config, stepsPerRun]);
+  const dataset = useRunStore((s) => s.dataset);
+  const planned = useMemo(() => (stepsPerRun ? presetSpecs(preset, config, stepsPerRun, dataset) : []), [preset, config, stepsPerRun, dataset]);
+  const leftOut = useMemo(() => presetLeftOut(preset, config, dataset), [preset, config, dataset]);
   const comparisons = useMemo(() => comparisonsOf(runs), [runs]);
   const shown = useMemo(() => runs.filter((r) => r.comparisonId === selected), [runs, selected]);
   const liveShown = live && live.comparisonId === selected ? live : null;
@@ -74,6 +76,9 @@ export function ComparePanel() {
       {!steps.ok && <p className="field-error" role="alert" data-testid="compare-steps-error">{steps.error}</p>}
       {!running && steps.ok && (
         <p className="hint">Runs: {planned.map((s) => s.label).join(' · ')}.</p>
+      )}
+      {leftOut.length > 0 && (
+        <p className="hint" data-testid="compare-left-out">Left out on this dataset: {leftOut.join('; ')}</p>
       )}
       {progress && (
         <p className="compare-progress" role="status" data-testid="compare-progress" data-run={progress.index + 1} data-step={progress.step}>

@@ -22,7 +22,12 @@ export function testIdOf(key: keyof ExperimentConfig): string {
  * draft: a valid value is applied at once, an invalid one is refused with a
  * message next to the control and the last good value stays in force.
  */
-export function ConfigField({ name, pendingReset }: { name: keyof ExperimentConfig; pendingReset?: boolean }) {
+export function ConfigField({ name, pendingReset, optionGroups }: {
+  name: keyof ExperimentConfig;
+  pendingReset?: boolean;
+  /** an enum's options in groups, each option disabled where it carries a reason (the method menu) */
+  optionGroups?: { label: string; options: { value: string; label: string; reason?: string; note?: string }[] }[];
+}) {
   const spec = CONFIG_SCHEMA[name];
   const value = useConfigStore((s) => s.config[name]);
   const error = useConfigStore((s) => s.fieldErrors[name]);
@@ -57,7 +62,17 @@ export function ConfigField({ name, pendingReset }: { name: keyof ExperimentConf
   } else if (spec.kind === 'enum') {
     control = (
       <select id={id} data-testid={testId} value={String(value)} onChange={(e) => setField(name, e.target.value)}>
-        {spec.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        {optionGroups
+          ? optionGroups.map((g) => (
+            <optgroup key={g.label} label={g.label}>
+              {g.options.map((o) => (
+                <option key={o.value} value={o.value} disabled={o.reason !== undefined && o.value !== value} title={o.reason}>
+                  {o.note ? `${o.label} (${o.note})` : o.label}
+                </option>
+              ))}
+            </optgroup>
+          ))
+          : spec.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
       </select>
     );
   } else {

@@ -1,5 +1,5 @@
 import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
-import { METHOD_CATALOG, METHOD_SETTING_FIELDS, type MethodEntry } from '../core/methods';
+import { METHOD_CATALOG, METHOD_SETTING_FIELDS, methodMenu, type MethodEntry } from '../core/methods';
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import { needsReset, training } from '../state/trainingClient';
@@ -20,6 +20,10 @@ export function ConfigPanel() {
   const applied = useRunStore((s) => s.appliedConfig);
   const pending = needsReset(config, applied);
   const method = METHOD_CATALOG[config.method];
+  const dataset = useRunStore((s) => s.dataset);
+  const menu = methodMenu(dataset, config);
+  // methods that exist but cannot train on this dataset, with why (implemented ones only: the menu marks the rest)
+  const unavailable = menu.flatMap((g) => g.options).filter((o) => o.reason && METHOD_CATALOG[o.value].available);
   // the method's own settings (queue, momentum, λ, …); τ and normalization stay with the loss settings
   const ownSettings = method.settings.filter((k) => k in METHOD_SETTING_FIELDS) as (keyof ExperimentConfig)[];
   return (
@@ -32,11 +36,23 @@ export function ConfigPanel() {
       )}
       <fieldset className="method-settings" data-testid="method-settings">
         <legend>Method</legend>
-        <ConfigField name="method" pendingReset={pending.includes('method')} />
+        <ConfigField name="method" pendingReset={pending.includes('method')} optionGroups={menu} />
         <p className="hint method-summary" data-testid="method-summary">
           {method.summary}{' '}
           <a href={method.paper.url} target="_blank" rel="noreferrer">{method.paper.cite}</a>
         </p>
+        <details className="method-about" data-testid="method-about">
+          <summary>About {method.label}</summary>
+          <p>{method.about}</p>
+          <p className="hint">
+            From {method.paper.cite}, <a href={method.paper.url} target="_blank" rel="noreferrer">“{method.paper.title}”</a>.
+          </p>
+        </details>
+        {unavailable.length > 0 && (
+          <p className="hint method-unavailable" data-testid="method-unavailable">
+            Not offered on this dataset: {unavailable.map((o) => o.reason).join(' ')}
+          </p>
+        )}
         {ownSettings.map((k) => <ConfigField key={k} name={k} pendingReset={pending.includes(k)} />)}
         {method.collapseSwitches?.map((c) => <p key={c.setting} className="hint collapse-hint">{c.explanation}</p>)}
       </fieldset>

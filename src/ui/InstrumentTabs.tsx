@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { INSTRUMENTS, useLayoutStore, type InstrumentId } from '../state/layoutStore';
 import { useRunStore } from '../state/runStore';
+import { METHOD_CATALOG } from '../core/methods';
 
 /**
  * The instruments as tabs; the open one is in the address bar's hash, so a link opens it.
@@ -12,6 +13,8 @@ export function InstrumentTabs() {
   const openInstrument = useLayoutStore((s) => s.openInstrument);
   // an evaluation that failed marks its tab, so the error is found from wherever the user is
   const evaluationFailed = useRunStore((s) => !!s.error && s.errorSource === 'evaluation');
+  // a pretext task has no affinity matrix: its tab shows the task's own instrument
+  const taskInstrument = useRunStore((s) => METHOD_CATALOG[s.appliedConfig?.method ?? 'simclr'].matrix === 'task');
   const onKeyDown = (event: React.KeyboardEvent) => {
     const index = INSTRUMENTS.findIndex((i) => i.id === active);
     const next = event.key === 'ArrowRight' ? index + 1 : event.key === 'ArrowLeft' ? index - 1 : null;
@@ -37,7 +40,7 @@ export function InstrumentTabs() {
           title={`${i.help} (key ${i.key})`}
           onClick={() => openInstrument(i.id)}
         >
-          {i.label}
+          {i.id === 'affinity' && taskInstrument ? 'Task' : i.label}
           {i.id === 'evaluation' && evaluationFailed && <span className="tab-alert" aria-label="(stopped with an error)"> !</span>}
         </button>
       ))}

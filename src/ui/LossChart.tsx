@@ -63,7 +63,7 @@ export function SimilarityChart() {
 }
 
 /** What the reference line means, for the caption. */
-const REFERENCE_CAPTION: Record<MethodId, string> = {
+const REFERENCE_CAPTION: Partial<Record<MethodId, string>> = {
   simclr: 'the loss of an encoder that cannot tell the 2N − 1 candidates apart: a fresh encoder starts near it, and learning shows as the loss falling below it.',
   moco: 'the loss of a query that cannot tell its key from the K keys in the queue. The queue starts as random vectors, easy to tell apart, so the loss climbs towards this line while real keys fill the queue, then falls as queries learn to find their keys.',
   'memory-bank': 'the loss of a feature equally similar to every one of the n bank entries: training starts near it.',
@@ -90,7 +90,7 @@ const LossFigure = memo(function LossFigure({ steps, method, referenceValue, ref
       <figcaption>
         <h2>{entry.label}: {entry.lossName}</h2>
         {referenceValue !== undefined && (
-          <p>The dashed line, {referenceLabel}, is {REFERENCE_CAPTION[method]}</p>
+          <p>The dashed line, {referenceLabel}, is {METHOD_CATALOG[method].reference?.caption ?? REFERENCE_CAPTION[method]}</p>
         )}
         {restarts.length > 0 && (
           <p>Red lines: a new encoder took over from the lost one ({restarts.map((r) => `step ${r.step}, ${r.reason}`).join('; ')}); the loss starts again from an untrained network there.</p>

@@ -6,6 +6,7 @@ import { UPDATE_STOP, stopCount, useWalkthroughStore } from '../state/walkthroug
 import { WALKTHROUGH_MAX_N, WALKTHROUGH_MIN_N } from '../train/protocol';
 import { MethodConvention, MethodWalkthrough } from './MethodWalkthrough';
 import { StepThroughTensors } from './StepThroughTensors';
+import { isWalkthroughMethod } from './methodWalkthrough';
 import './stepthrough.css';
 
 /**
@@ -232,13 +233,18 @@ export function StepThroughPanel() {
             })}
           </ol>
         </>
-      ) : (
+      ) : isWalkthroughMethod(shown.id) ? (
         <>
           <MethodConvention id={shown.id} r={result && result.method !== 'simclr' ? result : null} />
           <MethodWalkthrough
             id={shown.id} result={result && result.method !== 'simclr' ? result : null} line={line} goTo={goTo} classNames={classNames}
           />
         </>
+      ) : (
+        <p className="hint" data-testid="stepthrough-none">
+          {shown.label} is a pretext task, not a two-view method: it has no Algorithm 1 to walk through. Its own instrument, in the
+          Affinity tab, shows each batch’s task inputs, the head’s answers and the truth.
+        </p>
       )}
     </section>
   );

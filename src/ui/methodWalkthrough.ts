@@ -7,7 +7,13 @@ import { METHOD_CATALOG, type AlgorithmLine, type MethodId, type MetricSpec, typ
 import { methodStages } from '../state/walkthroughStore';
 import { fixed, percent } from './format';
 
-export type WalkthroughMethodId = Exclude<MethodId, 'simclr'>;
+/** the siamese methods other than SimCLR (typeset in StepThroughPanel): the pretext tasks have no Algorithm 1 walkthrough */
+export type WalkthroughMethodId = 'memory-bank' | 'moco' | 'byol' | 'simsiam' | 'barlow-twins';
+const WALKTHROUGH_METHODS: readonly MethodId[] = ['memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'];
+
+export function isWalkthroughMethod(id: MethodId): id is WalkthroughMethodId {
+  return WALKTHROUGH_METHODS.includes(id);
+}
 
 /** A method's listing with, per line, its stop (−1: none) and whether the stop's numbers sit under it (its stage's last line). */
 export interface ListingLine extends AlgorithmLine {
