@@ -84,6 +84,26 @@ test('every pretext task trains 20 tiny steps with a finite, falling loss and sh
   expect(counts.map(Number).reduce((a, b) => a + b, 0)).toBe(4 * 16);
 });
 
+test('colorization trains on the coloured shapes: f sees lightness only, and the head paints the colour back', async ({ page }) => {
+  // no augmentation: colour jitter and grayscale would change the very colours the head must predict
+  await page.goto(`/${TINY_PRETEXT}&data=synthetic-shapes&method=colorization&aug=`);
+  await expect(page.getByTestId('train-start')).toBeEnabled({ timeout: 120_000 });
+  await expect(page.getByTestId('method-select')).toHaveValue('colorization');
+  await expect(page.getByTestId('notices')).toHaveCount(0);
+  await page.getByTestId('tab-affinity').click();
+  const losses = await trainAndRecord(page, STEPS);
+  for (const [step, loss] of losses) expect(Number.isFinite(loss), `step ${step}`).toBe(true);
+  const early = losses.filter(([s]) => s <= 5).map(([, l]) => l);
+  const late = losses.filter(([s]) => s > STEPS - 5 && s <= STEPS).map(([, l]) => l);
+  expect(mean(late), `loss ${mean(early)} → ${mean(late)}`).toBeLessThan(mean(early));
+  const panel = page.getByTestId('task-panel');
+  await expect(panel).toBeVisible({ timeout: 30_000 });
+  // the lightness f sees, the colour the head paints over it, and the truth
+  await expect(panel).toContainText('L + predicted ab');
+  expect(await page.getByTestId('task-example').count()).toBeGreaterThan(0);
+  await expect(page.getByTestId('metric-ab-error')).toBeVisible();
+});
+
 test('a link asking for a task the dataset cannot do opens on the previous method, with the reason', async ({ page }) => {
   await openApp(page, `${TINY_PRETEXT}&method=colorization`);
   await expect(page.getByTestId('method-select')).toHaveValue('simclr');
