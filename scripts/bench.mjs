@@ -26,7 +26,7 @@
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
- * accuracy, trainStep, augment, memory, methods, legacy, soak), BENCH_OUT (default
+ * accuracy, trainStep, augment, memory, methods, pretext, legacy, soak), BENCH_OUT (default
  * bench/results), BENCH_SOAK_STEPS (default 2000), CHROMIUM_PATH. With
  * BENCH_PARTS, the parts not run are kept from the last results.
  */
@@ -57,6 +57,13 @@ const MEMORY_CONFIG = `${TINY}&probeTrain=600&probeTest=400&probeIters=150`;
 /** Every method at one shared config: ms per step, what each holds beyond f and g, and leaked tensors. */
 const METHOD_IDS = ['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'];
 const METHOD_CONFIG = 'batch=64&size=28&width=4&zdim=128&backend=webgpu';
+/**
+ * BENCH_PARTS=pretext (on request: about 10 minutes on SwiftShader): the six
+ * pretext tasks measured the same way; colorization on the coloured shapes
+ * (Fashion-MNIST is greyscale), the others on Fashion-MNIST.
+ */
+const PRETEXT_IDS = ['rotation', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'exemplar'];
+const PRETEXT_EXTRA = { colorization: '&data=synthetic-shapes' };
 const METHOD_STEPS = 10;
 /**
  * The soak run: the light setup with the probe every 100 steps, kNN every 50
@@ -373,10 +380,12 @@ if (PARTS.includes('memory')) {
   };
   log('memory', results.memory, results.mainThread);
 }
-if (PARTS.includes('methods')) {
-  results.methods = [];
-  for (const method of METHOD_IDS) {
-    const page = await openApp(`${METHOD_CONFIG}&method=${method}`);
+/** ms per step, state beyond f and g, leaked tensors and the final loss of each method, at METHOD_CONFIG. */
+async function methodRows(ids, extra = {}) {
+  const rows = [];
+  for (const method of ids) {
+    const config = `${METHOD_CONFIG}&method=${method}${extra[method] ?? ''}`;
+    const page = await openApp(config);
     await page.getByTestId('train-start').click();
     const s1 = await waitStep(page, 2, 600_000); // warm-up: shader compilation, Adam's and the method's first allocations
     const tensorsBefore = await value(page, 'metric-tensors');
@@ -389,10 +398,13 @@ if (PARTS.includes('methods')) {
     const methodBytes = await value(page, 'metric-method-memory');
     const loss = await value(page, 'metric-loss');
     await page.close();
-    results.methods.push({ method, config: METHOD_CONFIG, msPerStep: +msPerStep.toFixed(0), steps: s2 - s1, methodBytes, leakedTensors: tensorsAfter - tensorsBefore, loss: +loss.toFixed(3) });
-    log('methods', results.methods.at(-1));
+    rows.push({ method, config: METHOD_CONFIG, dataset: extra[method] ? extra[method].replace('&data=', '') : 'fashion-mnist', msPerStep: +msPerStep.toFixed(0), steps: s2 - s1, methodBytes, leakedTensors: tensorsAfter - tensorsBefore, loss: +loss.toFixed(3) });
+    log('methods', rows.at(-1));
   }
+  return rows;
 }
+if (PARTS.includes('methods')) results.methods = await methodRows(METHOD_IDS);
+if (PARTS.includes('pretext')) results.pretext = await methodRows(PRETEXT_IDS, PRETEXT_EXTRA);
 if (PARTS.includes('soak')) {
   results.soak = await soak();
   log('soak', results.soak);
@@ -493,6 +505,18 @@ if (results.methods) {
     '| method | ms/step | state beyond f and g | leaked tensors | loss at the end |',
     '|---|---|---|---|---|',
     ...results.methods.map((r) => `| ${r.method} | ${r.msPerStep} | ${(r.methodBytes / 2 ** 20).toFixed(2)} MiB | ${r.leakedTensors} | ${r.loss} |`),
+    '',
+  );
+}
+if (results.pretext) {
+  lines.push(
+    '## Pretext tasks at the same config',
+    '',
+    `\`${results.pretext[0].config}\` on webgpu, each task at its defaults (jigsaw P = 30, exemplar K = 256); ms per step over ${results.pretext[0].steps} steps after two warm-up steps; the state each task holds beyond f (its head or decoder); live tensors after the timed steps minus before. RotNet encodes 4N images a step, relative patch and jigsaw 9N patches of 8 px, exemplar 2N views.`,
+    '',
+    '| task | dataset | ms/step | head beyond f | leaked tensors | loss at the end |',
+    '|---|---|---|---|---|---|',
+    ...results.pretext.map((r) => `| ${r.method} | ${r.dataset} | ${r.msPerStep} | ${(r.methodBytes / 2 ** 20).toFixed(2)} MiB | ${r.leakedTensors} | ${r.loss} |`),
     '',
   );
 }

@@ -32,6 +32,16 @@ const LABELS = {
   rotation: 'Rotation (RotNet)', 'relative-patch': 'Relative patch location', jigsaw: 'Jigsaw puzzles', inpainting: 'Inpainting (context encoder)',
   colorization: 'Colorization', exemplar: 'Exemplar CNN',
 };
+/**
+ * METHODS_EXTRA: settings set over the yardstick's ('data=synthetic-shapes&aug=…' for colorization, which needs
+ * colour images), each key once in the link.
+ */
+const EXTRA = process.env.METHODS_EXTRA ?? '';
+function searchFor(method, seed) {
+  const params = new URLSearchParams(YARDSTICK_SEARCH);
+  for (const [key, value] of new URLSearchParams(`${EXTRA}&method=${method}&seed=${seed}`)) params.set(key, value);
+  return params.toString();
+}
 /** where the tables go: METHODS_OUT=bench/pretext-yardstick keeps the six two-view methods' tables as they are */
 const OUT = process.env.METHODS_OUT ?? 'bench/methods-yardstick';
 /** each method's own loss reads differently: NT-Xent, InfoNCE, 2 − 2cos, −cos, Σ(1 − C_ii)² + λΣC_ij² */
@@ -52,7 +62,7 @@ async function measure() {
     for (const method of METHODS) {
       const tag = `${method} seed ${seed}`;
       const t0 = Date.now();
-      const trained = await trainTo(app, `${YARDSTICK_SEARCH}&method=${method}&seed=${seed}`, STEPS, tag);
+      const trained = await trainTo(app, searchFor(method, seed), STEPS, tag);
       const collapse = await app.value('metric-collapse');
       const { rows } = await labelEfficiency(app, PERCENTAGES, SUPERVISED_STEPS, tag);
       const run = { method, seed, ...trained, collapse, minutes: minutesSince(t0), rows };
@@ -99,7 +109,7 @@ const table = Object.fromEntries(METHODS.map((m) => [m, Object.fromEntries(fract
   randomKnn: stats(accuracy(m, 'random-init-knn', f)),
 }]))]));
 const result = {
-  date: new Date().toISOString(), browser: browserVersion, backend, search: YARDSTICK_SEARCH, steps: STEPS, seeds: SEEDS,
+  date: new Date().toISOString(), browser: browserVersion, backend, search: searchFor('…', '…'), steps: STEPS, seeds: SEEDS,
   minutes, table, runs,
 };
 mkdirSync('bench', { recursive: true });
@@ -116,7 +126,7 @@ const lines = [
   '',
   `${result.date} · Chromium ${browserVersion} · backend ${backend} · ${result.minutes} min · ${STEPS} steps per method · seeds ${SEEDS.join(', ')}`,
   '',
-  `Config (URL): \`?${YARDSTICK_SEARCH}&method=…\`, each method at its own defaults. Reproduce: \`${process.env.METHODS_LIST ? `METHODS_LIST=${METHODS.join(',')} ` : ''}${process.env.METHODS_OUT ? `METHODS_OUT=${OUT} ` : ''}npm run yardstick:methods\` (env METHODS_LIST, METHODS_SEEDS, METHODS_STEPS, METHODS_PERCENT, METHODS_OUT).`,
+  `Config (URL): \`?${searchFor('…', '…').replace('method=%E2%80%A6', 'method=…').replace('seed=%E2%80%A6', 'seed=…')}\`, each method at its own defaults. Reproduce: \`${process.env.METHODS_LIST ? `METHODS_LIST=${METHODS.join(',')} ` : ''}${process.env.METHODS_OUT ? `METHODS_OUT=${OUT} ` : ''}${EXTRA ? `METHODS_EXTRA='${EXTRA}' ` : ''}npm run yardstick:methods\` (env METHODS_LIST, METHODS_SEEDS, METHODS_STEPS, METHODS_PERCENT, METHODS_OUT, METHODS_EXTRA).`,
   '',
   'Test accuracy (%) on the 2,000-image test split; labels are a class-balanced fraction of the 10,000-image probe set, fixed by the seed. "random init" is the same encoder before training, at the same seed.',
   '',

@@ -17,7 +17,7 @@ describe('the method menu', () => {
     for (const group of menu) {
       for (const option of group.options) expect(METHOD_FAMILIES.find((f) => f.label === group.label)!.id).toBe(METHOD_CATALOG[option.value].family);
     }
-    expect(menu[0].options.map((o) => o.value)).toEqual(['simclr', 'memory-bank', 'moco']);
+    expect(menu[0].options.map((o) => o.value)).toEqual(['simclr', 'memory-bank', 'moco', 'cpc', 'cmc', 'pirl']);
   });
 
   it('holds back what cannot train here, with the reason, and offers the rest', () => {

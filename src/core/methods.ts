@@ -9,6 +9,12 @@
  */
 import { uniformGuessLoss } from './chance';
 import { num, type FieldSpec } from './fields';
+import { autoencoderEntry } from './entries/autoencoder';
+import { autoregressiveEntry } from './entries/autoregressive';
+import { cmcEntry } from './entries/cmc';
+import { cpcEntry } from './entries/cpc';
+import { deepclusterEntry } from './entries/deepcluster';
+import { pirlEntry } from './entries/pirl';
 import { colorizationEntry } from './pretext/colorization';
 import { exemplarEntry } from './pretext/exemplar';
 import { inpaintingEntry } from './pretext/inpainting';
@@ -19,6 +25,7 @@ import { rotationEntry } from './pretext/rotation';
 export const METHOD_IDS = [
   'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins',
   'rotation', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'exemplar',
+  'cpc', 'cmc', 'pirl', 'autoencoder', 'autoregressive', 'deepcluster',
 ] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
@@ -52,6 +59,14 @@ export interface MethodSettings {
   colorizationMode: 'regression' | 'classification';
   /** exemplar: K surrogate classes, the first K training images, each a class of its own augmentations */
   exemplarCount: number;
+  /** PIRL: weight λ of the transformed image's term against the untransformed one's, λ L(m, f(I_t)) + (1 − λ) L(m, f(I)) */
+  pirlLambda: number;
+  /** autoencoder: corrupt the input with noise and rebuild the clean image (denoising autoencoder) */
+  denoise: boolean;
+  /** DeepCluster: k, the clusters of k-means over h */
+  clusterCount: number;
+  /** DeepCluster: steps between two k-means rounds (the paper re-clusters every epoch) */
+  clusterEvery: number;
 }
 
 export const METHOD_SETTING_FIELDS: { [K in keyof MethodSettings]: FieldSpec } = {
@@ -80,6 +95,13 @@ export const METHOD_SETTING_FIELDS: { [K in keyof MethodSettings]: FieldSpec } =
     options: [{ value: 'regression', label: 'Regression (L2 on ab)' }, { value: 'classification', label: 'Classification (ab bins)' }],
   },
   exemplarCount: num('exemplars', 'Exemplars K', 'Exemplar: how many training images become surrogate classes (the first K); each class is that image under heavy augmentation. Dosovitskiy et al. used 8,000 to 32,000.', 2, 65536, { integer: true, needsReset: true }),
+  pirlLambda: num('pirlLambda', 'Transformed-view weight λ', 'PIRL: the loss is λ·NCE(bank, f(jigsaw(I))) + (1 − λ)·NCE(bank, f(I)); the paper uses λ = 0.5.', 0, 1, { step: 0.05 }),
+  denoise: {
+    kind: 'boolean', url: 'denoise', label: 'Denoising', needsReset: false,
+    help: 'Autoencoder: corrupt the input with noise and ask for the clean image back (Vincent et al. 2008), so f cannot just copy pixels.',
+  },
+  clusterCount: num('clusters', 'Clusters k', 'DeepCluster: how many groups k-means makes of h; the paper over-clusters (10k for ImageNet’s 1,000 classes).', 2, 1000, { integer: true, needsReset: true }),
+  clusterEvery: num('clusterEvery', 'Re-cluster every', 'DeepCluster: steps between two k-means rounds, after each of which the classifier head starts afresh (the paper re-clusters every epoch).', 1, 100000, { integer: true }),
   emaTarget: {
     kind: 'boolean', url: 'ema', label: 'Target = EMA of online', needsReset: false,
     help: 'BYOL: the target network is a slow moving average of the online one. Off: target = online (with stop-gradient), which collapses.',
@@ -99,6 +121,10 @@ export const METHOD_SETTING_DEFAULTS: MethodSettings = {
   inpaintMask: 'central',
   colorizationMode: 'regression',
   exemplarCount: 256,
+  pirlLambda: 0.5,
+  denoise: false,
+  clusterCount: 50,
+  clusterEvery: 50,
 };
 
 /** How a metric's number reads. */
@@ -447,6 +473,12 @@ export const METHOD_CATALOG: Record<MethodId, MethodEntry> = {
   inpainting: inpaintingEntry,
   colorization: colorizationEntry,
   exemplar: exemplarEntry,
+  cpc: cpcEntry,
+  cmc: cmcEntry,
+  pirl: pirlEntry,
+  autoencoder: autoencoderEntry,
+  autoregressive: autoregressiveEntry,
+  deepcluster: deepclusterEntry,
 };
 
 /** Why `id` cannot train on this dataset with these settings, or null when it can (the catalog's fit rule). */

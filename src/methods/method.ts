@@ -118,6 +118,13 @@ export interface MethodContext {
   trainCount: number;
   /** the dataset's channels (the views'): 1 grey, 3 RGB */
   channels: 1 | 3;
+  /**
+   * The training images on the device, [n, S₀, S₀, channels] in [0, 1] at the
+   * dataset's size (resize to config.imageSize before f), row i the image of
+   * training index i: for a method that reads the whole set now and then
+   * (DeepCluster's k-means over h). The trainer owns it: never dispose it.
+   */
+  trainImages: tf.Tensor4D;
 }
 
 /** A method file's export: its id and how to build it for a run. */

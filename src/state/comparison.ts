@@ -8,9 +8,9 @@
 import { presetPipeline } from '../core/pipeline';
 import type { ProbeKind, StepMetrics } from '../train/protocol';
 import { configToSearch, withMethodDefaults, type ExperimentConfig } from '../core/config';
-import { METHOD_CATALOG, METHOD_IDS, methodTrains, methodUnfitReason, type DatasetShape, type MethodFamily, type MethodId } from '../core/methods';
+import { METHOD_CATALOG, METHOD_IDS, methodTrains, methodUnfitReason, type DatasetShape, type MethodId } from '../core/methods';
 
-export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods' | 'pretext';
+export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods' | 'pretext' | 'families';
 
 export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: string; help: string }[] = [
   { id: 'tau-sweep', label: 'τ sweep (0.05, 0.1, 0.5, 1)', help: 'Small τ sharpens the softmax over similarities; large τ flattens it.' },
@@ -25,7 +25,18 @@ export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: strin
     id: 'pretext', label: 'Pretext: rotation, patch, jigsaw, inpainting, colour, exemplar',
     help: 'The same encoder, data and steps under each pretext task that fits the dataset (colorization needs colour images), judged by the same probes as the contrastive methods.',
   },
+  {
+    id: 'families', label: 'Families: SimCLR, BYOL, rotation, CPC, autoencoder, DeepCluster',
+    help: 'One method of each family the lectures teach (contrastive, non-contrastive, pretext, predictive coding, generative, clustering) at the same encoder, data and steps; those not implemented yet are left out.',
+  },
 ];
+
+/** The methods each method preset runs, in order (those that train and fit the dataset). */
+const PRESET_METHODS: Record<'methods' | 'pretext' | 'families', readonly MethodId[]> = {
+  methods: ['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins'],
+  pretext: METHOD_IDS.filter((m) => METHOD_CATALOG[m].family === 'pretext'),
+  families: ['simclr', 'byol', 'rotation', 'cpc', 'autoencoder', 'deepcluster'],
+};
 
 export function isComparisonPreset(value: string): value is ComparisonPresetId {
   return COMPARISON_PRESETS.some((p) => p.id === value);
@@ -61,7 +72,8 @@ export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, 
       ];
     case 'methods':
     case 'pretext':
-      return METHOD_IDS.filter((method) => methodTrains(method) && presetFamilies(preset).includes(METHOD_CATALOG[method].family))
+    case 'families':
+      return PRESET_METHODS[preset].filter(methodTrains)
         .map((method) => ({ method, config: withMethodDefaults({ ...base, method }) }))
         // a method that does not fit the dataset is left out (presetLeftOut says which, and why)
         .filter(({ method, config }) => !dataset || !methodUnfitReason(method, dataset, config))
@@ -69,14 +81,10 @@ export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, 
   }
 }
 
-function presetFamilies(preset: 'methods' | 'pretext'): MethodFamily[] {
-  return preset === 'methods' ? ['contrastive', 'non-contrastive'] : ['pretext'];
-}
-
 /** The methods of a method preset that this dataset leaves out, each with its reason (shown before the comparison starts). */
 export function presetLeftOut(preset: ComparisonPresetId, base: ExperimentConfig, dataset: DatasetShape | null): string[] {
-  if ((preset !== 'methods' && preset !== 'pretext') || !dataset) return [];
-  return METHOD_IDS.filter((method) => methodTrains(method) && presetFamilies(preset).includes(METHOD_CATALOG[method].family)).flatMap((method) => {
+  if ((preset !== 'methods' && preset !== 'pretext' && preset !== 'families') || !dataset) return [];
+  return PRESET_METHODS[preset].filter(methodTrains).flatMap((method) => {
     const reason = methodUnfitReason(method, dataset, withMethodDefaults({ ...base, method }));
     return reason ? [`${METHOD_CATALOG[method].label}: ${reason}`] : [];
   });

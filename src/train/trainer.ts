@@ -100,10 +100,10 @@ export class Trainer {
     this.config = config;
     this.rng = createRng(config.seed);
     this.model = new EncoderNetwork(Trainer.modelConfig(dataset, config));
-    this.method = createMethod({ network: this.model, config, trainCount: dataset.train.count, channels: dataset.channels });
-    this.optimizer = tf.train.adam(config.learningRate);
     const { imageSize, channels } = dataset;
     this.trainImages = splitToTensor(dataset.train, dataset.train.count, imageSize, channels);
+    this.method = createMethod({ network: this.model, config, trainCount: dataset.train.count, channels: dataset.channels, trainImages: this.trainImages });
+    this.optimizer = tf.train.adam(config.learningRate);
     // epochs over the training images, or over the method's pool (exemplar: the K surrogate classes)
     this.order = permutation(this.rng, Math.min(this.method.batchPool ?? dataset.train.count, dataset.train.count));
   }
