@@ -75,6 +75,8 @@ export async function trainTo(app, search, steps, tag) {
  */
 export async function labelEfficiency(app, percentages, supervisedSteps, tag) {
   const { page, failIfError } = app;
+  // the panel lives in the Evaluation tab; hidden tabs stay mounted, but their controls cannot be clicked
+  await page.getByTestId('tab-evaluation').click();
   for (const f of ['1', '10', '50', '100']) {
     const box = page.getByTestId(`label-efficiency-fraction-${f}`);
     if (!(await box.count())) continue;
