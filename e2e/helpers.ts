@@ -32,3 +32,19 @@ export async function waitForStep(page: Page, atLeast: number, timeout = 150_000
     .poll(async () => metricValue(page, 'metric-step'), { timeout, intervals: [200] })
     .toBeGreaterThanOrEqual(atLeast);
 }
+
+/** Trains until `steps`, recording the loss of every step seen, then pauses; the losses by step, in order. */
+export async function trainRecordingLoss(page: Page, steps: number): Promise<[number, number][]> {
+  const seen = new Map<number, number>();
+  await page.getByTestId('train-start').click();
+  await expect
+    .poll(async () => {
+      const step = await metricValue(page, 'metric-step');
+      if (step > 0) seen.set(step, await metricValue(page, 'metric-loss'));
+      return step;
+    }, { timeout: 150_000, intervals: [50] })
+    .toBeGreaterThanOrEqual(steps);
+  await page.getByTestId('train-pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
+  return [...seen].sort((a, b) => a[0] - b[0]);
+}

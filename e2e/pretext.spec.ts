@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { metricValue, openApp } from './helpers';
+import { metricValue, openApp, trainRecordingLoss } from './helpers';
 import { layoutProblems } from './layoutCheck';
 
 /** The tiny config with no probe: this spec is about each task training and showing its instrument. */
@@ -8,22 +8,6 @@ import { layoutProblems } from './layoutCheck';
 const TINY_PRETEXT = '?batch=16&size=20&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200&probeIters=50&perms=4';
 const STEPS = 20;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/** Trains until `steps`, recording every step's loss seen, then pauses. */
-async function trainAndRecord(page: Page, steps: number): Promise<[number, number][]> {
-  const seen = new Map<number, number>();
-  await page.getByTestId('train-start').click();
-  await expect
-    .poll(async () => {
-      const step = await metricValue(page, 'metric-step');
-      if (step > 0) seen.set(step, await metricValue(page, 'metric-loss'));
-      return step;
-    }, { timeout: 150_000, intervals: [50] })
-    .toBeGreaterThanOrEqual(steps);
-  await page.getByTestId('train-pause').click();
-  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
-  return [...seen].sort((a, b) => a[0] - b[0]);
-}
 
 /** The pretext tasks the menu offers on this dataset (enabled options of the "Pretext tasks" group). */
 async function offeredPretext(page: Page): Promise<string[]> {
@@ -49,7 +33,7 @@ test('every pretext task trains 20 tiny steps with a finite, falling loss and sh
       await page.getByTestId('train-reset').click();
       await expect(page.getByTestId('metric-step')).toHaveAttribute('data-value', '0');
       await expect(page.getByTestId('tab-affinity')).toHaveText('Task');
-      const losses = await trainAndRecord(page, STEPS);
+      const losses = await trainRecordingLoss(page, STEPS);
       for (const [step, loss] of losses) expect(Number.isFinite(loss), `${method} step ${step}`).toBe(true);
       const early = losses.filter(([s]) => s <= 5).map(([, l]) => l);
       const late = losses.filter(([s]) => s > STEPS - 5 && s <= STEPS).map(([, l]) => l);
@@ -91,7 +75,7 @@ test('colorization trains on the coloured shapes: f sees lightness only, and the
   await expect(page.getByTestId('method-select')).toHaveValue('colorization');
   await expect(page.getByTestId('notices')).toHaveCount(0);
   await page.getByTestId('tab-affinity').click();
-  const losses = await trainAndRecord(page, STEPS);
+  const losses = await trainRecordingLoss(page, STEPS);
   for (const [step, loss] of losses) expect(Number.isFinite(loss), `step ${step}`).toBe(true);
   const early = losses.filter(([s]) => s <= 5).map(([, l]) => l);
   const late = losses.filter(([s]) => s > STEPS - 5 && s <= STEPS).map(([, l]) => l);
