@@ -489,7 +489,7 @@ export function methodUnfitReason(id: MethodId, data: DatasetShape, settings: Fi
 export interface MethodMenuOption {
   value: MethodId;
   label: string;
-  /** why it cannot be picked now (not implemented yet, or unfit for the dataset: the fit rule's sentence), or absent when it can */
+  /** why it cannot be picked on this dataset (the fit rule's sentence), or absent when it can */
   reason?: string;
   /** the same in a few words, for the option's own text (the menu stays as narrow as its labels) */
   note?: string;
@@ -505,9 +505,8 @@ export function methodMenu(data: DatasetShape | null, settings: FitSettings): { 
     label: family.label,
     options: METHOD_IDS.filter((id) => METHOD_CATALOG[id].family === family.id).map((id): MethodMenuOption => {
       const entry = METHOD_CATALOG[id];
-      const reason = !entry.available ? 'not implemented yet' : data ? methodUnfitReason(id, data, settings) ?? undefined : undefined;
-      const note = reason === undefined ? undefined : !entry.available ? reason : 'not for this dataset';
-      return { value: id, label: entry.label, reason, note };
+      const reason = data ? methodUnfitReason(id, data, settings) ?? undefined : undefined;
+      return { value: id, label: entry.label, reason, note: reason === undefined ? undefined : 'not for this dataset' };
     }),
   })).filter((group) => group.options.length > 0);
 }

@@ -3,7 +3,7 @@
  * hidden, filled with the batch's mean colour, and f encodes what is left; a
  * small decoder on h paints the region back, scored by the mean squared error
  * over the hidden pixels alone (the paper's L2 reconstruction loss; its
- * adversarial term is not implemented). The region is half the view's side,
+ * adversarial term is left out, as the paper's L2-only variant). The region is half the view's side,
  * a quarter of its area: the central square (the paper's central region) or a
  * square of the same size at a seeded random place inside the view.
  *

@@ -27,7 +27,7 @@ export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: strin
   },
   {
     id: 'families', label: 'Families: SimCLR, BYOL, rotation, CPC, autoencoder, DeepCluster',
-    help: 'One method of each family the lectures teach (contrastive, non-contrastive, pretext, predictive coding, generative, clustering) at the same encoder, data and steps; those not implemented yet are left out.',
+    help: 'One method of each family the lectures teach (contrastive, non-contrastive, pretext, predictive coding, generative, clustering) at the same encoder, data and steps; a method the dataset does not fit is left out and named.',
   },
 ];
 
