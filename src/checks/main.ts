@@ -9,6 +9,8 @@
  *     twoN= comma-separated sizes, dim=, backends=, repeats=, warmup=
  *   ?check=ntxent-training  a seeded run with the fused loss and with the
  *     op-composed one: per-step losses side by side; steps=
+ *   ?check=kmeans  DeepCluster's k-means per backend against the float64
+ *     reference, and the time of each stage of a round; n=, d=, k=
  * Parameters: seed, batch, size, repeats, preset, backends (comma-separated).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -16,6 +18,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { augmentViews } from '../augment/augmentViews';
 import { presetPipeline, type PresetName } from '../core/pipeline';
 import { createRng } from '../core/random';
+import { kMeansMatches, kMeansTiming } from './kmeansChecks';
 import { fusedAccuracy, fusedAffinityMatches, fusedTrainingMatches, ntxentTiming, type NtXentCase } from './ntxentChecks';
 
 const params = new URLSearchParams(window.location.search);
@@ -134,6 +137,16 @@ async function ntxentTimingCheck() {
   return { check, rows };
 }
 
+async function kMeansCheck() {
+  const matches = [];
+  for (const backend of backends) matches.push(await kMeansMatches(backend, seed));
+  const timing: Awaited<ReturnType<typeof kMeansTiming>>[] = [];
+  if (params.get('timing') === '0') return { check, matches, timing };
+  const [n, d, k] = [Number(params.get('n') ?? 4096), Number(params.get('d') ?? 32), Number(params.get('k') ?? 50)];
+  for (const backend of backends) timing.push(await kMeansTiming(backend, n, d, k, seed));
+  return { check, matches, timing };
+}
+
 const statusEl = document.querySelector('[data-testid="check-status"]')!;
 const resultEl = document.querySelector('[data-testid="check-result"]')!;
 try {
@@ -146,7 +159,9 @@ try {
           ? await ntxentTimingCheck()
           : check === 'ntxent-training'
             ? await fusedTrainingMatches(Number(params.get('steps') ?? 8), seed)
-            : await augmentBackends();
+            : check === 'kmeans'
+              ? await kMeansCheck()
+              : await augmentBackends();
   resultEl.textContent = JSON.stringify(result, null, 2);
   statusEl.textContent = 'done';
 } catch (error) {

@@ -104,9 +104,20 @@ export function nearestCentroid(points: tf.Tensor2D, centroids: tf.Tensor2D): tf
   });
 }
 
+/**
+ * Σ_{i: ids_i = j} values_i per segment j, int32 [k], summed in float32 (exact
+ * below 2²⁴). Never tf.unsortedSegmentSum on int32: tfjs-backend-webgpu 4.22
+ * returns garbage for it (the bit patterns of floats, 905969664 for 1,428 on
+ * SwiftShader; checks.html?check=kmeans), which sized every cluster wrongly
+ * and so moved every centroid; its float32 kernel is right.
+ */
+export function segmentCounts(values: tf.Tensor1D, ids: tf.Tensor1D, k: number): tf.Tensor1D {
+  return tf.tidy(() => tf.cast(tf.round(tf.unsortedSegmentSum(tf.cast(values, 'float32'), ids, k)), 'int32') as tf.Tensor1D);
+}
+
 /** Points per cluster, int32 [k]. */
 export function clusterSizes(assignments: tf.Tensor1D, k: number): tf.Tensor1D {
-  return tf.tidy(() => tf.unsortedSegmentSum(tf.onesLike(assignments), assignments, k) as tf.Tensor1D);
+  return tf.tidy(() => segmentCounts(tf.onesLike(assignments), assignments, k));
 }
 
 /**
@@ -150,7 +161,7 @@ export function splitEmptyClusters(centroids: tf.Tensor2D, sizes: tf.Tensor1D): 
     const takesCopy = tf.logicalAnd(tf.cast(empty, 'bool'), tf.greaterEqual(tf.gather(counts, donor), 2));
     // the donors, in sorted position e: e < number of empty clusters and at least two points
     const donorSorted = tf.logicalAnd(tf.less(index, tf.sum(empty)), tf.greaterEqual(sortedCounts, 2));
-    const isDonor = tf.greater(tf.unsortedSegmentSum(tf.cast(donorSorted, 'int32'), order, k), 0);
+    const isDonor = tf.greater(segmentCounts(tf.cast(donorSorted, 'int32') as tf.Tensor1D, order, k), 0);
     const signs = tf.tensor1d(splitSigns(d));
     const copies = tf.mul(tf.gather(centroids, donor), tf.sub(1, tf.mul(signs, SPLIT_EPSILON)));
     const pushed = tf.mul(centroids, tf.add(1, tf.mul(signs, SPLIT_EPSILON)));
