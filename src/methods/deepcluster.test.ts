@@ -256,6 +256,13 @@ describe('DeepCluster through the training loop', () => {
     expect(steps[3].values.clusterNmi).toBeLessThan(1);
     // the fresh head of step 5 starts near log k again
     expect(Math.abs(steps[4].loss - Math.log(k))).toBeLessThan(0.6);
+    // and a fresh Adam state with it (the paper's new optimizer for the new top layer): the first step of a fresh Adam
+    // moves each weight by lr · ĝ/√(ĝ²) = ±lr, where moments carried over from round 1 would not
+    const before = headOf();
+    await trainSteps(trainer, 1);
+    const after = headOf();
+    const biasSteps = after[1].map((v, j) => Math.abs(v - before[1][j]));
+    for (const step of biasSteps) expect(step / config.learningRate).toBeCloseTo(1, 2);
     trainer.dispose();
   });
 

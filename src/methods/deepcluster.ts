@@ -233,7 +233,7 @@ export const deepcluster: MethodFactory = {
       round += 1;
       roundStep = stepsDone;
       unread = true;
-      // a fresh head: new weights from the seed offset by the round, written into the same variables (the optimizer's list of them stays as it is)
+      // a fresh head: new weights from the seed offset by the round, written into the same variables; the trainer sees the round change (restartedVariables) and gives them a fresh Adam state
       const fresh = new ClassifierHead(network.hDim, k, config.seed, HEAD_SALT + round);
       head.variables.forEach((v, i) => v.assign(fresh.variables[i]));
       fresh.dispose();
@@ -259,6 +259,8 @@ export const deepcluster: MethodFactory = {
       id: 'deepcluster',
       // f and the k-way head: the projection head g plays no part
       trainableVariables: [...network.encoderVariables, ...head.variables],
+      // the head's Adam moments start afresh with its weights each round
+      restartedVariables: { variables: head.variables, restarts: () => round },
       lossPath: () => 'composed',
       forward(batch, { capture }) {
         const labels = tf.tidy(() => tf.gather(assignments, tf.tensor1d(batch.indices, 'int32')) as tf.Tensor1D);

@@ -105,6 +105,15 @@ export interface SslMethod {
    * own views.
    */
   encoderInput?(images: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Trained variables the method re-initializes from time to time (DeepCluster's
+   * head, each round; they are in trainableVariables too): the trainer gives
+   * them an Adam state of their own and starts it afresh whenever restarts()
+   * changes, as the paper builds a new optimizer for its re-initialized top
+   * layer. Otherwise the old moments would push the new weights along the old
+   * head's directions.
+   */
+  readonly restartedVariables?: { variables: tf.Variable[]; restarts(): number };
   /** batches are drawn from the first batchPool training images only (exemplar: the K surrogate classes) */
   readonly batchPool?: number;
   dispose(): void;

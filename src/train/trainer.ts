@@ -82,6 +82,9 @@ export class Trainer {
   /** the self-supervised method: its heads, queues, target networks and loss */
   readonly method: SslMethod;
   private readonly optimizer: tf.Optimizer;
+  /** Adam for the method's restartedVariables, rebuilt at each restart (DeepCluster's head) */
+  private restartedOptimizer: tf.Optimizer | null = null;
+  private restartsSeen = -1;
   private readonly trainImages: tf.Tensor4D;
   private config: ExperimentConfig;
   private readonly rng: Rng;
@@ -128,7 +131,9 @@ export class Trainer {
   configure(config: ExperimentConfig): void {
     if (config.learningRate !== this.config.learningRate) {
       // Adam's step size is fixed at construction in tfjs; its moment estimates are kept
-      (this.optimizer as unknown as { learningRate: number }).learningRate = config.learningRate;
+      for (const optimizer of [this.optimizer, this.restartedOptimizer]) {
+        if (optimizer) (optimizer as unknown as { learningRate: number }).learningRate = config.learningRate;
+      }
     }
     this.config = config;
   }
@@ -245,7 +250,7 @@ export class Trainer {
         [gradientNorm] = await norm.data();
         norm.dispose();
       }
-      this.optimizer.applyGradients(grads);
+      this.applyGradients(grads);
       this.step += 1;
       const after = await this.method.afterUpdate(batch, config);
       const values: Record<string, number> = {};
@@ -480,10 +485,31 @@ export class Trainer {
     return (await this.evaluate(kind, { probe: true, knn: false })).probe!;
   }
 
+  /** One Adam update; the method's restartedVariables by their own Adam, fresh after each restart. */
+  private applyGradients(grads: tf.NamedTensorMap): void {
+    const restarted = this.method.restartedVariables;
+    if (!restarted) {
+      this.optimizer.applyGradients(grads);
+      return;
+    }
+    const names = new Set(restarted.variables.map((v) => v.name));
+    const own: tf.NamedTensorMap = {};
+    const rest: tf.NamedTensorMap = {};
+    for (const [name, grad] of Object.entries(grads)) (names.has(name) ? own : rest)[name] = grad;
+    if (!this.restartedOptimizer || restarted.restarts() !== this.restartsSeen) {
+      this.restartedOptimizer?.dispose();
+      this.restartedOptimizer = tf.train.adam(this.config.learningRate);
+      this.restartsSeen = restarted.restarts();
+    }
+    this.optimizer.applyGradients(rest);
+    this.restartedOptimizer.applyGradients(own);
+  }
+
   dispose(): void {
     this.method.dispose();
     this.model.dispose();
     this.optimizer.dispose();
+    this.restartedOptimizer?.dispose();
     this.trainImages.dispose();
   }
 }
