@@ -21,8 +21,35 @@ import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
 import type { MethodFactory, SslMethod } from './method';
 
 /** Largest bank the page builds: a 60,000-image set at d = 512 is 117 MB. */
-const MAX_BANK_MB = 256;
+export const MAX_BANK_MB = 256;
 
+/**
+ * The memory bank's write, shared with PIRL (src/methods/pirl.ts): for each image
+ * in the batch, bank_x ← normalize(m·bank_x + (1 − m)·v̂_x), each entry once
+ * (its first row: an index may repeat in a batch that spans an epoch's end).
+ * Returns the entries written.
+ */
+export function writeBankEntries(bank: tf.Variable, indices: Int32Array, features: tf.Tensor2D, momentum: number): number[] {
+  const rows: number[] = [];
+  const seen = new Set<number>();
+  indices.forEach((index, row) => {
+    if (!seen.has(index)) {
+      seen.add(index);
+      rows.push(row);
+    }
+  });
+  const entries = rows.map((row) => indices[row]);
+  const updated = tf.tidy(() => {
+    const fresh = tf.gather(features, rows);
+    const old = tf.gather(bank, entries);
+    const written = l2NormalizeRows(tf.add(tf.mul(old, momentum), tf.mul(fresh, 1 - momentum)) as tf.Tensor2D);
+    // bank + scatter(written − old) changes exactly the written rows
+    return tf.add(bank, tf.scatterND(tf.tensor2d(entries, [entries.length, 1], 'int32'), tf.sub(written, old), bank.shape));
+  });
+  bank.assign(updated);
+  updated.dispose();
+  return entries;
+}
 
 export const memoryBank: MethodFactory = {
   id: 'memory-bank',
@@ -77,24 +104,7 @@ export const memoryBank: MethodFactory = {
       async afterUpdate(batch, settings) {
         step += 1;
         if (pending) {
-          // an index may repeat in a batch that spans an epoch's end: write each entry once (its first row)
-          const rows: number[] = [];
-          const seen = new Set<number>();
-          batch.indices.forEach((index, row) => {
-            if (!seen.has(index)) { seen.add(index); rows.push(row); }
-          });
-          const entries = rows.map((row) => batch.indices[row]);
-          const m = settings.bankMomentum;
-          const update = tf.tidy(() => {
-            const features = tf.gather(pending!, rows);
-            const old = tf.gather(bank, entries);
-            const fresh = l2NormalizeRows(tf.add(tf.mul(old, m), tf.mul(features, 1 - m)) as tf.Tensor2D);
-            // bank + scatter(fresh − old) changes exactly the written rows
-            return tf.add(bank, tf.scatterND(tf.tensor2d(entries, [entries.length, 1], 'int32'), tf.sub(fresh, old), [size, dim])) as tf.Tensor2D;
-          });
-          bank.assign(update);
-          update.dispose();
-          for (const index of entries) writtenAt[index] = step;
+          for (const index of writeBankEntries(bank, batch.indices, pending, settings.bankMomentum)) writtenAt[index] = step;
           dropPending();
         }
         let written = 0;

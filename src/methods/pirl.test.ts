@@ -11,7 +11,8 @@ import { memoryBankReference, memoryBankReferenceMetrics } from '../loss/sslRefe
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
 import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
-import { jigsawTransform, ownEntryRanks, pirlGrid, pirlLoss, writeBankEntries } from './pirl';
+import { writeBankEntries } from './memoryBank';
+import { jigsawTransform, ownEntryRanks, pirlGrid, pirlLoss } from './pirl';
 import { JIGSAW_LAYOUT, cropArray, pictureGap, smallestGridView } from './tiles';
 
 await tf.setBackend('cpu');

@@ -18,9 +18,8 @@
  * against 32,000 sampled negatives with NCE; here n is small enough for the
  * exact softmax over all n entries, the memory-bank method's loss.
  *
- * The bank's write is the memory-bank method's rule (src/methods/memoryBank.ts
- * keeps it inside its afterUpdate, not exported), written again here in
- * writeBankEntries.
+ * The bank, its size limit and its write are the memory-bank method's
+ * (writeBankEntries in src/methods/memoryBank.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { JIGSAW_MIN_VIEW } from '../core/pretext/jigsaw';
@@ -28,12 +27,10 @@ import { createRng, normal, permutation, type Rng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
 import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
+import { MAX_BANK_MB, writeBankEntries } from './memoryBank';
 import type { MethodFactory, SslMethod } from './method';
 import { CaptureSlot, readCapture } from './pretextHead';
 import { JIGSAW_LAYOUT, composeGrid, cropArray, cutTiles, encoderPatches, jitteredBoxes, permuteItems, pictureGap, tileGrid, type TileBox, type TileGrid } from './tiles';
-
-/** Largest bank the page builds, as the memory-bank method's (a 60,000-image set at d = 512 is 117 MB). */
-const MAX_BANK_MB = 256;
 
 /** The jigsaw grid for views of side S; throws, saying the minimum, when they are too small. */
 export function pirlGrid(viewSize: number): TileGrid {
@@ -106,34 +103,6 @@ export function ownEntryRanks(embedding: tf.Tensor2D, indices: Int32Array, bank:
     const ranks = tf.sub(tf.sum(tf.cast(tf.greaterEqual(similarity, own), 'float32'), 1), 1) as tf.Tensor1D;
     return { ranks, nearest: tf.argMax(similarity, 1) as tf.Tensor1D };
   });
-}
-
-/**
- * The memory-bank method's write (src/methods/memoryBank.ts): for each image
- * in the batch, bank_x ← normalize(m·bank_x + (1 − m)·v̂_x), each entry once
- * (its first row: an index may repeat in a batch that spans an epoch's end).
- * Returns the entries written.
- */
-export function writeBankEntries(bank: tf.Variable, indices: Int32Array, features: tf.Tensor2D, momentum: number): number[] {
-  const rows: number[] = [];
-  const seen = new Set<number>();
-  indices.forEach((index, row) => {
-    if (!seen.has(index)) {
-      seen.add(index);
-      rows.push(row);
-    }
-  });
-  const entries = rows.map((row) => indices[row]);
-  const updated = tf.tidy(() => {
-    const fresh = tf.gather(features, rows);
-    const old = tf.gather(bank, entries);
-    const written = l2NormalizeRows(tf.add(tf.mul(old, momentum), tf.mul(fresh, 1 - momentum)) as tf.Tensor2D);
-    // bank + scatter(written − old) changes exactly the written rows
-    return tf.add(bank, tf.scatterND(tf.tensor2d(entries, [entries.length, 1], 'int32'), tf.sub(written, old), bank.shape));
-  });
-  bank.assign(updated);
-  updated.dispose();
-  return entries;
 }
 
 /** The jigsaw path's head: one linear layer from the 9 tiles' concatenated features to the bank's d. */
