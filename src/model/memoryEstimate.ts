@@ -14,6 +14,8 @@
  * 2N · (S/2)² · 9w floats, 2.25 times block 1's output.
  */
 import type { ExperimentConfig } from '../core/config';
+import { CPC_GRID } from '../core/entries/cpc';
+import { DEEPCLUSTER_FIT_MAX } from '../core/entries/deepcluster';
 import { METHOD_CATALOG } from '../core/methods';
 
 const FLOAT_BYTES = 4;
@@ -32,7 +34,7 @@ export interface MemoryEstimate {
   parts: { activations: number; parameters: number; methodState: number; images: number };
 }
 
-type Sizing = Pick<ExperimentConfig, 'batchSize' | 'imageSize' | 'encoderWidth' | 'projectionDim' | 'projectionHead' | 'method' | 'queueSize'>;
+type Sizing = Pick<ExperimentConfig, 'batchSize' | 'imageSize' | 'encoderWidth' | 'projectionDim' | 'projectionHead' | 'method' | 'queueSize' | 'clusterCount'>;
 
 /** Trainable parameters of f and g (conv kernels, batch-norm γ and β, the head's dense layers). */
 export function parameterCount(channels: number, width: number, projectionHead: ExperimentConfig['projectionHead'], projectionDim: number): number {
@@ -59,8 +61,9 @@ export function estimateTrainingMemory(config: Sizing, dataset: { trainCount: nu
   const views = Math.ceil((METHOD_CATALOG[config.method].viewsEncoded ?? 2) * config.batchSize);
   const S = config.imageSize;
   const w = config.encoderWidth;
-  const { channels } = dataset;
-  let activations = views * S * S * channels * ACTIVATION_COPIES; // the augmented views themselves
+  // f's input channels: the dataset's, unless the method fixes them (colorization and CMC: lightness only)
+  const channels = METHOD_CATALOG[config.method].encoderChannels ?? dataset.channels;
+  let activations = views * S * S * dataset.channels * ACTIVATION_COPIES; // the augmented views themselves
   let side = S;
   for (let block = 0; block < 4; block++) {
     activations += views * side * side * (w << block) * ACTIVATION_COPIES;
@@ -93,10 +96,46 @@ export function estimateTrainingMemory(config: Sizing, dataset: { trainCount: nu
     case 'simsiam':
       methodState = 4 * (zDim * 4 * zDim);
       break;
+    case 'pirl':
+      // the memory bank, one z per training image, and the tiles' head (9 h's → d), trained
+      methodState = dataset.trainCount * zDim;
+      parameters += 4 * (9 * 8 * w * zDim + zDim);
+      break;
+    case 'cmc': {
+      // the ab encoder f_ab and its head, trained as f is (its activations are in viewsEncoded's second view)
+      parameters += 4 * parameterCount(2, w, config.projectionHead, config.projectionDim);
+      break;
+    }
+    case 'cpc': {
+      // the scores of every prediction (G rows · Σ_k (G − k) per image) against all G²N patch codes: scores, softmax, gradient
+      const predictions = CPC_GRID * (CPC_GRID * (CPC_GRID - 1)) / 2 * config.batchSize;
+      const codes = CPC_GRID * CPC_GRID * config.batchSize;
+      activations += 3 * predictions * codes;
+      // the context network W_c (2 · 8w → 8w) and one W_k (8w × 8w) per offset k = 1 … G − 1, trained
+      const d = 8 * w;
+      parameters += 4 * (2 * d * d + d + (CPC_GRID - 1) * d * d);
+      break;
+    }
+    case 'autoencoder': {
+      // the decoder: a dense layer onto g×g × 4w, transposed convolutions to 2g × 2w, 4g × w and 8g × C (4×4 kernels)
+      const g = Math.ceil(S / 8);
+      const maps = [[g, 4 * w], [2 * g, 2 * w], [4 * g, w], [8 * g, channels]];
+      activations += views * maps.reduce((sum, [side, c]) => sum + side * side * c, 0) * ACTIVATION_COPIES;
+      const cells = g * g * 4 * w;
+      parameters += 4 * (8 * w * cells + cells + 16 * (4 * w * 2 * w + 2 * w * w + w * channels) + 2 * w + w + channels);
+      break;
+    }
+    case 'deepcluster': {
+      // a round holds h of every training image and whitens the fitted sample; the k-way head is trained
+      const d = 8 * w;
+      methodState = dataset.trainCount * d + Math.min(dataset.trainCount, DEEPCLUSTER_FIT_MAX) * d + dataset.trainCount;
+      parameters += 4 * (d * config.clusterCount + config.clusterCount);
+      break;
+    }
     default:
       break;
   }
-  const images = dataset.trainCount * dataset.imageSize * dataset.imageSize * channels;
+  const images = dataset.trainCount * dataset.imageSize * dataset.imageSize * dataset.channels;
   const largest = Math.max(im2col, firstOutput);
   parameters *= FLOAT_BYTES;
   methodState *= FLOAT_BYTES;
