@@ -15,8 +15,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
  * its 9 tiles, the autoregressive model's per-pixel softmax): CPC's 4×4 grid of half-overlapping patches fits 12 px views, PIRL's 3×3 jigsaw tiles 20 px (and
  * PIRL at τ 0.5 rather than its 0.07, so that its untrained loss sits at its reference log n: at τ 0.07 random cosines
  * at d = 32 lift it several nats above, as e2e/methods.spec.ts says for the memory bank). CMC needs colour, and
- * DeepCluster clusters every training image each round: both on the 500 coloured shapes (10,000 Fashion-MNIST images
- * take a minute a round on SwiftShader), DeepCluster with k = 10 and lr 0.01 so that its head can learn something in
+ * DeepCluster clusters every training image each round: both on the 5,000 coloured shapes (the 10,000 Fashion-MNIST
+ * training images take a minute a round on SwiftShader), DeepCluster with k = 10 and lr 0.01 so that its head can learn something in
  * 20 steps of 8 (at k = 50 each cluster would be met about three times).
  */
 const CASES: [string, string][] = [
@@ -84,7 +84,7 @@ test('DeepCluster’s k-means on WebGPU and WebGL recovers seeded blobs as the f
 
 test('the "families" comparison runs one method of each family side by side', async ({ page }) => {
   test.setTimeout(600_000);
-  // the coloured shapes, on which all six fit (DeepCluster's rounds over 500 images, not 10,000), at batch 8 and k = 10
+  // the coloured shapes, on which all six fit (DeepCluster's rounds over 5,000 images, not 10,000), at batch 8 and k = 10
   await page.goto(`/${withParams(TINY_FAMILIES, 'size=16&batch=8&clusters=10&data=synthetic-shapes')}#compare`);
   await expect(page.getByTestId('train-start')).toBeEnabled({ timeout: 120_000 });
   await page.getByTestId('compare-preset').selectOption('families');

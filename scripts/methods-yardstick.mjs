@@ -31,6 +31,7 @@ const LABELS = {
   simclr: 'SimCLR', 'memory-bank': 'Memory bank (InstDisc)', moco: 'MoCo v2', byol: 'BYOL', simsiam: 'SimSiam', 'barlow-twins': 'Barlow Twins',
   rotation: 'Rotation (RotNet)', 'relative-patch': 'Relative patch location', jigsaw: 'Jigsaw puzzles', inpainting: 'Inpainting (context encoder)',
   colorization: 'Colorization', exemplar: 'Exemplar CNN',
+  cpc: 'CPC', cmc: 'CMC', pirl: 'PIRL', autoencoder: 'Autoencoder', autoregressive: 'Autoregressive (PixelCNN on h)', deepcluster: 'DeepCluster',
 };
 /**
  * METHODS_EXTRA: settings set over the yardstick's ('data=synthetic-shapes&aug=…' for colorization, which needs
@@ -49,6 +50,8 @@ const LOSS_NAMES = {
   simclr: 'NT-Xent', 'memory-bank': 'NCE over the bank', moco: 'InfoNCE', byol: '2 − 2cos (symmetrized)', simsiam: '−cos (symmetrized)', 'barlow-twins': 'Barlow Twins',
   rotation: '4-way cross-entropy', 'relative-patch': '8-way cross-entropy', jigsaw: 'P-way cross-entropy', inpainting: 'L2 on the masked region',
   colorization: 'ab loss', exemplar: 'K-way cross-entropy',
+  cpc: 'InfoNCE over patch codes', cmc: 'cross-view NT-Xent', pirl: 'NCE over the bank, λ-mixed', autoencoder: 'MSE per pixel',
+  autoregressive: 'nats per pixel value', deepcluster: 'k-way cross-entropy, cluster-balanced',
 };
 
 const backendOf = (app) => app.page.getByTestId('backend-badge').getAttribute('data-value');
@@ -128,7 +131,7 @@ const lines = [
   '',
   `Config (URL): \`?${searchFor('…', '…').replace('method=%E2%80%A6', 'method=…').replace('seed=%E2%80%A6', 'seed=…')}\`, each method at its own defaults. Reproduce: \`${process.env.METHODS_LIST ? `METHODS_LIST=${METHODS.join(',')} ` : ''}${process.env.METHODS_OUT ? `METHODS_OUT=${OUT} ` : ''}${EXTRA ? `METHODS_EXTRA='${EXTRA}' ` : ''}npm run yardstick:methods\` (env METHODS_LIST, METHODS_SEEDS, METHODS_STEPS, METHODS_PERCENT, METHODS_OUT, METHODS_EXTRA).`,
   '',
-  'Test accuracy (%) on the 2,000-image test split; labels are a class-balanced fraction of the 10,000-image probe set, fixed by the seed. "random init" is the same encoder before training, at the same seed.',
+  `Test accuracy (%) on ${EXTRA.includes('data=') ? 'the first 2,000 images of the test split (all of it where it is smaller: 1,000 coloured shapes)' : 'the 2,000-image test split'}; labels are a class-balanced fraction of ${EXTRA.includes('data=') ? 'the dataset\'s probe set (up to 10,000 images: the 2,000 colour-neutral shapes)' : 'the 10,000-image probe set'}, fixed by the seed. "random init" is the same encoder before training, at the same seed.`,
   '',
 ];
 for (const f of fractions) {
