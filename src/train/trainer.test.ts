@@ -50,6 +50,22 @@ describe('Trainer', () => {
     expect(tf.memory().numTensors).toBeLessThan(all);
   });
 
+  it('counts the same live tensors on a step that captures a task\'s instrument as on one that does not', async () => {
+    // rotation's and CPC's capture slots hold the instrument's tensors until the snapshot reads them: not the step's
+    for (const method of ['rotation', 'cpc'] as const) {
+      const trainer = new Trainer(toyDataset(64, 16), { ...tinyConfig, method, imageSize: 12 });
+      await trainer.trainStep();
+      const counts: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        trainer.captureAffinity = i % 2 === 0;
+        counts.push((await trainer.trainStep()).tensors);
+      }
+      expect(trainer.taskSnapshot, method).not.toBeNull();
+      expect(new Set(counts).size, `${method}: ${counts}`).toBe(1);
+      trainer.dispose();
+    }
+  });
+
   it('snapshots the step\'s 2N×2N affinity matrix for the heatmap when asked', async () => {
     const trainer = new Trainer(toyDataset(64, 16), { ...tinyConfig, batchSize: 8 });
     await trainer.trainStep();

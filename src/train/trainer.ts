@@ -188,7 +188,13 @@ export class Trainer {
           this.affinity = await this.snapshotAffinity(matrix, zNorms, views, this.config.normalize, this.config.temperature);
         } else if (kind === 'task') {
           matrix?.dispose();
+          // the step's live-tensor count was taken while the method's capture slot still held the instrument's tensors;
+          // the snapshot frees them, and what it freed was the instrument's, not the step's
+          const held = tf.memory();
           this.taskSnapshot = (await this.method.taskSnapshot?.(this.step)) ?? null;
+          const after = tf.memory();
+          outcome.metrics.tensors -= held.numTensors - after.numTensors;
+          outcome.metrics.tensorBytes -= held.numBytes - after.numBytes;
         } else if (kind !== 'batch-affinity' && kind !== 'none' && matrix && matrixInfo) {
           this.methodMatrix = await methodMatrixSnapshot(matrix, matrixInfo, {
             step: this.step, method: this.method.id, n: batchSize, temperature: this.config.temperature,
