@@ -26,7 +26,7 @@
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
- * accuracy, trainStep, augment, memory, methods, pretext, legacy, soak), BENCH_OUT (default
+ * accuracy, trainStep, augment, memory, methods, pretext, families, legacy, soak), BENCH_OUT (default
  * bench/results), BENCH_SOAK_STEPS (default 2000), CHROMIUM_PATH. With
  * BENCH_PARTS, the parts not run are kept from the last results.
  */
@@ -64,6 +64,17 @@ const METHOD_CONFIG = 'batch=64&size=28&width=4&zdim=128&backend=webgpu';
  */
 const PRETEXT_IDS = ['rotation', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'exemplar'];
 const PRETEXT_EXTRA = { colorization: '&data=synthetic-shapes' };
+/**
+ * BENCH_PARTS=families (on request: about 10 minutes on SwiftShader): CPC,
+ * CMC, PIRL, the autoencoder, the autoregressive model and DeepCluster
+ * measured the same way, CMC on the coloured shapes (it needs colour); and
+ * the stages of one DeepCluster k-means round (checks.html?check=kmeans) per
+ * backend, at the default k = 50 on DeepCluster's fit sample of 4,096 and h of
+ * width 4's 32 dimensions.
+ */
+const FAMILY_IDS = ['cpc', 'cmc', 'pirl', 'autoencoder', 'autoregressive', 'deepcluster'];
+const FAMILY_EXTRA = { cmc: '&data=synthetic-shapes' };
+const KMEANS_CHECK = 'check=kmeans&backends=webgpu,webgl,cpu&n=4096&d=32&k=50';
 const METHOD_STEPS = 10;
 /**
  * The soak run: the light setup with the probe every 100 steps, kNN every 50
@@ -405,6 +416,11 @@ async function methodRows(ids, extra = {}) {
 }
 if (PARTS.includes('methods')) results.methods = await methodRows(METHOD_IDS);
 if (PARTS.includes('pretext')) results.pretext = await methodRows(PRETEXT_IDS, PRETEXT_EXTRA);
+if (PARTS.includes('families')) {
+  results.families = await methodRows(FAMILY_IDS, FAMILY_EXTRA);
+  results.kmeans = await runCheck(KMEANS_CHECK);
+  log('kmeans', results.kmeans.timing);
+}
 if (PARTS.includes('soak')) {
   results.soak = await soak();
   log('soak', results.soak);
@@ -517,6 +533,26 @@ if (results.pretext) {
     '| task | dataset | ms/step | head beyond f | leaked tensors | loss at the end |',
     '|---|---|---|---|---|---|',
     ...results.pretext.map((r) => `| ${r.method} | ${r.dataset} | ${r.msPerStep} | ${(r.methodBytes / 2 ** 20).toFixed(2)} MiB | ${r.leakedTensors} | ${r.loss} |`),
+    '',
+  );
+}
+if (results.families) {
+  const k = results.kmeans;
+  const ms = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  lines.push(
+    '## The remaining families at the same config',
+    '',
+    `\`${results.families[0].config}\` on webgpu, each method at its defaults (DeepCluster k = 50, re-clustering every 50 steps, so none of the timed steps holds a round); CMC on the coloured shapes. ms per step over ${results.families[0].steps} steps after two warm-up steps; the state each holds beyond f and g; live tensors after the timed steps minus before. CPC encodes 16 patches per image, PIRL the view and its 9 tiles, CMC a second encoder on ab.`,
+    '',
+    '| method | dataset | ms/step | state beyond f and g | leaked tensors | loss at the end |',
+    '|---|---|---|---|---|---|',
+    ...results.families.map((r) => `| ${r.method} | ${r.dataset} | ${r.msPerStep} | ${(r.methodBytes / 2 ** 20).toFixed(2)} MiB | ${r.leakedTensors} | ${r.loss} |`),
+    '',
+    `A DeepCluster k-means round (\`checks.html?${KMEANS_CHECK}\`): n = ${k.timing[0].n} points of d = ${k.timing[0].d}, k = ${k.timing[0].k}; ms of the second run (the first compiles the shaders). Whiten: ZCA by Newton–Schulz; seeds: k-means++ (k sequential draws); fit: seeds and 20 Lloyd iterations; assign: one nearest-centroid pass. Every backend's fit matches the float64 reference on seeded blobs (disagreeing labels: ${k.matches.map((m) => `${m.backend} ${m.fit.disagreements}`).join(', ')}).`,
+    '',
+    '| backend | whiten | seeds | fit | assign |',
+    '|---|---|---|---|---|',
+    ...k.timing.map((t) => `| ${t.backend} | ${ms(t.ms.whiten)} | ${ms(t.ms.seeds)} | ${ms(t.ms.fit)} | ${ms(t.ms.assign)} |`),
     '',
   );
 }
