@@ -15,13 +15,26 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
-import { createRng } from '../core/random';
+import { createRng, type Rng } from '../core/random';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
 import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
 import type { MethodFactory, SslMethod } from './method';
 
 /** Largest bank the page builds: a 60,000-image set at d = 512 is 117 MB. */
 export const MAX_BANK_MB = 256;
+
+/**
+ * A bank of one unit vector per training image, random to start with, as the
+ * memory-bank method and PIRL hold it; throws, with the figures, when it would
+ * exceed MAX_BANK_MB. `owner` names it in the message ('A memory bank').
+ */
+export function createMemoryBank(owner: string, size: number, dim: number, rng: Rng): tf.Variable {
+  const megabytes = (4 * size * dim) / 2 ** 20;
+  if (megabytes > MAX_BANK_MB) {
+    throw new Error(`${owner} of ${size} images × ${dim} dimensions would hold ${megabytes.toFixed(0)} MB, more than the ${MAX_BANK_MB} MB this page allows. Lower the z dimensions or use a smaller dataset.`);
+  }
+  return randomUnitRows(size, dim, rng);
+}
 
 /**
  * The memory bank's write, shared with PIRL (src/methods/pirl.ts): for each image
@@ -56,12 +69,7 @@ export const memoryBank: MethodFactory = {
   create({ network, config, trainCount }): SslMethod {
     const size = trainCount;
     const dim = network.zDim;
-    const megabytes = (4 * size * dim) / 2 ** 20;
-    if (megabytes > MAX_BANK_MB) {
-      throw new Error(`A memory bank of ${size} images × ${dim} dimensions would hold ${megabytes.toFixed(0)} MB, more than the ${MAX_BANK_MB} MB this page allows. Lower the z dimensions or use a smaller dataset.`);
-    }
-    const rng = createRng(config.seed ^ 0xba4c);
-    const bank = randomUnitRows(size, dim, rng);
+    const bank = createMemoryBank('A memory bank', size, dim, createRng(config.seed ^ 0xba4c));
     /** the step each entry was last written at; −1: never (still random) */
     const writtenAt = new Int32Array(size).fill(-1);
     let step = 0;

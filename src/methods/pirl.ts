@@ -26,8 +26,8 @@ import { JIGSAW_MIN_VIEW } from '../core/pretext/jigsaw';
 import { createRng, normal, permutation, type Rng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
-import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
-import { MAX_BANK_MB, writeBankEntries } from './memoryBank';
+import { l2NormalizeRows } from '../loss/normalize';
+import { createMemoryBank, writeBankEntries } from './memoryBank';
 import type { MethodFactory, SslMethod } from './method';
 import { CaptureSlot, readCapture } from './pretextHead';
 import { JIGSAW_LAYOUT, composeGrid, cropArray, cutTiles, encoderPatches, jitteredBoxes, permuteItems, pictureGap, tileGrid, type TileBox, type TileGrid } from './tiles';
@@ -147,11 +147,7 @@ export const pirl: MethodFactory = {
   create({ network, config, trainCount, trainImages }): SslMethod {
     const size = trainCount;
     const dim = network.zDim;
-    const megabytes = (4 * size * dim) / 2 ** 20;
-    if (megabytes > MAX_BANK_MB) {
-      throw new Error(`PIRL’s memory bank of ${size} images × ${dim} dimensions would hold ${megabytes.toFixed(0)} MB, more than the ${MAX_BANK_MB} MB this page allows. Lower the z dimensions or use a smaller dataset.`);
-    }
-    const bank = randomUnitRows(size, dim, createRng((config.seed ^ 0x9b1a) >>> 0));
+    const bank = createMemoryBank('PIRL’s memory bank', size, dim, createRng((config.seed ^ 0x9b1a) >>> 0));
     const head = new TileHead(9 * network.hDim, dim, createRng((config.seed ^ 0x71e5) >>> 0));
     // the tiles' jitter and each view's shuffle: a stream of their own from the run's seed
     const rng = createRng((config.seed ^ 0x5f1e) >>> 0);
