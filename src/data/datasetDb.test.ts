@@ -8,24 +8,14 @@ import { tinyDataset } from './dataset.testutil';
 import { deleteDataset, listDatasets, loadDataset, notSavedMessage, renameDataset, saveDataset } from './datasetDb';
 import { StorageError } from './indexedDb';
 import { closeStorageChannel, STORAGE_CHANNEL } from './storageChannel';
+import { writeRawRecord } from './idbRaw.testutil';
 
 const meta = { skipped: [], createdAt: 1000 };
 
 /** Writes records straight into the stores, as an older version or a damaged profile might have left them. */
 async function writeRaw(store: 'meta' | 'pixels', record: object): Promise<void> {
   await listDatasets(); // creates the database
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const request = indexedDB.open('ssp-datasets', 1);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  await new Promise<void>((resolve, reject) => {
-    const tx = db.transaction([store], 'readwrite');
-    tx.objectStore(store).put(record);
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error);
-  });
-  db.close();
+  await writeRawRecord('ssp-datasets', 1, store, record);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<StorageError> {

@@ -9,6 +9,7 @@ import {
   type GeneratorToSave, type NamedWeight, type StoredGenerator,
 } from './generatorDb';
 import { StorageError } from './indexedDb';
+import { writeRawRecord } from './idbRaw.testutil';
 
 /** A small generator record: two weights whose values count up from `start`. */
 function generator(datasetId: string, createdAt: number, overrides: Partial<GeneratorToSave> = {}, start = 0): GeneratorToSave {
@@ -26,18 +27,7 @@ function generator(datasetId: string, createdAt: number, overrides: Partial<Gene
 /** Writes a record straight into a store, as an older version or a damaged profile might have left it. */
 async function writeRaw(store: 'meta' | 'weights', record: object): Promise<void> {
   await listGenerators(); // creates the database
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const request = indexedDB.open('ssp-generators', 1);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-  await new Promise<void>((resolve, reject) => {
-    const tx = db.transaction([store], 'readwrite');
-    tx.objectStore(store).put(record);
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error);
-  });
-  db.close();
+  await writeRawRecord('ssp-generators', 1, store, record);
 }
 
 async function loaded(id: string): Promise<StoredGenerator> {
