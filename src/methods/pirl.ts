@@ -23,13 +23,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { JIGSAW_MIN_VIEW } from '../core/pretext/jigsaw';
-import { createRng, normal, permutation, type Rng } from '../core/random';
+import { createRng, permutation, type Rng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
 import { l2NormalizeRows } from '../loss/normalize';
 import { createMemoryBank, writeBankEntries } from './memoryBank';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, readCapture } from './pretextHead';
+import { CaptureSlot, ClassifierHead, readCapture } from './pretextHead';
 import { JIGSAW_LAYOUT, composeGrid, cropArray, cutTiles, encoderPatches, jitteredBoxes, permuteItems, pictureGap, tileGrid, type TileBox, type TileGrid } from './tiles';
 
 /** The jigsaw grid for views of side S; throws, saying the minimum, when they are too small. */
@@ -105,33 +105,6 @@ export function ownEntryRanks(embedding: tf.Tensor2D, indices: Int32Array, bank:
   });
 }
 
-/** The jigsaw path's head: one linear layer from the 9 tiles' concatenated features to the bank's d. */
-class TileHead {
-  readonly variables: tf.Variable[];
-
-  constructor(inDim: number, outDim: number, rng: Rng) {
-    // Glorot normal, zero bias
-    const scale = Math.sqrt(2 / (inDim + outDim));
-    this.variables = tf.tidy(() => [
-      tf.variable(tf.tensor2d(Float32Array.from({ length: inDim * outDim }, () => normal(rng) * scale), [inDim, outDim])),
-      tf.variable(tf.zeros([outDim])),
-    ]);
-  }
-
-  apply(x: tf.Tensor2D): tf.Tensor2D {
-    const [w, b] = this.variables;
-    return tf.tidy(() => tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D);
-  }
-
-  get bytes(): number {
-    return 4 * this.variables.reduce((sum, v) => sum + v.size, 0);
-  }
-
-  dispose(): void {
-    tf.dispose(this.variables);
-  }
-}
-
 interface Held extends Record<string, tf.Tensor> {
   shown: tf.Tensor4D;
   /** x itself, the training image at the dataset's size */
@@ -148,7 +121,8 @@ export const pirl: MethodFactory = {
     const size = trainCount;
     const dim = network.zDim;
     const bank = createMemoryBank('PIRL’s memory bank', size, dim, createRng((config.seed ^ 0x9b1a) >>> 0));
-    const head = new TileHead(9 * network.hDim, dim, createRng((config.seed ^ 0x71e5) >>> 0));
+    // the jigsaw path's head: one linear layer from the 9 tiles' concatenated h to the bank's d (Glorot normal, zero bias)
+    const head = new ClassifierHead(9 * network.hDim, dim, config.seed, 0x71e5);
     // the tiles' jitter and each view's shuffle: a stream of their own from the run's seed
     const rng = createRng((config.seed ^ 0x5f1e) >>> 0);
     /** the step each entry was last written at; −1: never (still random) */
@@ -178,7 +152,7 @@ export const pirl: MethodFactory = {
         const tileFeatures = network.encode(tiles, true);
         const imageFeatures = network.encode(views, true);
         const imageEmbedding = network.project(imageFeatures);
-        const tilesEmbedding = tf.tidy(() => head.apply(tf.reshape(tileFeatures, [n, 9 * network.hDim])));
+        const tilesEmbedding = tf.tidy(() => head.logits(tf.reshape(tileFeatures, [n, 9 * network.hDim])));
         const out = pirlLoss(imageEmbedding, tilesEmbedding, indices, bank as tf.Tensor2D, { temperature: settings.temperature, lambda: settings.pirlLambda });
         // the bank write after the step: the image's unit embedding, never the tiles'
         dropPending();
