@@ -42,6 +42,13 @@ export interface GeneratorConfig {
   /** the seed the model was built and trained with */
   seed: number;
   stepsTrained: number;
+  /**
+   * the real images it was trained on, when not the whole training split: the
+   * budget X = realBudget(train, realFraction, seed) of src/data/generatedMix.ts,
+   * `count` images (the experiment trains one generator per budget, so Z never
+   * carries images that X withholds)
+   */
+  budget?: { realFraction: number; seed: number; count: number };
 }
 
 /** A trained generator to keep. */
@@ -123,6 +130,13 @@ function checkConfig(config: unknown): string | null {
   if (config.channels !== 1 && config.channels !== 3) return 'its configuration\'s channels is not 1 or 3';
   if (!(typeof config.seed === 'number' && Number.isInteger(config.seed))) return 'its configuration\'s seed is not a whole number';
   if (!isCount(config.stepsTrained)) return 'its configuration\'s stepsTrained is not a whole number ≥ 0';
+  if (config.budget !== undefined) {
+    const b = config.budget;
+    if (!isRecord(b) || typeof b.realFraction !== 'number' || !(b.realFraction > 0 && b.realFraction <= 1)
+      || !(typeof b.seed === 'number' && Number.isInteger(b.seed)) || !(isCount(b.count) && b.count >= 1)) {
+      return 'its configuration\'s real-data budget is not a share in (0, 1] with a whole seed and count';
+    }
+  }
   return null;
 }
 

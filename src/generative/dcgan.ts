@@ -42,9 +42,9 @@ import { createRng, normal, type Rng } from '../core/random';
 export const GENERATIVE_KERNEL = 4;
 /** Times G doubles the side (and D halves it). */
 export const GENERATIVE_DOUBLINGS = 3;
-/** The image sides these models are built for. */
-export const GENERATIVE_MIN_SIZE = 16;
-export const GENERATIVE_MAX_SIZE = 32;
+/** The image sides these models are built for (page-safe constants in src/core/generatorSettings.ts). */
+import { GENERATIVE_MAX_SIZE, GENERATIVE_MIN_SIZE } from '../core/generatorSettings';
+export { GENERATIVE_MAX_SIZE, GENERATIVE_MIN_SIZE };
 /** σ of the initial weights, N(0, 0.02²) (Radford et al. 2016, §4). */
 export const DCGAN_INIT_STD = 0.02;
 /** Slope of D's LeakyReLU on negative inputs (Radford et al. 2016, §4). */

@@ -6,13 +6,20 @@
  * overlaid chart series and the CSV/JSON exports. No DOM, no worker.
  */
 import { presetPipeline } from '../core/pipeline';
-import type { ProbeKind, StepMetrics } from '../train/protocol';
+import type { MixRequest, ProbeKind, StepMetrics } from '../train/protocol';
 import { configToSearch, withMethodDefaults, type ExperimentConfig } from '../core/config';
 import { METHOD_CATALOG, METHOD_IDS, methodTrains, methodUnfitReason, type DatasetShape, type MethodId } from '../core/methods';
 
-export type ComparisonPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods' | 'pretext' | 'families';
+/** The presets the compare panel offers: each makes its runs from the user's current settings (presetSpecs). */
+export type SweepPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods' | 'pretext' | 'families';
+/**
+ * What made a comparison: a sweep preset, or the generated-data experiment
+ * (issue 19: real budgets × |Z|/|X| ratios, src/state/generatedExperiment.ts),
+ * whose runs carry their `mix`.
+ */
+export type ComparisonPresetId = SweepPresetId | 'generated-data';
 
-export const COMPARISON_PRESETS: readonly { id: ComparisonPresetId; label: string; help: string }[] = [
+export const COMPARISON_PRESETS: readonly { id: SweepPresetId; label: string; help: string }[] = [
   { id: 'tau-sweep', label: 'τ sweep (0.05, 0.1, 0.5, 1)', help: 'Small τ sharpens the softmax over similarities; large τ flattens it.' },
   { id: 'l2', label: 'L2 normalization on / off', help: 'Cosine similarity against the raw dot product of z.' },
   { id: 'head', label: 'Projection head none / linear / MLP', help: 'SimCLR found an MLP head g gives the best h for the probe.' },
@@ -38,7 +45,7 @@ const PRESET_METHODS: Record<'methods' | 'pretext' | 'families', readonly Method
   families: ['simclr', 'byol', 'rotation', 'cpc', 'autoencoder', 'deepcluster'],
 };
 
-export function isComparisonPreset(value: string): value is ComparisonPresetId {
+export function isComparisonPreset(value: string): value is SweepPresetId {
   return COMPARISON_PRESETS.some((p) => p.id === value);
 }
 
@@ -47,12 +54,14 @@ export interface RunSpec {
   label: string;
   config: ExperimentConfig;
   steps: number;
+  /** the generated-data experiment: the training set X ∪ Z the worker builds before the run (its dataset replaces config.dataset) */
+  mix?: Omit<MixRequest, 'requestId'>;
 }
 
 export const TAU_SWEEP = [0.05, 0.1, 0.5, 1] as const;
 
 /** The runs of a preset, made from the user's current config; labels name what differs between them. */
-export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, steps: number, dataset: DatasetShape | null = null): RunSpec[] {
+export function presetSpecs(preset: SweepPresetId, base: ExperimentConfig, steps: number, dataset: DatasetShape | null = null): RunSpec[] {
   const spec = (label: string, override: Partial<ExperimentConfig>): RunSpec => ({ label, config: { ...base, ...override }, steps });
   switch (preset) {
     case 'tau-sweep':
@@ -82,7 +91,7 @@ export function presetSpecs(preset: ComparisonPresetId, base: ExperimentConfig, 
 }
 
 /** The methods of a method preset that this dataset leaves out, each with its reason (shown before the comparison starts). */
-export function presetLeftOut(preset: ComparisonPresetId, base: ExperimentConfig, dataset: DatasetShape | null): string[] {
+export function presetLeftOut(preset: SweepPresetId, base: ExperimentConfig, dataset: DatasetShape | null): string[] {
   if ((preset !== 'methods' && preset !== 'pretext' && preset !== 'families') || !dataset) return [];
   return PRESET_METHODS[preset].filter(methodTrains).flatMap((method) => {
     const reason = methodUnfitReason(method, dataset, withMethodDefaults({ ...base, method }));
@@ -149,9 +158,31 @@ export interface ComparisonRun {
   rawPixelBaseline: number | null;
   /** wall time from start to the last step, periodic probes included */
   wallMs: number;
+  /** the encoder's weighted-kNN test accuracies, in step order (runs stored before kNN was recorded have none) */
+  knn?: { step: number; testAccuracy: number }[];
+  /** the same kNN on the untrained encoder */
+  randomInitKnnBaseline?: number | null;
+  /** the generated-data experiment's training set: X (realCount images, realFraction of the split) and Z (generatedCount = ratio · |X|) */
+  mix?: RunMix;
   backend: string | null;
   /** ms since the epoch, when the run finished */
   createdAt: number;
+}
+
+/** The training set of a generated-data experiment's run (src/data/generatedMix.ts). */
+export interface RunMix {
+  sourceDatasetId: string;
+  realFraction: number;
+  ratio: number;
+  realCount: number;
+  generatedCount: number;
+  /** the saved generator Z came from (null at ratio 0, or when it was not saved) */
+  generatorId: string | null;
+  /**
+   * the share of the training split the generator was trained on: the run's own budget when the experiment trained
+   * it (the lecture's set-up), more when a saved generator saw images X withholds; null at ratio 0 or unknown
+   */
+  generatorRealFraction?: number | null;
 }
 
 export function toRunStep(m: StepMetrics): RunStep {

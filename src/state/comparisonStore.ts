@@ -19,7 +19,8 @@ export interface ComparisonProgress {
   /** steps taken by the run in progress */
   step: number;
   steps: number;
-  phase: 'building' | 'training' | 'probing';
+  /** generator: the generated-data experiment trains its generator first (step/steps count its steps); mixing: the worker builds X ∪ Z */
+  phase: 'generator' | 'mixing' | 'building' | 'training' | 'probing';
 }
 
 interface ComparisonState {

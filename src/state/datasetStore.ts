@@ -7,6 +7,7 @@
  * follows them.
  */
 import { create } from 'zustand';
+import { deleteGeneratorsOf } from '../data/generatorDb';
 import { deleteDataset, describeDataset, listDatasets, renameDataset, type BrokenDataset, type StoredDatasetInfo } from '../data/datasetDb';
 import { adviceToSave, StorageError, whyNotSaved } from '../data/indexedDb';
 import { onStorageChange, type StorageChange } from '../data/storageChannel';
@@ -247,6 +248,13 @@ export const uploads = {
       } catch (error) {
         setStorageMessage('action', errorText(error));
       }
+    }
+    // its generators (issue 19) describe images that are gone: they go with it (a failure here keeps the dataset's deletion)
+    try {
+      await deleteGeneratorsOf(`${UPLOAD_PREFIX}${id}`);
+    } catch (error) {
+      // a set of this visit only, in a browser that stores nothing, had no generator stored either
+      if (!inSession) setStorageMessage('action', `The dataset was deleted, but its saved generators could not be: ${errorText(error)}`);
     }
     const config = useConfigStore.getState();
     if (config.config.dataset === `${UPLOAD_PREFIX}${id}`) config.setField('dataset', 'fashion-mnist');

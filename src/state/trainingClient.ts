@@ -13,10 +13,11 @@ import { PREVIEW_COUNT, usePreviewStore } from './previewStore';
 import { initialRunState, latestStep, useRunStore } from './runStore';
 import { explainFailure } from '../train/failure';
 import { useWalkthroughStore } from './walkthroughStore';
+import { applyGeneratorMessage } from './generatorStore';
 import {
   DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState,
 } from './evalStore';
-import type { EmbeddingEncoder, EmbeddingProjection } from '../train/protocol';
+import type { EmbeddingEncoder, EmbeddingProjection, GeneratorSettings } from '../train/protocol';
 import type { ImageDataset } from '../data/dataset';
 
 const FLUSH_MS = 100;
@@ -253,6 +254,17 @@ function handle(message: FromWorker): void {
       if (message.requestId === useWalkthroughStore.getState().requestId) {
         useWalkthroughStore.setState({ pending: false, error: `The walkthrough stopped: ${message.message}` });
       }
+      break;
+    case 'generator-step':
+    case 'generator-samples':
+    case 'generator-quality':
+    case 'generator-neighbours':
+    case 'generator-done':
+      applyGeneratorMessage(message);
+      break;
+    case 'mix-ready':
+    case 'mix-error':
+      // the experiment runner's (a listener)
       break;
     default:
       assertNever(message);
@@ -502,3 +514,34 @@ export const evaluation = {
     send({ type: 'neighbours', requestId, split, index });
   },
 };
+
+/** Whether a comparison or the generated-data experiment owns the worker now (the user's own requests wait). */
+export const workerClaimed = (): boolean => claimed;
+
+/**
+ * The generator panel's requests (issue 19). Each returns its request id (0
+ * when refused because a comparison owns the worker); the answers reach
+ * useGeneratorStore through applyGeneratorMessage.
+ */
+export const generatorClient = {
+  /** trains `settings.steps` steps: a new generator (fresh) or the one the worker holds, on the active dataset */
+  train: (settings: GeneratorSettings, fresh: boolean): number => {
+    if (claimed) return 0;
+    const requestId = ++generatorRequestId;
+    send({ type: 'generator-train', requestId, settings, fresh });
+    return requestId;
+  },
+  cancel: (requestId: number): void => {
+    send({ type: 'generator-cancel', requestId });
+  },
+  /** loads a saved generator into the worker: its grid, neighbours and quality come back as after training */
+  load: (id: string): number => {
+    if (claimed) return 0;
+    const requestId = ++generatorRequestId;
+    send({ type: 'generator-load', requestId, id });
+    return requestId;
+  },
+};
+let generatorRequestId = 0;
+/** A request id for a generator request sent by the owner of the worker (the experiment runner). */
+export const nextGeneratorRequestId = (): number => ++generatorRequestId;

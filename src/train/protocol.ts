@@ -12,6 +12,9 @@ export type { TaskSnapshot, TaskImageRow } from '../core/taskSnapshot';
 import type { MethodId, MethodSettings } from '../core/methods';
 import type { LossPath } from '../methods/method';
 import type { ImageDataset } from '../data/dataset';
+import type { GeneratorConfig, GeneratorKind, StoredGeneratorInfo } from '../data/generatorDb';
+
+export type { GeneratorKind, StoredGeneratorInfo };
 
 export type { LossPath };
 
@@ -327,6 +330,10 @@ export interface DatasetSummary {
   galleryLabels: number[];
   /** training-split index of each gallery image */
   galleryIndices: number[];
+  /** per gallery image: true when it is a generated image (a mixed set's Z); absent for a set of real images only */
+  galleryGenerated?: boolean[];
+  /** when the training split is X ∪ Z (src/data/generatedMix.ts): where X comes from and the two sizes */
+  mix?: { sourceId: string; sourceName: string; realCount: number; generatedCount: number };
 }
 
 export interface ModelSummary {
@@ -335,6 +342,125 @@ export interface ModelSummary {
   zDim: number;
   /** bytes the method holds beyond f and g: MoCo's queue and key encoder, the bank, BYOL's target, a predictor */
   methodBytes: number;
+}
+
+
+/**
+ * Issue 19: a generative model (DCGAN or VAE, src/generative) trained in the
+ * worker on the active dataset's real training images, to make the generated
+ * set Z of the "real + generated" experiment.
+ */
+export interface GeneratorSettings {
+  kind: GeneratorKind;
+  /** optimizer steps to take in this request (a DCGAN step is one D step and one G step) */
+  steps: number;
+  /** real images per step */
+  batchSize: number;
+  /** w: the narrowest layer's channels */
+  width: number;
+  /** z's length (DCGAN's zDim, the VAE's latentDim) */
+  zDim: number;
+  /** builds the model and draws every batch and noise vector */
+  seed: number;
+  /**
+   * train on a real-data budget X only (realBudget(train, realFraction, seed), the same X the experiment's runs
+   * at that budget train on), not the whole training split: the lecture's set-up trains the generator on X
+   */
+  budget?: { realFraction: number; seed: number };
+}
+
+/** Samples in the fixed-noise grid the panel redraws as training goes. */
+export const GENERATOR_GRID_COUNT = 16;
+
+/** One generator step, as plain numbers. */
+export interface GeneratorStepMetrics {
+  /** the generator's own step count (across requests that continue it) */
+  step: number;
+  kind: GeneratorKind;
+  /**
+   * DCGAN: discriminatorLoss, generatorLoss, realScore (mean D(x)), fakeScore (mean D(G(z)));
+   * VAE: reconstruction, kl, negativeElbo (src/generative/training.ts's step results)
+   */
+  values: Record<string, number>;
+  stepMs: number;
+}
+
+/** The fixed noise batch's samples at one step: the same z every time, so the grid shows the model changing. */
+export interface GeneratorSamples {
+  step: number;
+  count: number;
+  /** count × imageSize² × channels, HWC uint8 */
+  images: Uint8Array;
+  imageSize: number;
+  channels: 1 | 3;
+}
+
+/** Sample quality at one step (src/eval/sampleQuality.ts), on a fixed random-init encoder's h: a proxy, not ImageNet FID. */
+export interface GeneratorQualityPoint {
+  step: number;
+  /** Fréchet distance between Gaussians fitted to the real and generated features */
+  frechet: number;
+  /** k-NN precision and recall (Kynkäänniemi et al. 2019), in [0, 1] */
+  precision: number;
+  recall: number;
+  k: number;
+  generatedCount: number;
+  /** held-out real images (the test split) compared */
+  realCount: number;
+  /** which encoder gave the features, in words (e.g. "random-init encoder, width 8, seed 0: h of 64 dimensions") */
+  features: string;
+  ms: number;
+}
+
+/** Whether the generator copies its data: some grid samples and their nearest real training images. */
+export interface GeneratorNeighbours {
+  step: number;
+  /** indices into the grid of the samples shown */
+  sampleIndices: number[];
+  /** neighbours per sample */
+  k: number;
+  /** sampleIndices.length × k training-split indices, nearest first */
+  neighbourIndices: number[];
+  /** root-mean-square pixel difference (pixels in [0, 1]) of each neighbour from its sample */
+  distances: number[];
+  /** per sample: the sample, then its k neighbours; each imageSize² × channels, HWC uint8 */
+  images: Uint8Array;
+  imageSize: number;
+  channels: 1 | 3;
+}
+
+/** The generator the worker holds now. */
+export interface GeneratorState {
+  datasetId: string;
+  datasetName: string;
+  kind: GeneratorKind;
+  config: GeneratorConfig;
+  /** its id in IndexedDB once saved (src/data/generatorDb.ts), else null */
+  savedId: string | null;
+}
+
+/** A training set X ∪ Z built in the worker from a real budget and a saved generator (src/data/generatedMix.ts). */
+export interface MixRequest {
+  requestId: number;
+  /** the real dataset X comes from (a config dataset id) */
+  sourceDatasetId: string;
+  /** share of the training split kept as X, in (0, 1] */
+  realFraction: number;
+  /** |Z| / |X| (0: real only) */
+  ratio: number;
+  /** the saved generator Z is sampled from; null: the one the worker holds now (or none needed, at ratio 0) */
+  generatorId: string | null;
+  /** draws the budget and Z */
+  seed: number;
+}
+
+export interface MixSummary {
+  requestId: number;
+  /** the mixed set's id (mixed:…): the dataset the next reset trains on */
+  datasetId: string;
+  name: string;
+  realCount: number;
+  generatedCount: number;
 }
 
 /**
@@ -400,7 +526,18 @@ export type ToWorker =
    * an uploaded set the browser would not store, held in memory for this visit (null: let it go); sent before
    * the switch to it, its buffers transferred
    */
-  | { type: 'provide-dataset'; id: string; dataset: ImageDataset | null };
+  | { type: 'provide-dataset'; id: string; dataset: ImageDataset | null }
+  /**
+   * trains the generator `steps` more steps on the active dataset's real training images (fresh: a new model from
+   * the settings, else the one held goes on); queued like a step, SSL training pauses; saved to IndexedDB when done
+   */
+  | { type: 'generator-train'; requestId: number; settings: GeneratorSettings; fresh: boolean }
+  /** stops the generator training in progress after its current step; what it learnt is kept (and saved) */
+  | { type: 'generator-cancel'; requestId: number }
+  /** loads a saved generator (its grid, neighbours and quality are sent as after training) */
+  | { type: 'generator-load'; requestId: number; id: string }
+  /** builds X ∪ Z and holds it for the next reset (the experiment runner's step before each run) */
+  | { type: 'mix-dataset'; request: MixRequest };
 
 export type FromWorker =
   | { type: 'backend'; backend: BackendName; reasons: string[]; adapter?: string; device?: DeviceInfo }
@@ -435,7 +572,15 @@ export type FromWorker =
   | { type: 'embedding-progress'; requestId: number; phase: string; done: number; total: number }
   | { type: 'embedding-error'; requestId: number; message: string }
   | { type: 'neighbours'; result: NeighboursResult }
-  | { type: 'neighbours-error'; requestId: number; message: string };
+  | { type: 'neighbours-error'; requestId: number; message: string }
+  | { type: 'generator-step'; requestId: number; metrics: GeneratorStepMetrics }
+  | { type: 'generator-samples'; requestId: number; samples: GeneratorSamples }
+  | { type: 'generator-quality'; requestId: number; point: GeneratorQualityPoint }
+  | { type: 'generator-neighbours'; requestId: number; result: GeneratorNeighbours }
+  /** a generator-train or generator-load request ended; state: the generator now held (null when none); saved: its stored record, when saving worked */
+  | { type: 'generator-done'; requestId: number; cancelled: boolean; error?: string; state: GeneratorState | null; saved: StoredGeneratorInfo | null; saveError?: string }
+  | { type: 'mix-ready'; mix: MixSummary }
+  | { type: 'mix-error'; requestId: number; message: string };
 
 export function assertNever(x: never): never {
   throw new Error(`Unhandled message: ${JSON.stringify(x)}`);

@@ -25,12 +25,19 @@ import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours
 import { assertNever, type Activity, type BackendName, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
 import { Trainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
+import { GeneratorSession } from './generatorSession';
+import { buildMixedDataset } from './mixDataset';
+import { isMixedDataset, trainRowOrigin } from '../data/generatedMix';
+import { loadGenerator, saveGenerator, type StoredGeneratorInfo } from '../data/generatorDb';
+import type { GeneratorState, MixRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 /** Gallery: up to this many training images per class (or in all, for an unlabelled set). */
 const GALLERY_PER_CLASS = 8;
 const GALLERY_UNLABELLED = 48;
+/** Gallery of a set X ∪ Z: this many of the generated images besides the real ones. */
+const GALLERY_GENERATED = 32;
 
 let baseUrl = '';
 let dataset: ImageDataset | null = null;
@@ -58,8 +65,14 @@ let queue: Promise<void> = Promise.resolve();
 let currentDataset: Promise<ImageDataset> = new Promise(() => {});
 /** built-in datasets are kept once made: switching back is instant */
 const builtins = new Map<string, ImageDataset>();
-/** uploads the browser would not store, handed over by the page ('provide-dataset'): this visit only, by dataset id */
+/** uploads the browser would not store, handed over by the page ('provide-dataset'): this visit only, by dataset id; and the latest sets X ∪ Z ('mix-dataset') */
 const provided = new Map<string, ImageDataset>();
+/** the name of the real dataset each mixed set in `provided` was made from */
+const mixSourceNames = new Map<string, string>();
+/** the generative model trained or loaded last (issue 19), its id once saved, and the training request in progress */
+let generator: GeneratorSession | null = null;
+let generatorSavedId: string | null = null;
+let generatorRun: { requestId: number; cancelled: boolean } | null = null;
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -165,6 +178,14 @@ class DatasetMissingError extends Error {
 
 /** Training indices shown in the gallery: a few per class, in dataset order. */
 function galleryIndices(ds: ImageDataset): number[] {
+  if (isMixedDataset(ds)) {
+    // X comes first in the training split, Z after it: a gallery of each, so the page can show X, Z or both
+    const { provenance, ...plain } = ds;
+    const { realCount, generatedCount } = provenance;
+    const real = galleryIndices({ ...plain, train: { ...ds.train, count: realCount } });
+    const generated = Array.from({ length: Math.min(GALLERY_GENERATED, generatedCount) }, (_, i) => realCount + i);
+    return [...real, ...generated];
+  }
   const labelled = ds.classNames.length >= 2;
   if (!labelled) return Array.from({ length: Math.min(GALLERY_UNLABELLED, ds.train.count) }, (_, i) => i);
   const perClass = new Array(ds.classNames.length).fill(0);
@@ -186,6 +207,9 @@ function announceDataset(ds: ImageDataset): void {
   const galleryImages = new Uint8Array(indices.length * pixels);
   indices.forEach((index, k) => galleryImages.set(ds.train.images.subarray(index * pixels, (index + 1) * pixels), k * pixels));
   const labelled = ds.classNames.length >= 2;
+  const mixed = isMixedDataset(ds) ? ds : null;
+  // a mixed set's generated rows have no class: the counts are the real images' (X's)
+  const realTrain = mixed ? { ...ds.train, count: mixed.provenance.realCount } : ds.train;
   post({
     type: 'dataset-ready',
     dataset: {
@@ -197,11 +221,20 @@ function announceDataset(ds: ImageDataset): void {
       labelled,
       trainCount: ds.train.count,
       testCount: ds.test.count,
-      trainClassCounts: labelled ? classCounts(ds.train, ds.classNames.length) : [],
+      trainClassCounts: labelled ? classCounts(realTrain, ds.classNames.length) : [],
       credit: ds.credit,
       galleryImages,
       galleryLabels: indices.map((i) => ds.train.labels[i]),
       galleryIndices: indices,
+      ...(mixed && {
+        galleryGenerated: indices.map((i) => trainRowOrigin(mixed, i).kind === 'generated'),
+        mix: {
+          sourceId: mixed.provenance.sourceDatasetId,
+          sourceName: mixSourceNames.get(ds.id) ?? mixed.provenance.sourceDatasetId,
+          realCount: mixed.provenance.realCount,
+          generatedCount: mixed.provenance.generatedCount,
+        },
+      }),
     },
   }, [galleryImages.buffer]);
 }
@@ -432,6 +465,162 @@ async function runLabelEfficiencyRequest(request: Extract<ToWorker, { type: 'lab
   }
 }
 
+
+function generatorState(): GeneratorState | null {
+  if (!generator) return null;
+  return { datasetId: generator.datasetId, datasetName: generator.datasetName, kind: generator.kind, config: generator.config, savedId: generatorSavedId };
+}
+
+/** A failure of the device itself stops everything (fail); any other failure of a generator request is its own answer. */
+function rethrowIfDeviceLost(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (deviceLost || isDeviceLost(message)) throw error;
+}
+
+/** The grid, its nearest real images and (when asked) the sample quality of the generator held now. */
+async function postGeneratorViews(requestId: number, quality: boolean): Promise<void> {
+  if (!generator) return;
+  const samples = await generator.samples();
+  const result = generator.neighbours(samples);
+  post({ type: 'generator-samples', requestId, samples }, [samples.images.buffer]);
+  post({ type: 'generator-neighbours', requestId, result }, [result.images.buffer]);
+  if (quality) {
+    setActivity({ label: 'Generator: sample quality', detail: 'Features of a fixed random-init encoder for held-out real images and for samples.' });
+    post({ type: 'generator-quality', requestId, point: await generator.quality() });
+  }
+}
+
+/** Saves the generator held now; says why when the browser would not store it. */
+async function saveHeldGenerator(): Promise<{ saved: StoredGeneratorInfo | null; saveError?: string }> {
+  if (!generator) return { saved: null };
+  try {
+    const saved = await saveGenerator(await generator.toSave());
+    generatorSavedId = saved.id;
+    return { saved };
+  } catch (error) {
+    rethrowIfDeviceLost(error);
+    return { saved: null, saveError: `The generator was trained but not saved: ${error instanceof Error ? error.message : String(error)} It stays usable until the page is reloaded.` };
+  }
+}
+
+/**
+ * Trains the generator on the active dataset's real training images: a new
+ * one (fresh, or when the one held is of another kind or dataset) or the one
+ * held, `steps` more steps. Losses every step, the fixed-noise grid about 20
+ * times, sample quality about 5 times and at the end; then the nearest real
+ * images of some samples, and the generator is saved.
+ */
+async function trainGenerator(message: Extract<ToWorker, { type: 'generator-train' }>): Promise<void> {
+  const { requestId, settings } = message;
+  const run = { requestId, cancelled: false };
+  generatorRun = run;
+  try {
+    if (!dataset) throw new Error('The dataset has not loaded yet: wait until it has, then train the generator.');
+    // between two runs of the experiment the set loaded is X ∪ Z: a generator learns from the real dataset it came from
+    const ds = isMixedDataset(dataset) ? await obtainDataset(dataset.provenance.sourceDatasetId) : dataset;
+    if (message.fresh || !generator || generator.datasetId !== ds.id || generator.kind !== settings.kind) {
+      generator?.dispose();
+      generator = null;
+      generatorSavedId = null;
+      generator = GeneratorSession.create(ds, settings);
+    }
+    const session = generator;
+    const total = settings.steps;
+    const first = session.step;
+    const label = `Training the ${settings.kind === 'dcgan' ? 'DCGAN' : 'VAE'} on “${ds.name}”`;
+    const detail = 'SSL training waits; Cancel in the generator panel keeps what it has learnt.';
+    setActivity({ label, detail, done: 0, total });
+    const { cancelled } = await session.train(total, settings.batchSize, {
+      shouldStop: () => run.cancelled,
+      onStep: (metrics) => {
+        post({ type: 'generator-step', requestId, metrics });
+        setActivity({ label, detail, done: metrics.step - first, total });
+      },
+      onSamples: (samples) => post({ type: 'generator-samples', requestId, samples }, [samples.images.buffer]),
+      onQuality: (point) => post({ type: 'generator-quality', requestId, point }),
+      samplesEvery: Math.max(1, Math.round(total / 20)),
+      qualityEvery: Math.max(25, Math.ceil(total / 5)),
+    });
+    const result = session.neighbours(await session.samples());
+    post({ type: 'generator-neighbours', requestId, result }, [result.images.buffer]);
+    generatorSavedId = null;
+    const { saved, saveError } = await saveHeldGenerator();
+    post({ type: 'generator-done', requestId, cancelled, state: generatorState(), saved, saveError });
+  } catch (error) {
+    rethrowIfDeviceLost(error);
+    post({ type: 'generator-done', requestId, cancelled: false, error: error instanceof Error ? error.message : String(error), state: generatorState(), saved: null });
+  } finally {
+    if (generatorRun === run) generatorRun = null;
+  }
+}
+
+/** Loads a saved generator: it becomes the one held, and its grid, neighbours and quality are sent. */
+async function loadSavedGenerator(requestId: number, id: string): Promise<void> {
+  try {
+    const loaded = await loadGenerator(id);
+    if (!loaded) throw new Error('That generator is no longer stored in this browser (deleted in another tab?).');
+    if (!loaded.ok) throw new Error(`That generator cannot be used: ${loaded.broken.reason}`);
+    const stored = loaded.generator;
+    const ds = dataset?.id === stored.datasetId ? dataset : await obtainDataset(stored.datasetId);
+    const session = GeneratorSession.fromStored(ds, stored);
+    generator?.dispose();
+    generator = session;
+    generatorSavedId = stored.id;
+    await postGeneratorViews(requestId, true);
+    post({ type: 'generator-done', requestId, cancelled: false, state: generatorState(), saved: null });
+  } catch (error) {
+    rethrowIfDeviceLost(error);
+    post({ type: 'generator-done', requestId, cancelled: false, error: error instanceof Error ? error.message : String(error), state: generatorState(), saved: null });
+  }
+}
+
+/**
+ * Builds X ∪ Z for the experiment runner and holds it (in `provided`) for the
+ * reset that follows; earlier mixes not in use are let go. Z comes from the
+ * saved generator asked for (the one held when it is that one), or the one
+ * held when none is named.
+ */
+async function makeMix(request: MixRequest): Promise<void> {
+  const { requestId } = request;
+  let temporary: GeneratorSession | null = null;
+  try {
+    const source = await obtainDataset(request.sourceDatasetId);
+    if (isMixedDataset(source)) throw new Error('The experiment needs the real dataset, not a mix.');
+    let session: GeneratorSession | null = null;
+    if (request.ratio > 0) {
+      if (request.generatorId && request.generatorId !== generatorSavedId) {
+        const loaded = await loadGenerator(request.generatorId);
+        if (!loaded) throw new Error('The generator chosen for the experiment is no longer stored in this browser.');
+        if (!loaded.ok) throw new Error(`The generator chosen for the experiment cannot be used: ${loaded.broken.reason}`);
+        session = temporary = GeneratorSession.fromStored(source, loaded.generator);
+      } else {
+        session = generator;
+      }
+      if (!session) throw new Error('No generator is loaded: train one in the generator panel, or pick a saved one.');
+      if (session.datasetId !== source.id) throw new Error(`The generator was trained on “${session.datasetName}”, not on “${source.name}”.`);
+    }
+    setActivity({ label: 'Experiment: sampling Z and mixing it with X', detail: `|X| = ${Math.round(request.realFraction * 100)}% of the training images, |Z| = ${request.ratio}·|X|.` });
+    const mixed = await buildMixedDataset(source, request, session);
+    for (const id of [...provided.keys()]) {
+      if (mixSourceNames.has(id) && dataset?.id !== id) {
+        provided.delete(id);
+        mixSourceNames.delete(id);
+      }
+    }
+    provided.set(mixed.id, mixed);
+    mixSourceNames.set(mixed.id, source.name);
+    post({
+      type: 'mix-ready',
+      mix: { requestId, datasetId: mixed.id, name: mixed.name, realCount: mixed.provenance.realCount, generatedCount: mixed.provenance.generatedCount },
+    });
+  } catch (error) {
+    rethrowIfDeviceLost(error);
+    post({ type: 'mix-error', requestId, message: error instanceof Error ? error.message : String(error) });
+  } finally {
+    temporary?.dispose();
+  }
+}
+
 /** The heatmap gets a new matrix at most this often (and after every single step). */
 const AFFINITY_INTERVAL_MS = 500;
 let lastAffinityAt = 0;
@@ -629,6 +818,24 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           post({ type: 'neighbours-error', requestId: message.requestId, message: error instanceof Error ? error.message : String(error) });
         }
       }, 'evaluation');
+      break;
+    case 'generator-train':
+      // SSL training pauses: the generator's steps take the GPU
+      running = false;
+      interruptEvaluations();
+      enqueue(async () => {
+        await trainGenerator(message);
+        setStatus(trainer && trainer.step > 0 ? 'paused' : 'idle');
+      }, 'evaluation');
+      break;
+    case 'generator-cancel':
+      if (generatorRun?.requestId === message.requestId) generatorRun.cancelled = true;
+      break;
+    case 'generator-load':
+      enqueue(() => loadSavedGenerator(message.requestId, message.id), 'evaluation');
+      break;
+    case 'mix-dataset':
+      enqueue(() => makeMix(message.request), 'dataset');
       break;
     default:
       assertNever(message);

@@ -8,6 +8,8 @@ import { DatasetPanel } from './DatasetPanel';
 import { ErrorBanner, ErrorPointer, Notices, UrlWarnings } from './Banners';
 import { EmbeddingMapPanel } from './EmbeddingMap';
 import { GeometryPanel } from './GeometryCharts';
+import { GeneratorPanel } from './GeneratorPanel';
+import { GeneratedExperimentPanel } from './GeneratedExperimentPanel';
 import { InstrumentPanel, InstrumentTabs } from './InstrumentTabs';
 import { KnnChart } from './KnnChart';
 import { LabelEfficiencyPanel } from './LabelEfficiencyPanel';
@@ -40,7 +42,7 @@ function useCommandBarHeight() {
  * One screen for the three users: the settings on the left, the command bar
  * (controls, progress, errors) always at the top, the live metrics and charts
  * always in view on the right, and one instrument at a time in the middle,
- * chosen by tab, key 1–7, or the address bar's hash.
+ * chosen by tab, key 1–8, or the address bar's hash.
  */
 export function App() {
   useShortcuts();
@@ -88,6 +90,10 @@ export function App() {
               <InstrumentPanel id="lecture"><StepThroughPanel /></InstrumentPanel>
               <InstrumentPanel id="augment"><AugmentPanel /></InstrumentPanel>
               <InstrumentPanel id="compare"><ComparePanel /></InstrumentPanel>
+              <InstrumentPanel id="generated">
+                <GeneratorPanel />
+                <GeneratedExperimentPanel />
+              </InstrumentPanel>
             </section>
             <section className="live" aria-label="Live metrics and charts" data-testid="live-rail">
               <MetricsBar />

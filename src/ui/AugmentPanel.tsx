@@ -46,6 +46,7 @@ export function AugmentPanel() {
             channels={result.channels}
             classNames={dataset?.classNames}
             labels={result.labels}
+            generated={dataset?.mix ? result.indices.map((i) => i >= dataset.mix!.realCount) : undefined}
             pending={preview.pending}
             error={preview.error ?? undefined}
             onResample={previewer.resample}

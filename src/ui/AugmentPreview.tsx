@@ -15,6 +15,8 @@ export interface AugmentPreviewProps {
   channels: 1 | 3;
   classNames?: string[];
   labels?: number[];
+  /** per image: true when it is a generated image (Z of a mixed training set), badged as such */
+  generated?: boolean[];
   /** a new render is on its way; the previous views stay on screen meanwhile */
   pending: boolean;
   error?: string;
@@ -68,10 +70,12 @@ export function AugmentPreview(props: AugmentPreviewProps) {
           {Array.from({ length: count }, (_, i) => {
             const label = labels?.[i];
             const className = label === undefined ? undefined : classNames?.[label];
-            const of = `image ${i + 1}${className ? ` (${className})` : ''}`;
+            const generated = props.generated?.[i] ?? false;
+            const of = `image ${i + 1}${className ? ` (${className})` : generated ? ' (generated)' : ''}`;
             const view = (views: Float32Array) => views.subarray(i * viewPer, (i + 1) * viewPer);
             return (
-              <li key={i} className="aug-triplet">
+              <li key={i} className={`aug-triplet${generated ? ' aug-generated' : ''}`} data-origin={generated ? 'generated' : 'real'}>
+                {generated && <span className="generated-badge" data-testid="generated-badge" title="Made by the generative model, not a real image">generated</span>}
                 <figure className="aug-cell">
                   <ViewCanvas pixels={originals.subarray(i * sourcePer, (i + 1) * sourcePer)} size={sourceSize} channels={channels} role="original" label={`Original x, ${of}`} />
                   <figcaption>x</figcaption>

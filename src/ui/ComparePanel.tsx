@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import './compare.css';
-import { COMPARISON_PRESETS, isComparisonPreset, parseStepsPerRun, presetLeftOut, presetSpecs, type ComparisonPresetId } from '../state/comparison';
+import { COMPARISON_PRESETS, isComparisonPreset, parseStepsPerRun, presetLeftOut, presetSpecs, type SweepPresetId } from '../state/comparison';
 import { cancelComparison, runComparison } from '../state/comparisonRunner';
 import { comparisonsOf, deleteComparisonRuns, loadSavedRuns, useComparisonStore } from '../state/comparisonStore';
 import { useConfigStore } from '../state/configStore';
@@ -10,7 +10,9 @@ import { CompareTable } from './CompareTable';
 
 const DEFAULT_STEPS = '100';
 
-const PHASE_TEXT = { building: 'building the encoder', training: 'training', probing: 'final probe' } as const;
+const PHASE_TEXT = {
+  generator: 'training the generator', mixing: 'sampling Z and mixing it with X', building: 'building the encoder', training: 'training', probing: 'final probe',
+} as const;
 
 /**
  * Runs side by side: a preset makes several runs from the current settings,
@@ -18,7 +20,7 @@ const PHASE_TEXT = { building: 'building the encoder', training: 'training', pro
  * are overlaid, with a summary row per run.
  */
 export function ComparePanel() {
-  const [preset, setPreset] = useState<ComparisonPresetId>('tau-sweep');
+  const [preset, setPreset] = useState<SweepPresetId>('tau-sweep');
   const [stepsText, setStepsText] = useState(DEFAULT_STEPS);
   const runs = useComparisonStore((s) => s.runs);
   const selected = useComparisonStore((s) => s.selected);

@@ -5,6 +5,7 @@ import { useConfigStore } from '../state/configStore';
 import { refreshStoredDatasets, uploads, useDatasetStore } from '../state/datasetStore';
 import { usePreviewStore } from '../state/previewStore';
 import { useRunStore } from '../state/runStore';
+import { useGeneratorStore } from '../state/generatorStore';
 import { previewer } from '../state/trainingClient';
 import { bytes } from './format';
 import { showNeighbours } from './neighboursRequest';
@@ -17,12 +18,15 @@ import './dataset.css';
  * A gallery tile: the image (click: show it in the augmentation previewer)
  * and, in its corner, ≈ to ask for its nearest neighbours by h and by pixels.
  */
-function Thumbnail({ images, index, size, channels, label, picked, onPick, onNeighbours, neighboursDisabled }: {
+function Thumbnail({ images, index, size, channels, label, picked, onPick, onNeighbours, neighboursDisabled, generated = false }: {
   images: Uint8Array; index: number; size: number; channels: 1 | 3; label: string; picked: boolean;
   onPick: () => void; onNeighbours: () => void; neighboursDisabled: boolean;
+  /** a generated image (Z): badged, so it is never taken for a real one */
+  generated?: boolean;
 }) {
   return (
-    <div className="thumb-tile">
+    <div className={`thumb-tile${generated ? ' thumb-generated' : ''}`} data-origin={generated ? 'generated' : 'real'}>
+      {generated && <span className="generated-badge" data-testid="generated-badge" title="Made by the generative model, not a real image">generated</span>}
       <button type="button" className={`thumb${picked ? ' thumb-picked' : ''}`} aria-pressed={picked} onClick={onPick} title={`${label}: click to show in the augmentation previewer`}>
         <PixelCanvas batch={images} index={index} size={size} channels={channels} label={label} />
         <span className="thumb-caption">{label}</span>
@@ -108,8 +112,37 @@ function RenameDataset({ id, name }: { id: string; name: string }) {
   );
 }
 
+/** The gallery shows the real images X, the generated ones Z, or both (issue 19). */
+type OriginFilter = 'both' | 'real' | 'generated';
+
+/**
+ * Generated images the gallery can show beside the real ones: a mixed set's
+ * own Z rows, or else the fixed-noise grid of the generator held for this
+ * dataset (not training images: they cannot be picked for the previewer).
+ */
+function GeneratorGridTiles({ datasetId }: { datasetId: string }) {
+  const samples = useGeneratorStore((s) => s.samples);
+  const current = useGeneratorStore((s) => s.current);
+  if (!samples || !current || current.datasetId !== datasetId) return null;
+  return (
+    <>
+      {Array.from({ length: samples.count }, (_, k) => (
+        <div key={`grid-${k}`} className="thumb-tile thumb-generated" data-origin="generated">
+          <span className="generated-badge" data-testid="generated-badge" title="Made by the generative model, not a real image">generated</span>
+          <div className="thumb thumb-static" title={`Sample ${k + 1} of the generator’s fixed-noise grid (step ${samples.step})`}>
+            <PixelCanvas batch={samples.images} index={k} size={samples.imageSize} channels={samples.channels} label={`generated sample ${k + 1}`} />
+            <span className="thumb-caption">sample {k + 1}</span>
+          </div>
+        </div>
+      ))}
+    </>
+  );
+}
+
 export function DatasetPanel() {
   const dataset = useRunStore((s) => s.dataset);
+  const generatorHasSamples = useGeneratorStore((s) => s.samples !== null && s.current?.datasetId === dataset?.id);
+  const [originFilter, setOriginFilter] = useState<OriginFilter>('both');
   const progress = useRunStore((s) => s.loadProgress);
   const picked = usePreviewStore((s) => s.picked);
   const datasetId = useConfigStore((s) => s.config.dataset);
@@ -125,7 +158,9 @@ export function DatasetPanel() {
   }, []);
   useEffect(() => setClassFilter('all'), [dataset?.id]);
 
-  const loading = !dataset || dataset.id !== datasetId;
+  // a set X ∪ Z of the generated-data experiment stands in for the chosen dataset while the experiment runs
+  const loading = !dataset || (dataset.id !== datasetId && dataset.mix?.sourceId !== datasetId);
+  const hasGenerated = dataset?.galleryGenerated?.some(Boolean) || generatorHasSamples;
   const uploadId = datasetId.startsWith(UPLOAD_PREFIX) ? datasetId.slice(UPLOAD_PREFIX.length) : null;
   const selectedUpload = uploadId === null ? undefined : stored.find((d) => d.id === uploadId) ?? session.find((d) => d.id === uploadId);
   const knownUpload = selectedUpload !== undefined;
@@ -192,6 +227,12 @@ export function DatasetPanel() {
             {dataset.labelled ? `${dataset.classNames.length} classes` : 'no labels'}, {dataset.imageSize}×{dataset.imageSize}{' '}
             {dataset.channels === 1 ? 'grayscale' : 'RGB'}
           </p>
+          {dataset.mix && (
+            <p className="hint mix-note" data-testid="dataset-mix">
+              Training on X ∪ Z for the generated-data experiment: {dataset.mix.realCount.toLocaleString()} real images of “{dataset.mix.sourceName}”
+              and {dataset.mix.generatedCount.toLocaleString()} generated ones. The probe and kNN use real images only.
+            </p>
+          )}
           {!dataset.labelled && (
             <p className="hint" data-testid="probe-unavailable">
               These images have no class folders, so there is nothing for a linear probe to predict: training works, the probe is off.
@@ -209,24 +250,39 @@ export function DatasetPanel() {
               </select>
             </div>
           )}
+          {hasGenerated && (
+            <div className="class-filter">
+              <label htmlFor="gallery-origin">Images</label>
+              <select id="gallery-origin" data-testid="gallery-origin-filter" value={originFilter} onChange={(e) => setOriginFilter(e.target.value as OriginFilter)}>
+                <option value="both">real (X) and generated (Z)</option>
+                <option value="real">real only (X)</option>
+                <option value="generated">generated only (Z)</option>
+              </select>
+            </div>
+          )}
           <p className="hint">Click images to show them in the augmentation previewer; ≈ in a corner shows an image&apos;s nearest neighbours.</p>
           <div className="gallery" data-testid="dataset-gallery">
-            {dataset.galleryLabels.map((label, k) =>
-              classFilter !== 'all' && label !== classFilter ? null : (
+            {dataset.galleryLabels.map((label, k) => {
+              const generated = dataset.galleryGenerated?.[k] ?? false;
+              if (originFilter === 'real' && generated) return null;
+              if (originFilter === 'generated' && !generated) return null;
+              return classFilter !== 'all' && label !== classFilter ? null : (
                 <Thumbnail
                   key={`${dataset.id}-${k}`}
                   images={dataset.galleryImages}
                   index={k}
                   size={dataset.imageSize}
                   channels={dataset.channels}
-                  label={label >= 0 ? dataset.classNames[label] : 'unlabelled'}
+                  label={generated ? 'generated' : label >= 0 ? dataset.classNames[label] : 'unlabelled'}
                   picked={picked.includes(dataset.galleryIndices[k])}
                   onPick={() => previewer.pick(dataset.galleryIndices[k])}
                   onNeighbours={() => showNeighbours('train', dataset.galleryIndices[k])}
                   neighboursDisabled={evaluationBlocked}
+                  generated={generated}
                 />
-              ),
-            )}
+              );
+            })}
+            {!dataset.mix && originFilter !== 'real' && classFilter === 'all' && <GeneratorGridTiles datasetId={dataset.id} />}
           </div>
           {dataset.credit && <p className="credit">Data: {dataset.credit}</p>}
         </>

@@ -87,6 +87,7 @@ function NeighbourColumn({ title, kind, role, items, offset, result, classNames 
   classNames: readonly string[];
 }) {
   const same = sameClassCount(result.query.label, items);
+  const realCount = useRunStore((st) => st.dataset?.mix?.realCount);
   return (
     <section className="neighbours-column" aria-label={title}>
       <h3>{title}</h3>
@@ -97,10 +98,13 @@ function NeighbourColumn({ title, kind, role, items, offset, result, classNames 
       )}
       <ol className="neighbours-grid">
         {items.map((n, k) => {
-          const name = nameOf(n.label, classNames);
+          // a set X ∪ Z lists X first: a training row past it is a generated image, and says so
+          const generated = realCount !== undefined && n.index >= realCount;
+          const name = generated ? 'generated' : nameOf(n.label, classNames);
           const match = result.query.label >= 0 && n.label === result.query.label;
           return (
-            <li key={k} className={match ? 'neighbour-match' : result.query.label >= 0 ? 'neighbour-miss' : undefined}>
+            <li key={k} className={match ? 'neighbour-match' : result.query.label >= 0 ? 'neighbour-miss' : undefined} style={generated ? { position: 'relative' } : undefined}>
+              {generated && <span className="generated-badge" data-testid="generated-badge">generated</span>}
               <PixelCanvas batch={result.images} index={offset + k} size={result.imageSize} channels={result.channels} label={`${name}, ${scoreText(n.score, kind)}`} role={role} px={TILE_PX} />
               <span className="neighbour-name" title={name}>{name}</span>
               <span className="neighbour-score">{scoreText(n.score, kind)}</span>
