@@ -422,7 +422,7 @@ function ExperimentTable({ rows, byId, ratios }: { rows: ExperimentRow[]; byId: 
               <GainCell testId="experiment-linear-gain" value={row.linearGain} reference={row.ratio === 0} />
               <AccuracyCell testId="experiment-knn" value={row.knn} />
               <GainCell testId="experiment-knn-gain" value={row.knnGain} reference={row.ratio === 0} />
-              <td data-testid="experiment-random-init" data-value={row.randomInitLinear ?? ''}>
+              <td data-testid="experiment-random-init" data-value={row.randomInitLinear ?? ''} data-knn-value={row.randomInitKnn ?? ''}>
                 {percent(row.randomInitLinear)} / {percent(row.randomInitKnn)}
               </td>
               <td className="compare-actions">
