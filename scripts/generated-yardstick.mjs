@@ -6,14 +6,14 @@
  * the generated-data experiment panel on the built-in Fashion-MNIST at the
  * yardstick's config (N 64, width 4, lr 0.003, the PyTorch reference's
  * augmentations, WebGL): per real budget a generator (GEN_KIND, GEN_GEN_STEPS
- * steps, width 16, batch 64) trained on that budget's X only, then SimCLR
+ * steps, width GEN_WIDTH, batch 64) trained on that budget's X only, then SimCLR
  * (GEN_METHOD) for GEN_STEPS steps on X alone and on X ∪ Z at each ratio,
  * each probed (linear and weighted kNN) on the 2,000 real test images.
  * Writes bench/generated-yardstick.{json,md}.
  *
  * Env: GEN_SEEDS (comma-separated), GEN_BUDGETS (percent, "1,10"),
  * GEN_RATIOS ("0,1"), GEN_STEPS, GEN_KIND (dcgan | vae), GEN_GEN_STEPS,
- * GEN_METHOD (simclr | moco), GEN_PORT, GEN_BUILD=0 to serve an existing
+ * GEN_WIDTH, GEN_METHOD (simclr | moco), GEN_PORT, GEN_BUILD=0 to serve an existing
  * dist/, GEN_OUT (default bench/generated-yardstick). With `--from a.json
  * b.json` it trains nothing and writes the table from earlier results.
  */
@@ -25,7 +25,9 @@ const BUDGETS = process.env.GEN_BUDGETS ?? '1,10';
 const RATIOS = process.env.GEN_RATIOS ?? '0,1';
 const STEPS = Number(process.env.GEN_STEPS ?? 200);
 const KIND = process.env.GEN_KIND ?? 'dcgan';
-const GEN_STEPS = Number(process.env.GEN_GEN_STEPS ?? 300);
+const GEN_STEPS = Number(process.env.GEN_GEN_STEPS ?? 200);
+/** the generator's width w: 8 keeps a DCGAN step near a second on SwiftShader */
+const GEN_WIDTH = Number(process.env.GEN_WIDTH ?? 8);
 const METHOD = process.env.GEN_METHOD ?? 'simclr';
 const OUT = process.env.GEN_OUT ?? 'bench/generated-yardstick';
 
@@ -38,7 +40,7 @@ async function experiment(app, seed) {
   await page.goto(`${app.url(params.toString())}#generated`);
   await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 300_000 });
   await page.getByTestId('generator-kind').selectOption(KIND);
-  for (const [id, value] of [['generator-steps', GEN_STEPS], ['generator-batch', 64], ['generator-width', 16], ['generator-seed', seed]]) {
+  for (const [id, value] of [['generator-steps', GEN_STEPS], ['generator-batch', 64], ['generator-width', GEN_WIDTH], ['generator-seed', seed]]) {
     await page.getByTestId(id).fill(String(value));
   }
   await page.getByTestId('generator-zdim').fill(KIND === 'vae' ? '16' : '64');
@@ -91,9 +93,9 @@ function table(results) {
     `# Real + generated images (issue 19): ${METHOD === 'moco' ? 'MoCo v2' : 'SimCLR'}, ${results.stepsPerRun} steps per run, generator ${results.kind.toUpperCase()} ${results.generatorSteps} steps`,
     '',
     `Browser: ${results.browser}. Backend: ${results.backend}. Seeds: ${runs.map((r) => r.seed).join(', ')}.`,
-    `Command: \`GEN_SEEDS=${runs.map((r) => r.seed).join(',')} GEN_BUDGETS=${BUDGETS} GEN_RATIOS=${RATIOS} GEN_STEPS=${results.stepsPerRun} GEN_KIND=${results.kind} GEN_GEN_STEPS=${results.generatorSteps} npm run yardstick:generated\`.`,
+    `Command: \`GEN_SEEDS=${runs.map((r) => r.seed).join(',')} GEN_BUDGETS=${BUDGETS} GEN_RATIOS=${RATIOS} GEN_STEPS=${results.stepsPerRun} GEN_KIND=${results.kind} GEN_GEN_STEPS=${results.generatorSteps} GEN_WIDTH=${results.generatorWidth ?? GEN_WIDTH} npm run yardstick:generated\`.`,
     'Encoder: batch 64, width 4, lr 0.003, the PyTorch reference\'s augmentations, on Fashion-MNIST (10,000 training images, 2,000 test).',
-    `Per real budget a generator (width 16, batch 64) trained on that budget's X only; Z = ratio · |X| of its samples. Every run takes the same ${results.stepsPerRun} steps at batch 64 (fixed compute).`,
+    `Per real budget a generator (width ${results.generatorWidth ?? GEN_WIDTH}, batch 64) trained on that budget's X only; Z = ratio · |X| of its samples. Every run takes the same ${results.stepsPerRun} steps at batch 64 (fixed compute).`,
     'The linear probe and weighted kNN are fitted on the budget\'s real labelled images and scored on the 2,000 real test images; gain = the run minus the same budget\'s real-only run, per seed, then mean ± std.',
     '',
     '| real budget | \\|Z\\|/\\|X\\| | real | generated | linear probe | gain | kNN | gain | random init (linear / kNN) |',
@@ -137,7 +139,7 @@ async function main() {
         runs.push(run);
         results = {
           browser: app.browser.version(), backend: await app.page.getByTestId('backend-badge').getAttribute('data-value'),
-          kind: KIND, generatorSteps: GEN_STEPS, stepsPerRun: STEPS, runs,
+          kind: KIND, generatorSteps: GEN_STEPS, generatorWidth: GEN_WIDTH, stepsPerRun: STEPS, runs,
         };
         mkdirSync('bench', { recursive: true });
         writeFileSync(`${OUT}.partial.json`, `${JSON.stringify(results, null, 2)}\n`);
