@@ -148,7 +148,7 @@ test('the "methods" comparison runs all six side by side', async ({ page }) => {
   test.setTimeout(900_000);
   await openApp(page, '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=0&knnEvery=0&probeTrain=200&probeTest=200&probeIters=50&queue=64#compare');
   await page.getByTestId('compare-preset').selectOption('methods');
-  await page.getByTestId('compare-steps').fill('5');
+  await page.getByTestId('compare-steps').fill('3');
   await page.getByTestId('compare-run').click();
   const rows = page.getByTestId('compare-summary').getByTestId('compare-row');
   await expect(rows).toHaveCount(6, { timeout: 840_000 });
@@ -157,7 +157,7 @@ test('the "methods" comparison runs all six side by side', async ({ page }) => {
     await expect(page.getByTestId('compare-summary')).toContainText(label);
   }
   for (let r = 0; r < 6; r++) {
-    expect(Number(await rows.nth(r).locator('td[data-col="steps"]').getAttribute('data-value'))).toBe(5);
+    expect(Number(await rows.nth(r).locator('td[data-col="steps"]').getAttribute('data-value'))).toBe(3);
     expect(Number(await rows.nth(r).locator('td[data-col="probe"]').getAttribute('data-value'))).toBeGreaterThan(0.1);
   }
 });

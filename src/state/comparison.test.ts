@@ -79,6 +79,26 @@ describe('comparison presets', () => {
     expect(presetLeftOut('tau-sweep', base, tiny)).toEqual([]);
   });
 
+  it('families: one method of each family, each with its own defaults; on the coloured shapes all six fit', () => {
+    const shapes = { name: 'Coloured shapes', channels: 3 as const, imageSize: 32, trainCount: 5000 };
+    const specs = presetSpecs('families', base, 3, shapes);
+    expect(specs.map((s) => s.config.method)).toEqual(['simclr', 'byol', 'rotation', 'cpc', 'autoencoder', 'deepcluster']);
+    // CPC is catalogued as contrastive (InfoNCE over patch codes), beside SimCLR: five catalog families in six runs
+    expect(new Set(specs.map((s) => METHOD_CATALOG[s.config.method].family)).size).toBe(5);
+    expect(presetLeftOut('families', base, shapes)).toEqual([]);
+    for (const s of specs) {
+      expect(s.steps).toBe(3);
+      expect(s.label).toBe(METHOD_CATALOG[s.config.method].label);
+      expect(methodUnfitReason(s.config.method, shapes, s.config)).toBeNull();
+    }
+    // a set too small for DeepCluster's k clusters leaves it out, and says why, before the comparison starts
+    const few = { ...shapes, trainCount: 10 };
+    const left = presetLeftOut('families', base, few);
+    const kept = presetSpecs('families', base, 3, few).map((s) => s.config.method);
+    for (const line of left) expect(kept.some((m) => line.startsWith(`${METHOD_CATALOG[m].label}:`))).toBe(false);
+    expect(kept.length + left.length).toBe(6);
+  });
+
   it('makes only valid configs, for every preset', () => {
     for (const { id } of COMPARISON_PRESETS) {
       for (const { config } of presetSpecs(id, base, 5)) {

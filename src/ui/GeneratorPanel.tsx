@@ -63,7 +63,8 @@ export function GeneratorPanel() {
   const [refused, setRefused] = useState(false);
   const [cancelFor, setCancelFor] = useState<number | null>(null);
 
-  const datasetId = dataset?.id;
+  // the real dataset's generators, also while the experiment trains on one of its mixes X ∪ Z
+  const datasetId = dataset ? dataset.mix?.sourceId ?? dataset.id : undefined;
   useEffect(() => {
     if (datasetId !== undefined) void refreshSavedGenerators(datasetId);
   }, [datasetId]);
