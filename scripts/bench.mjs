@@ -26,7 +26,7 @@
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
- * accuracy, trainStep, augment, memory, methods, pretext, families, legacy, soak), BENCH_OUT (default
+ * accuracy, trainStep, augment, memory, methods, pretext, families, generators, legacy, soak), BENCH_OUT (default
  * bench/results), BENCH_SOAK_STEPS (default 2000), CHROMIUM_PATH. With
  * BENCH_PARTS, the parts not run are kept from the last results.
  */
@@ -75,6 +75,13 @@ const PRETEXT_EXTRA = { colorization: '&data=synthetic-shapes' };
 const FAMILY_IDS = ['cpc', 'cmc', 'pirl', 'autoencoder', 'autoregressive', 'deepcluster'];
 const FAMILY_EXTRA = { cmc: '&data=synthetic-shapes' };
 const KMEANS_CHECK = 'check=kmeans&backends=webgpu,webgl,cpu&n=4096&d=32&k=50';
+/**
+ * BENCH_PARTS=generators (on request: a few minutes on SwiftShader): issue 19's
+ * DCGAN and VAE at Fashion-MNIST's shape (28 px, grey), width 8, batch 64, per
+ * backend: ms per step after two warm-up steps, the time to sample 256 images,
+ * and the tensors left after the timed steps (checks.html?check=generators).
+ */
+const GENERATOR_CHECK = 'check=generators&backends=webgpu,webgl,cpu&size=28&channels=1&width=8&batch=64&steps=5&warmup=2';
 const METHOD_STEPS = 10;
 /**
  * The soak run: the light setup with the probe every 100 steps, kNN every 50
@@ -421,6 +428,10 @@ if (PARTS.includes('families')) {
   results.kmeans = await runCheck(KMEANS_CHECK);
   log('kmeans', results.kmeans.timing);
 }
+if (PARTS.includes('generators')) {
+  results.generators = await runCheck(GENERATOR_CHECK, 1_200_000);
+  log('generators', results.generators.rows);
+}
 if (PARTS.includes('soak')) {
   results.soak = await soak();
   log('soak', results.soak);
@@ -553,6 +564,19 @@ if (results.families) {
     '| backend | whiten | seeds | fit | assign |',
     '|---|---|---|---|---|',
     ...k.timing.map((t) => `| ${t.backend} | ${ms(t.ms.whiten)} | ${ms(t.ms.seeds)} | ${ms(t.ms.fit)} | ${ms(t.ms.assign)} |`),
+    '',
+  );
+}
+if (results.generators) {
+  const g = results.generators.rows;
+  lines.push(
+    '## The generative models (issue 19)',
+    '',
+    `\`checks.html?${GENERATOR_CHECK}\`: a DCGAN (z of 64) and a VAE (latent of 16) at ${g[0].size} px, ${g[0].channels} channel, width ${g[0].width}, batch ${g[0].batch}. ms per step over ${g[0].steps} steps after ${g[0].warmup} warm-up steps (a DCGAN step is one D step and one G step, each with its read-back); ms to sample 256 images (second run); tensors left after the timed steps and after disposing both models (0: no leak).`,
+    '',
+    '| backend | DCGAN ms/step | VAE ms/step | DCGAN: 256 samples, ms | VAE: 256 samples, ms | leaked during steps (DCGAN / VAE) | left after dispose |',
+    '|---|---|---|---|---|---|---|',
+    ...g.map((r) => `| ${r.backend} | ${r.dcgan.msPerStep} | ${r.vae.msPerStep} | ${r.dcgan.sample256Ms} | ${r.vae.sample256Ms} | ${r.dcgan.leakedTensors} / ${r.vae.leakedTensors} | ${r.tensorsLeftAfterDispose} |`),
     '',
   );
 }

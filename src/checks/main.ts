@@ -11,6 +11,8 @@
  *     op-composed one: per-step losses side by side; steps=
  *   ?check=kmeans  DeepCluster's k-means per backend against the float64
  *     reference, and the time of each stage of a round; n=, d=, k=
+ *   ?check=generators  ms per DCGAN and VAE step (issue 19) per backend, the
+ *     time to sample 256 images, leaked tensors; channels=, width=, steps=, warmup=
  * Parameters: seed, batch, size, repeats, preset, backends (comma-separated).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +21,7 @@ import { augmentViews } from '../augment/augmentViews';
 import { presetPipeline, type PresetName } from '../core/pipeline';
 import { createRng } from '../core/random';
 import { kMeansMatches, kMeansTiming } from './kmeansChecks';
+import { generatorTiming } from './generatorChecks';
 import { fusedAccuracy, fusedAffinityMatches, fusedTrainingMatches, ntxentTiming, type NtXentCase } from './ntxentChecks';
 
 const params = new URLSearchParams(window.location.search);
@@ -147,6 +150,17 @@ async function kMeansCheck() {
   return { check, matches, timing };
 }
 
+/** ms per DCGAN and VAE step per backend at size × size × channels, width w; steps=, warmup= */
+async function generatorsCheck() {
+  const options = {
+    size, channels: Number(params.get('channels') ?? 1), width: Number(params.get('width') ?? 8), batch,
+    steps: Number(params.get('steps') ?? 5), warmup: Number(params.get('warmup') ?? 2),
+  };
+  const rows = [];
+  for (const backend of backends) rows.push(await generatorTiming(backend, options));
+  return { rows };
+}
+
 const statusEl = document.querySelector('[data-testid="check-status"]')!;
 const resultEl = document.querySelector('[data-testid="check-result"]')!;
 try {
@@ -161,7 +175,9 @@ try {
             ? await fusedTrainingMatches(Number(params.get('steps') ?? 8), seed)
             : check === 'kmeans'
               ? await kMeansCheck()
-              : await augmentBackends();
+              : check === 'generators'
+                ? await generatorsCheck()
+                : await augmentBackends();
   resultEl.textContent = JSON.stringify(result, null, 2);
   statusEl.textContent = 'done';
 } catch (error) {
