@@ -176,8 +176,19 @@ describe('exports', () => {
     expect(parsed.summary.finalProbeAccuracy).toBe(0.625);
     expect(parsed.steps).toHaveLength(3);
     expect(parsed.probes).toHaveLength(2);
-    expect(parsed.baselines).toEqual({ randomInit: 0.4, rawPixels: 0.7 });
+    expect(parsed.baselines).toEqual({ randomInit: 0.4, rawPixels: 0.7, randomInitKnn: null });
     expect(parsed.createdAt).toBe('2025-01-02T00:00:00.000Z');
+    expect(parsed.mix).toBeUndefined();
+    expect(parsed.knn).toEqual([]);
+  });
+
+  it('JSON of a generated-data run: its training set X ∪ Z and its kNN accuracies come with it', () => {
+    const mix = { sourceDatasetId: 'fashion-mnist', realFraction: 0.1, ratio: 1, realCount: 1000, generatedCount: 1000, generatorId: 'g1', generatorRealFraction: 0.1 };
+    const run = makeRun({ preset: 'generated-data', mix, knn: [{ step: 3, testAccuracy: 0.55 }], randomInitKnnBaseline: 0.5 });
+    const parsed = JSON.parse(runToJson(run));
+    expect(parsed.mix).toEqual(mix);
+    expect(parsed.knn).toEqual([{ step: 3, testAccuracy: 0.55 }]);
+    expect(parsed.baselines.randomInitKnn).toBe(0.5);
   });
 
   it('file names are safe', () => {
