@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { makePng } from './fixtures';
 import { metricValue, openApp, TINY } from './helpers';
@@ -68,6 +69,21 @@ test('embedding map of the test images, and 8 + 8 neighbours of a picked image',
   const map = page.getByTestId('embedding-map');
   await expect.poll(async () => Number(await map.getAttribute('data-count')), { timeout: 120_000 }).toBeGreaterThan(100);
   await expect(page.getByTestId('embedding-map-random-init')).toHaveAttribute('data-count', /\d+/, { timeout: 120_000 });
+
+  // the same images' h, every dimension, as TensorBoard's Embedding Projector reads it (issue 21)
+  const download = page.waitForEvent('download');
+  await page.getByTestId('projector-export').click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^projector-simclr-step0-fashion-mnist.*\.zip$/);
+  const { unzipSync, strFromU8 } = await import('fflate');
+  const files = unzipSync(new Uint8Array(await readFile(await file.path())));
+  expect(Object.keys(files).sort()).toEqual(['README.txt', 'metadata.tsv', 'projector_config.json', 'projector_config.pbtxt', 'sprite.png', 'vectors.tsv']);
+  const vectors = strFromU8(files['vectors.tsv']).trim().split('\n');
+  const metadata = strFromU8(files['metadata.tsv']).trim().split('\n');
+  expect(metadata.length).toBe(vectors.length + 1);
+  expect(vectors.length).toBeGreaterThan(100);
+  expect(vectors[0].split('\t').length).toBe(32); // h of width 4: 8w dimensions
+  expect(strFromU8(files['README.txt'])).toMatch(/untrained/);
 
   await page.getByTestId('gallery-neighbours').first().click();
   const neighbours = page.getByTestId('neighbours');

@@ -39,8 +39,18 @@ export interface NeighboursState {
   error: string | null;
 }
 
+/** The TensorBoard projector export (issue 21): the zip once built, for the panel to download. */
+export interface ProjectorExportState {
+  requestId: number;
+  pending: boolean;
+  /** the zip of the latest answered request and its file name; null until one is built */
+  bundle: { requestId: number; bytes: Uint8Array; fileName: string; n: number; d: number } | null;
+  error: string | null;
+}
+
 export interface EvalState {
   labelEfficiency: LabelEfficiencyState;
+  projector: ProjectorExportState;
   embedding: EmbeddingState;
   neighbours: NeighboursState;
 }
@@ -52,6 +62,7 @@ export const initialLabelEfficiency: LabelEfficiencyState = {
 
 export const initialEvalState: EvalState = {
   labelEfficiency: initialLabelEfficiency,
+  projector: { requestId: 0, pending: false, bundle: null, error: null },
   embedding: { requestId: 0, pending: false, projection: 'pca', sideBySide: true, progress: null, maps: {}, error: null },
   neighbours: { requestId: 0, pending: false, result: null, error: null },
 };

@@ -14,6 +14,7 @@ import { initialRunState, latestStep, useRunStore } from './runStore';
 import { explainFailure } from '../train/failure';
 import { useWalkthroughStore } from './walkthroughStore';
 import { applyGeneratorMessage } from './generatorStore';
+import { projectorFiles } from './projectorExport';
 import {
   DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState,
 } from './evalStore';
@@ -262,6 +263,21 @@ function handle(message: FromWorker): void {
     case 'generator-done':
       applyGeneratorMessage(message);
       break;
+    case 'features-export':
+      if (message.result.requestId === useEvalStore.getState().projector.requestId) {
+        try {
+          const bundle = projectorFiles(message.result);
+          useEvalStore.setState((s) => ({ projector: { ...s.projector, pending: false, error: null, bundle } }));
+        } catch (error) {
+          useEvalStore.setState((s) => ({ projector: { ...s.projector, pending: false, error: error instanceof Error ? error.message : String(error) } }));
+        }
+      }
+      break;
+    case 'features-export-error':
+      if (message.requestId === useEvalStore.getState().projector.requestId) {
+        useEvalStore.setState((s) => ({ projector: { ...s.projector, pending: false, error: message.message } }));
+      }
+      break;
     case 'mix-ready':
     case 'mix-error':
       // the experiment runner's (a listener)
@@ -506,6 +522,13 @@ export const evaluation = {
     }));
     const encoders: EmbeddingEncoder[] = sideBySide ? ['encoder', 'random-init'] : ['encoder'];
     for (const encoder of encoders) send({ type: 'embedding', request: { requestId, encoder, projection, count } });
+  },
+  /** h of the map's images, every dimension, zipped for TensorBoard's Embedding Projector */
+  exportProjector: (count = 1000) => {
+    if (claimed) return;
+    const requestId = useEvalStore.getState().projector.requestId + 1;
+    useEvalStore.setState((s) => ({ projector: { ...s.projector, requestId, pending: true, error: null } }));
+    send({ type: 'export-features', requestId, encoder: 'encoder', count });
   },
   neighbours: (split: 'train' | 'test', index: number) => {
     if (claimed) return;

@@ -212,23 +212,21 @@ function copyImages(split: ImageSplit, indices: ArrayLike<number>, pixels: numbe
 }
 
 /**
- * h of up to `count` images in 2-D: PCA (the two directions of largest
- * variance) or UMAP (McInnes et al. 2018: keeps each point's neighbourhood,
- * so clusters show, but distances between clusters mean little).
+ * h of the first `count` images of the split the maps use (the test split of a
+ * labelled set, else the training images), by the trained or the random-init
+ * encoder, with their labels, indices and thumbnails: what the embedding map
+ * projects and what the TensorBoard projector export writes out.
  */
-export async function computeEmbedding(
-  trainer: Trainer, request: EmbeddingRequest, progress: (phase: string, done: number, total: number) => void,
-): Promise<EmbeddingResult> {
-  const started = performance.now();
+export async function splitFeatures(trainer: Trainer, encoder: EmbeddingRequest['encoder'], requested: number): Promise<{
+  features: Float32Array; n: number; d: number; split: 'train' | 'test'; labels: Int32Array; indices: Int32Array; images: Uint8Array;
+}> {
   const { dataset } = trainer;
   const { split, name } = mapSplit(dataset);
-  const count = Math.max(1, Math.min(Math.round(request.count), split.count));
-  if (split.count < 3) throw new Error(`The embedding map needs at least 3 images; “${dataset.name}” has ${split.count} in its ${name} split.`);
-  const randomInit = request.encoder === 'random-init' ? trainer.randomInitModel() : null;
+  const n = Math.max(1, Math.min(Math.round(requested), split.count));
+  const randomInit = encoder === 'random-init' ? trainer.randomInitModel() : null;
+  const images = trainer.imagesOf(split, n);
   let features: Float32Array;
   let d: number;
-  progress('extracting h', 0, 1);
-  const images = trainer.imagesOf(split, count);
   try {
     const h = await trainer.extractFeatures(randomInit ?? trainer.model, images);
     d = h.shape[1];
@@ -238,6 +236,29 @@ export async function computeEmbedding(
     images.dispose();
     randomInit?.dispose();
   }
+  const indices = Int32Array.from({ length: n }, (_, i) => i);
+  const pixels = dataset.imageSize * dataset.imageSize * dataset.channels;
+  return {
+    features, n, d, split: name, indices,
+    labels: Int32Array.from(indices, (i) => split.labels[i] ?? -1),
+    images: copyImages(split, indices, pixels),
+  };
+}
+
+/**
+ * h of up to `count` images in 2-D: PCA (the two directions of largest
+ * variance) or UMAP (McInnes et al. 2018: keeps each point's neighbourhood,
+ * so clusters show, but distances between clusters mean little).
+ */
+export async function computeEmbedding(
+  trainer: Trainer, request: EmbeddingRequest, progress: (phase: string, done: number, total: number) => void,
+): Promise<EmbeddingResult> {
+  const started = performance.now();
+  const { dataset } = trainer;
+  const { split: whole, name } = mapSplit(dataset);
+  if (whole.count < 3) throw new Error(`The embedding map needs at least 3 images; “${dataset.name}” has ${whole.count} in its ${name} split.`);
+  progress('extracting h', 0, 1);
+  const { features, n: count, d, indices, labels, images } = await splitFeatures(trainer, request.encoder, request.count);
   let points: Float32Array;
   let explained: [number, number] | undefined;
   if (request.projection === 'pca') {
@@ -247,8 +268,6 @@ export async function computeEmbedding(
   } else {
     points = await umap2d(features, count, d, trainer.currentConfig.seed, progress);
   }
-  const indices = Int32Array.from({ length: count }, (_, i) => i);
-  const pixels = dataset.imageSize * dataset.imageSize * dataset.channels;
   return {
     requestId: request.requestId,
     encoder: request.encoder,
@@ -256,9 +275,9 @@ export async function computeEmbedding(
     step: request.encoder === 'encoder' ? trainer.step : 0,
     split: name,
     points,
-    labels: Int32Array.from(indices, (i) => split.labels[i] ?? -1),
+    labels,
     indices,
-    images: copyImages(split, indices, pixels),
+    images,
     imageSize: dataset.imageSize,
     channels: dataset.channels,
     explained,

@@ -290,6 +290,28 @@ export interface EmbeddingResult {
   ms: number;
 }
 
+/** h of some images, for the TensorBoard projector export (issue 21): the map's images, every dimension of h. */
+export interface FeaturesExport {
+  requestId: number;
+  encoder: EmbeddingEncoder;
+  /** the encoder's optimizer steps (0 for the random-init one) and its method */
+  step: number;
+  method: MethodId;
+  datasetName: string;
+  classNames: string[];
+  split: 'train' | 'test';
+  n: number;
+  d: number;
+  /** n × d, row-major */
+  vectors: Float32Array;
+  labels: Int32Array;
+  indices: Int32Array;
+  /** n thumbnails, n × imageSize² × channels, HWC uint8 */
+  images: Uint8Array;
+  imageSize: number;
+  channels: 1 | 3;
+}
+
 export interface NeighbourImage {
   index: number;
   label: number;
@@ -518,6 +540,8 @@ export type ToWorker =
   /** stops the label-efficiency run in progress; rows already measured are kept */
   | { type: 'cancel-evaluation'; requestId: number }
   | { type: 'embedding'; request: EmbeddingRequest }
+  /** h of `count` images of the map's split, every dimension, for the TensorBoard projector export */
+  | { type: 'export-features'; requestId: number; encoder: EmbeddingEncoder; count: number }
   /** the 8 nearest training images of one image, by h and by pixels */
   | { type: 'neighbours'; requestId: number; split: 'train' | 'test'; index: number }
   /** an uploaded set was renamed: the worker's copy takes the new name, so its messages and results use it */
@@ -571,6 +595,8 @@ export type FromWorker =
   | { type: 'embedding'; result: EmbeddingResult }
   | { type: 'embedding-progress'; requestId: number; phase: string; done: number; total: number }
   | { type: 'embedding-error'; requestId: number; message: string }
+  | { type: 'features-export'; result: FeaturesExport }
+  | { type: 'features-export-error'; requestId: number; message: string }
   | { type: 'neighbours'; result: NeighboursResult }
   | { type: 'neighbours-error'; requestId: number; message: string }
   | { type: 'generator-step'; requestId: number; metrics: GeneratorStepMetrics }

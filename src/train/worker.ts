@@ -21,7 +21,7 @@ import { estimateTrainingMemory, memoryRefusal } from '../model/memoryEstimate';
 import { cpuEmulatorName } from '../core/device';
 import { setEvaluationDevicePolicy } from '../eval/devicePolicy';
 import { explainFailure, isDeviceLost } from './failure';
-import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency } from './evaluations';
+import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency, splitFeatures } from './evaluations';
 import { assertNever, type Activity, type BackendName, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
 import { Trainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
@@ -805,6 +805,24 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           post({ type: 'embedding', result }, [result.points.buffer, result.labels.buffer, result.indices.buffer, result.images.buffer]);
         } catch (error) {
           post({ type: 'embedding-error', requestId, message: error instanceof Error ? error.message : String(error) });
+        }
+      }, 'evaluation');
+      break;
+    case 'export-features':
+      enqueue(async () => {
+        const { requestId } = message;
+        try {
+          if (!trainer || !dataset || !config) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
+          setActivity({ label: `Export: h of ${message.count.toLocaleString('en-US')} images`, detail: 'For the TensorBoard projector: every dimension of h, with labels and thumbnails.' });
+          const f = await splitFeatures(trainer, message.encoder, message.count);
+          const result = {
+            requestId, encoder: message.encoder, step: message.encoder === 'encoder' ? trainer.step : 0, method: config.method,
+            datasetName: dataset.name, classNames: dataset.classNames, split: f.split, n: f.n, d: f.d,
+            vectors: f.features, labels: f.labels, indices: f.indices, images: f.images, imageSize: dataset.imageSize, channels: dataset.channels,
+          };
+          post({ type: 'features-export', result }, [f.features.buffer, f.labels.buffer, f.indices.buffer, f.images.buffer]);
+        } catch (error) {
+          post({ type: 'features-export-error', requestId, message: error instanceof Error ? error.message : String(error) });
         }
       }, 'evaluation');
       break;

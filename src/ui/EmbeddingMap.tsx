@@ -8,6 +8,7 @@ import { percent } from './format';
 import { showNeighbours } from './neighboursRequest';
 import { PixelCanvas } from './PixelCanvas';
 import { useEvaluationBlocker } from './useEvaluationBlocker';
+import { downloadBlob } from './compareDownload';
 import './evaluation.css';
 
 /** The map's drawing box in CSS px (the canvas holds devicePixelRatio times as many pixels); CSS may shrink it. */
@@ -26,6 +27,34 @@ const PROJECTION_TEXT: Record<EmbeddingProjection, string> = {
 };
 
 const className = (label: number, names: readonly string[]) => (label < 0 ? 'unlabelled' : names[label] ?? `class ${label}`);
+
+/**
+ * h of the map's images, every dimension, as the files TensorBoard's
+ * Embedding Projector loads (vectors.tsv, metadata.tsv, a sprite), zipped:
+ * downloaded once the worker has answered.
+ */
+function ProjectorExportButton({ blocked }: { blocked: boolean }) {
+  const projector = useEvalStore((s) => s.projector);
+  const downloaded = useRef(0);
+  useEffect(() => {
+    const { bundle } = projector;
+    if (!bundle || bundle.requestId !== projector.requestId || downloaded.current === bundle.requestId) return;
+    downloaded.current = bundle.requestId;
+    downloadBlob(new Blob([bundle.bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), bundle.fileName);
+  }, [projector]);
+  return (
+    <>
+      <button type="button" data-testid="projector-export" disabled={projector.pending || blocked} onClick={() => evaluation.exportProjector()}
+        title="h of the same images, every dimension, with labels and thumbnails: open it in projector.tensorflow.org (Load) or TensorBoard">
+        {projector.pending ? 'Exporting…' : 'Export for the TensorBoard projector'}
+      </button>
+      {projector.bundle && !projector.pending && (
+        <span className="eval-status" data-testid="projector-export-done">{projector.bundle.fileName}: {projector.bundle.n} points × {projector.bundle.d} dimensions</span>
+      )}
+      {projector.error && <span className="eval-error" role="alert" data-testid="projector-export-error">The export failed: {projector.error}</span>}
+    </>
+  );
+}
 
 /** The 2-D map of h for the trained encoder, and the random-init one beside it: where the classes land without any labels. */
 export function EmbeddingMapPanel() {
@@ -79,6 +108,7 @@ export function EmbeddingMapPanel() {
             {state.progress ? `${state.progress.phase} (${state.progress.done} of ${state.progress.total})` : 'Starting…'}
           </span>
         )}
+        <ProjectorExportButton blocked={blocker !== null} />
         {!state.pending && blocker && <span className="eval-blocker">{blocker}</span>}
         {!state.pending && stale && <span className="eval-status">The encoder has trained since this map was made: recompute to update it.</span>}
       </div>
