@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { makePng } from './fixtures';
+import { decodeSafetensors } from '../src/export/safetensors';
 import { metricValue, openApp, TINY } from './helpers';
 
 /** TINY with the kNN monitor every 5 steps, probes only on demand and short probe fits. */
@@ -84,6 +85,16 @@ test('embedding map of the test images, and 8 + 8 neighbours of a picked image',
   expect(vectors.length).toBeGreaterThan(100);
   expect(vectors[0].split('\t').length).toBe(32); // h of width 4: 8w dimensions
   expect(strFromU8(files['README.txt'])).toMatch(/untrained/);
+  // the encoder's weights under PyTorch's names (PyTorch itself reads them in src/export/encoderWeights.test.ts)
+  const weightsDownload = page.waitForEvent('download');
+  await page.getByTestId('weights-export').click();
+  const weightsFile = await weightsDownload;
+  expect(weightsFile.suggestedFilename()).toMatch(/^encoder-simclr-step0-fashion-mnist.*\.safetensors$/);
+  const weights = decodeSafetensors(new Uint8Array(await readFile(await weightsFile.path())));
+  expect(weights.tensors.map((t) => t.name)).toContain('encoder.blocks.3.conv.weight');
+  expect(weights.tensors.find((t) => t.name === 'encoder.blocks.0.conv.weight')!.shape).toEqual([4, 1, 3, 3]);
+  expect(weights.metadata).toMatchObject({ encoder_width: '4', h_dim: '32', step: '0' });
+  expect(weights.metadata.trained).toMatch(/^no/);
 
   await page.getByTestId('gallery-neighbours').first().click();
   const neighbours = page.getByTestId('neighbours');

@@ -185,6 +185,18 @@ export class EncoderNetwork {
     });
   }
 
+  /**
+   * Every variable with its role, f's blocks in order then g's layers: what an
+   * export names and lays out for another framework (src/export/encoderWeights.ts).
+   * tfjs layouts: conv kernel [3, 3, in, out], dense weight [in, out].
+   */
+  get layers(): {
+    blocks: readonly { kernel: tf.Variable; gamma: tf.Variable; beta: tf.Variable; movingMean: tf.Variable; movingVariance: tf.Variable; pool: boolean }[];
+    head: readonly { weight: tf.Variable; bias: tf.Variable }[];
+  } {
+    return { blocks: this.blocks, head: this.head };
+  }
+
   get parameterCount(): number {
     return this.trainableVariables.reduce((n, v) => n + v.size, 0);
   }

@@ -48,9 +48,18 @@ export interface ProjectorExportState {
   error: string | null;
 }
 
+/** The encoder's weights as safetensors (issue 21), once the worker has written them. */
+export interface WeightsExportState {
+  requestId: number;
+  pending: boolean;
+  file: { requestId: number; bytes: Uint8Array; fileName: string } | null;
+  error: string | null;
+}
+
 export interface EvalState {
   labelEfficiency: LabelEfficiencyState;
   projector: ProjectorExportState;
+  weights: WeightsExportState;
   embedding: EmbeddingState;
   neighbours: NeighboursState;
 }
@@ -63,6 +72,7 @@ export const initialLabelEfficiency: LabelEfficiencyState = {
 export const initialEvalState: EvalState = {
   labelEfficiency: initialLabelEfficiency,
   projector: { requestId: 0, pending: false, bundle: null, error: null },
+  weights: { requestId: 0, pending: false, file: null, error: null },
   embedding: { requestId: 0, pending: false, projection: 'pca', sideBySide: true, progress: null, maps: {}, error: null },
   neighbours: { requestId: 0, pending: false, result: null, error: null },
 };

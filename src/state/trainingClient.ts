@@ -273,6 +273,17 @@ function handle(message: FromWorker): void {
         }
       }
       break;
+    case 'weights-export':
+      if (message.requestId === useEvalStore.getState().weights.requestId) {
+        const file = { requestId: message.requestId, bytes: message.bytes, fileName: message.fileName };
+        useEvalStore.setState((s) => ({ weights: { ...s.weights, pending: false, error: null, file } }));
+      }
+      break;
+    case 'weights-export-error':
+      if (message.requestId === useEvalStore.getState().weights.requestId) {
+        useEvalStore.setState((s) => ({ weights: { ...s.weights, pending: false, error: message.message } }));
+      }
+      break;
     case 'features-export-error':
       if (message.requestId === useEvalStore.getState().projector.requestId) {
         useEvalStore.setState((s) => ({ projector: { ...s.projector, pending: false, error: message.message } }));
@@ -522,6 +533,13 @@ export const evaluation = {
     }));
     const encoders: EmbeddingEncoder[] = sideBySide ? ['encoder', 'random-init'] : ['encoder'];
     for (const encoder of encoders) send({ type: 'embedding', request: { requestId, encoder, projection, count } });
+  },
+  /** the encoder's weights as safetensors under PyTorch's names */
+  exportWeights: () => {
+    if (claimed) return;
+    const requestId = useEvalStore.getState().weights.requestId + 1;
+    useEvalStore.setState((s) => ({ weights: { ...s.weights, requestId, pending: true, error: null } }));
+    send({ type: 'export-weights', requestId });
   },
   /** h of the map's images, every dimension, zipped for TensorBoard's Embedding Projector */
   exportProjector: (count = 1000) => {

@@ -540,6 +540,8 @@ export type ToWorker =
   /** stops the label-efficiency run in progress; rows already measured are kept */
   | { type: 'cancel-evaluation'; requestId: number }
   | { type: 'embedding'; request: EmbeddingRequest }
+  /** the encoder f and head g as safetensors under PyTorch's names (src/export/encoderWeights.ts) */
+  | { type: 'export-weights'; requestId: number }
   /** h of `count` images of the map's split, every dimension, for the TensorBoard projector export */
   | { type: 'export-features'; requestId: number; encoder: EmbeddingEncoder; count: number }
   /** the 8 nearest training images of one image, by h and by pixels */
@@ -596,6 +598,8 @@ export type FromWorker =
   | { type: 'embedding-progress'; requestId: number; phase: string; done: number; total: number }
   | { type: 'embedding-error'; requestId: number; message: string }
   | { type: 'features-export'; result: FeaturesExport }
+  | { type: 'weights-export'; requestId: number; bytes: Uint8Array; fileName: string }
+  | { type: 'weights-export-error'; requestId: number; message: string }
   | { type: 'features-export-error'; requestId: number; message: string }
   | { type: 'neighbours'; result: NeighboursResult }
   | { type: 'neighbours-error'; requestId: number; message: string }

@@ -26,6 +26,7 @@ import { assertNever, type Activity, type BackendName, type ErrorSource, type Fr
 import { Trainer } from './trainer';
 import { runWalkthrough } from './walkthrough';
 import { GeneratorSession } from './generatorSession';
+import { encoderSafetensors } from '../export/encoderWeights';
 import { buildMixedDataset } from './mixDataset';
 import { isMixedDataset, trainRowOrigin } from '../data/generatedMix';
 import { loadGenerator, saveGenerator, type StoredGeneratorInfo } from '../data/generatorDb';
@@ -805,6 +806,22 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           post({ type: 'embedding', result }, [result.points.buffer, result.labels.buffer, result.indices.buffer, result.images.buffer]);
         } catch (error) {
           post({ type: 'embedding-error', requestId, message: error instanceof Error ? error.message : String(error) });
+        }
+      }, 'evaluation');
+      break;
+    case 'export-weights':
+      enqueue(async () => {
+        const { requestId } = message;
+        try {
+          if (!trainer || !dataset || !config) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
+          const bytes = await encoderSafetensors(trainer.model, {
+            method: config.method, step: trainer.step, dataset: dataset.name, imageSize: config.imageSize,
+            extra: { config: JSON.stringify(config) },
+          });
+          const slug = dataset.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'dataset';
+          post({ type: 'weights-export', requestId, bytes, fileName: `encoder-${config.method}-step${trainer.step}-${slug}.safetensors` }, [bytes.buffer]);
+        } catch (error) {
+          post({ type: 'weights-export-error', requestId, message: error instanceof Error ? error.message : String(error) });
         }
       }, 'evaluation');
       break;

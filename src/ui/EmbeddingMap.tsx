@@ -28,6 +28,16 @@ const PROJECTION_TEXT: Record<EmbeddingProjection, string> = {
 
 const className = (label: number, names: readonly string[]) => (label < 0 ? 'unlabelled' : names[label] ?? `class ${label}`);
 
+/** Downloads an export once, when the worker's answer to the latest request arrives. */
+function useDownloadWhenReady(file: { requestId: number; bytes: Uint8Array; fileName: string } | null, requestId: number, type: string): void {
+  const downloaded = useRef(0);
+  useEffect(() => {
+    if (!file || file.requestId !== requestId || downloaded.current === file.requestId) return;
+    downloaded.current = file.requestId;
+    downloadBlob(new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type }), file.fileName);
+  }, [file, requestId, type]);
+}
+
 /**
  * h of the map's images, every dimension, as the files TensorBoard's
  * Embedding Projector loads (vectors.tsv, metadata.tsv, a sprite), zipped:
@@ -35,13 +45,7 @@ const className = (label: number, names: readonly string[]) => (label < 0 ? 'unl
  */
 function ProjectorExportButton({ blocked }: { blocked: boolean }) {
   const projector = useEvalStore((s) => s.projector);
-  const downloaded = useRef(0);
-  useEffect(() => {
-    const { bundle } = projector;
-    if (!bundle || bundle.requestId !== projector.requestId || downloaded.current === bundle.requestId) return;
-    downloaded.current = bundle.requestId;
-    downloadBlob(new Blob([bundle.bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), bundle.fileName);
-  }, [projector]);
+  useDownloadWhenReady(projector.bundle, projector.requestId, 'application/zip');
   return (
     <>
       <button type="button" data-testid="projector-export" disabled={projector.pending || blocked} onClick={() => evaluation.exportProjector()}
@@ -52,6 +56,25 @@ function ProjectorExportButton({ blocked }: { blocked: boolean }) {
         <span className="eval-status" data-testid="projector-export-done">{projector.bundle.fileName}: {projector.bundle.n} points × {projector.bundle.d} dimensions</span>
       )}
       {projector.error && <span className="eval-error" role="alert" data-testid="projector-export-error">The export failed: {projector.error}</span>}
+    </>
+  );
+}
+
+/**
+ * The encoder f and head g as one safetensors file under PyTorch's names and
+ * layouts (README: "Export"), downloaded once the worker has written it.
+ */
+function WeightsExportButton({ blocked }: { blocked: boolean }) {
+  const weights = useEvalStore((s) => s.weights);
+  useDownloadWhenReady(weights.file, weights.requestId, 'application/octet-stream');
+  return (
+    <>
+      <button type="button" data-testid="weights-export" disabled={weights.pending || blocked} onClick={() => evaluation.exportWeights()}
+        title="f and g as safetensors under PyTorch's names: model.load_state_dict(...) in the modules the README describes">
+        {weights.pending ? 'Exporting…' : 'Download the encoder (safetensors)'}
+      </button>
+      {weights.file && !weights.pending && <span className="eval-status" data-testid="weights-export-done">{weights.file.fileName}</span>}
+      {weights.error && <span className="eval-error" role="alert" data-testid="weights-export-error">The export failed: {weights.error}</span>}
     </>
   );
 }
@@ -109,6 +132,7 @@ export function EmbeddingMapPanel() {
           </span>
         )}
         <ProjectorExportButton blocked={blocker !== null} />
+        <WeightsExportButton blocked={blocker !== null} />
         {!state.pending && blocker && <span className="eval-blocker">{blocker}</span>}
         {!state.pending && stale && <span className="eval-status">The encoder has trained since this map was made: recompute to update it.</span>}
       </div>
