@@ -68,12 +68,14 @@ test.describe('runs side by side', () => {
     const header = csv[0].split(',');
     expect(header).toEqual([
       'step', 'loss', 'positiveSimilarity', 'negativeSimilarity', 'contrastiveAccuracy', 'stepMs',
-      'alignment', 'uniformity', 'collapseStd', 'probeTestAccuracy', 'probeTrainAccuracy',
+      'alignment', 'uniformity', 'collapseStd', 'probeTestAccuracy', 'probeTrainAccuracy', 'knnTestAccuracy',
     ]);
     expect(csv).toHaveLength(STEPS + 1);
     const last = csv[STEPS].split(',');
     expect(last[0]).toBe(String(STEPS));
     expect(Number(last[header.indexOf('probeTestAccuracy')])).toBeGreaterThan(0.1);
+    // the final probe runs kNN with it: the comparison records it too
+    expect(Number(last[header.indexOf('knnTestAccuracy')])).toBeGreaterThan(0.1);
     // the geometry of each step is exported: alignment in [0, 4], uniformity in [−4, 0]
     expect(Number(last[header.indexOf('alignment')])).toBeGreaterThanOrEqual(0);
     expect(Number(last[header.indexOf('uniformity')])).toBeLessThanOrEqual(0);

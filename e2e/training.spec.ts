@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
 import { metricValue, openApp, waitForStep } from './helpers';
 
@@ -99,6 +100,15 @@ test.describe('SimCLR in the browser', () => {
     await waitForStep(page, paused + 2);
     await page.getByTestId('train-pause').click();
     await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused');
+
+    // the run's metrics as a file: one row per step taken, each with its loss
+    const steps = await metricValue(page, 'metric-step');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('run-export-csv').click()]);
+    expect(download.suggestedFilename()).toBe(`simclr-main-run-step-${steps}.csv`);
+    const csv = (await readFile((await download.path())!, 'utf8')).trimEnd().split('\n');
+    expect(csv[0].split(',').slice(0, 2)).toEqual(['step', 'loss']);
+    expect(csv.slice(1).map((line) => Number(line.split(',')[0]))).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+    expect(csv.slice(1).every((line) => Number.isFinite(Number(line.split(',')[1])))).toBe(true);
 
     // an architecture change needs a reset, and the panel says so
     await expect(page.getByTestId('reset-notice')).toHaveCount(0);

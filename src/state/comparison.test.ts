@@ -155,15 +155,22 @@ describe('exports', () => {
   it('CSV: a header, one row per step, probe columns filled where the encoder was probed', () => {
     const lines = runToCsv(makeRun()).trimEnd().split('\n');
     expect(lines[0]).toBe(
-      'step,loss,positiveSimilarity,negativeSimilarity,contrastiveAccuracy,stepMs,alignment,uniformity,collapseStd,probeTestAccuracy,probeTrainAccuracy',
+      'step,loss,positiveSimilarity,negativeSimilarity,contrastiveAccuracy,stepMs,alignment,uniformity,collapseStd,probeTestAccuracy,probeTrainAccuracy,knnTestAccuracy',
     );
     expect(lines).toHaveLength(4);
     // a step stored before the geometry was measured leaves its columns empty
-    expect(lines[1]).toBe('1,2.9,0.1,-0.01,0.1,12.5,,,,,');
-    expect(lines[2].split(',').slice(-2)).toEqual(['0.5', '0.6']);
-    expect(lines[3].split(',').slice(-2)).toEqual(['0.625', '0.7']);
+    expect(lines[1]).toBe('1,2.9,0.1,-0.01,0.1,12.5,,,,,,');
+    expect(lines[2].split(',').slice(-3)).toEqual(['0.5', '0.6', '']);
+    expect(lines[3].split(',').slice(-3)).toEqual(['0.625', '0.7', '']);
     // every row has as many fields as the header
-    for (const line of lines) expect(line.split(',')).toHaveLength(11);
+    for (const line of lines) expect(line.split(',')).toHaveLength(12);
+  });
+
+  it('CSV: kNN accuracies in their own column at their steps', () => {
+    const lines = runToCsv(makeRun({ knn: [{ step: 2, testAccuracy: 0.45 }, { step: 9, testAccuracy: 0.5 }] })).trimEnd().split('\n');
+    expect(lines[2].split(',').at(-1)).toBe('0.45');
+    // a kNN point past the recorded steps still has its row
+    expect(lines.at(-1)).toBe('9,,,,,,,,,,,0.5');
   });
 
   it('JSON: label, the config and the link that reproduces it, summary, steps and probes', () => {

@@ -15,9 +15,10 @@ export type SweepPresetId = 'tau-sweep' | 'l2' | 'head' | 'augment' | 'methods' 
 /**
  * What made a comparison: a sweep preset, or the generated-data experiment
  * (issue 19: real budgets × |Z|/|X| ratios, src/state/generatedExperiment.ts),
- * whose runs carry their `mix`.
+ * whose runs carry their `mix`; or 'main-run': the run the page trains
+ * outside any comparison, exported as one (src/state/runExport.ts).
  */
-export type ComparisonPresetId = SweepPresetId | 'generated-data';
+export type ComparisonPresetId = SweepPresetId | 'generated-data' | 'main-run';
 
 export const COMPARISON_PRESETS: readonly { id: SweepPresetId; label: string; help: string }[] = [
   { id: 'tau-sweep', label: 'τ sweep (0.05, 0.1, 0.5, 1)', help: 'Small τ sharpens the softmax over similarities; large τ flattens it.' },
@@ -257,8 +258,8 @@ export function runMethod(run: Pick<ComparisonRun, 'config'>): MethodId {
 }
 
 /**
- * One row per step; the probe columns are filled at the steps where the
- * encoder was probed. The method's own metrics (its catalog's names) sit
+ * One row per step; the probe and kNN columns are filled at the steps where
+ * the encoder was probed. The method's own metrics (its catalog's names) sit
  * between the loss and the step time. A plain table: the label and config are
  * in the file name and the JSON export.
  */
@@ -266,8 +267,9 @@ export function runToCsv(run: ComparisonRun): string {
   const metricKeys = METHOD_CATALOG[runMethod(run)].metrics.map((m) => m.key);
   const extraKeys = [...new Set(run.steps.flatMap((s) => Object.keys(s.values ?? {})))].filter((k) => !metricKeys.includes(k));
   const keys = [...metricKeys, ...extraKeys];
-  const columns = ['step', 'loss', ...keys, 'stepMs', 'alignment', 'uniformity', 'collapseStd', 'probeTestAccuracy', 'probeTrainAccuracy'];
+  const columns = ['step', 'loss', ...keys, 'stepMs', 'alignment', 'uniformity', 'collapseStd', 'probeTestAccuracy', 'probeTrainAccuracy', 'knnTestAccuracy'];
   const probes = new Map(run.probes.filter((p) => p.kind === 'encoder').map((p) => [p.step, p]));
+  const knn = new Map((run.knn ?? []).map((k) => [k.step, k.testAccuracy]));
   const lines = [columns.join(',')];
   const stepsSeen = new Set<number>();
   for (const s of run.steps) {
@@ -275,12 +277,14 @@ export function runToCsv(run: ComparisonRun): string {
     const p = probes.get(s.step);
     lines.push([
       s.step, s.loss, ...keys.map((k) => stepValue(s, k) ?? ''), s.stepMs,
-      s.alignment ?? '', s.uniformity ?? '', s.collapseStd ?? '', p?.testAccuracy ?? '', p?.trainAccuracy ?? '',
+      s.alignment ?? '', s.uniformity ?? '', s.collapseStd ?? '', p?.testAccuracy ?? '', p?.trainAccuracy ?? '', knn.get(s.step) ?? '',
     ].join(','));
   }
-  // a probe at a step without step metrics (should not happen) still gets its row
-  for (const p of probes.values()) {
-    if (!stepsSeen.has(p.step)) lines.push([p.step, ...new Array(columns.length - 3).fill(''), p.testAccuracy, p.trainAccuracy].join(','));
+  // a probe or kNN point at a step without step metrics (should not happen) still gets its row
+  for (const step of new Set([...probes.keys(), ...knn.keys()])) {
+    if (stepsSeen.has(step)) continue;
+    const p = probes.get(step);
+    lines.push([step, ...new Array(columns.length - 4).fill(''), p?.testAccuracy ?? '', p?.trainAccuracy ?? '', knn.get(step) ?? ''].join(','));
   }
   return `${lines.join('\n')}\n`;
 }

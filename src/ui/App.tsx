@@ -17,6 +17,7 @@ import { LossChart, SimilarityChart } from './LossChart';
 import { MetricsBar } from './MetricsBar';
 import { NeighboursPanel } from './NeighboursPanel';
 import { ProbeChart } from './ProbeChart';
+import { RunExport } from './RunExport';
 import { ShortcutsHelp, useShortcuts } from './Shortcuts';
 import { StepThroughPanel } from './StepThroughPanel';
 import { TemperatureLab } from './TemperatureLab';
@@ -97,6 +98,7 @@ export function App() {
             </section>
             <section className="live" aria-label="Live metrics and charts" data-testid="live-rail">
               <MetricsBar />
+              <RunExport />
               <div className="charts">
                 <LossChart />
                 <SimilarityChart />
