@@ -109,6 +109,12 @@ test.describe('SimCLR in the browser', () => {
     expect(csv[0].split(',').slice(0, 2)).toEqual(['step', 'loss']);
     expect(csv.slice(1).map((line) => Number(line.split(',')[0]))).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
     expect(csv.slice(1).every((line) => Number.isFinite(Number(line.split(',')[1])))).toBe(true);
+    // and the loss chart as a PNG image
+    const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('chart-loss-png').click()]);
+    expect(png.suggestedFilename()).toBe('simclr-loss.png');
+    const bytes = await readFile((await png.path())!);
+    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(bytes.readUInt32BE(16)).toBeGreaterThan(100); // IHDR width: the chart drawn, not an empty canvas
 
     // an architecture change needs a reset, and the panel says so
     await expect(page.getByTestId('reset-notice')).toHaveCount(0);

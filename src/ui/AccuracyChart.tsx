@@ -9,6 +9,7 @@ import {
 import { ChartPlot } from './ChartPlot';
 import { downsample, niceCeil, percent, unitTicks } from './format';
 import { useThrottled } from './useThrottled';
+import { ChartPng } from './ChartPng';
 
 /** Points drawn at most: the shape of a long run, cheap to redraw. */
 const MAX_POINTS = 300;
@@ -67,7 +68,7 @@ export function AccuracyChart({ testId, title, caption, unavailable, points, ran
   return (
     <figure className="panel chart" data-testid={testId} data-points={points.length}>
       <figcaption>
-        <h2>{title}</h2>
+        <h2>{title} <ChartPng title={title} fileName={`${testId}.png`} testId={`${testId}-png`} /></h2>
         <p>{caption}</p>
       </figcaption>
       {unavailable && <p className="probe-unavailable" role="status" data-testid={unavailable.testId}>{unavailable.text}</p>}

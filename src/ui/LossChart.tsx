@@ -8,6 +8,7 @@ import {
   AXIS_TICK, BELOW_PLOT, BELOW_PLOT_WITH_LEGEND, EMPTY_ROWS, LEGEND_PROPS, linearYAxis, stepTicks, tickFormatter, xAxisLayout,
 } from './chartAxis';
 import { ChartPlot } from './ChartPlot';
+import { ChartPng } from './ChartPng';
 import { downsample, niceCeil, steadyDomain, unitTicks } from './format';
 import { useThrottled } from './useThrottled';
 
@@ -88,7 +89,7 @@ const LossFigure = memo(function LossFigure({ steps, method, referenceValue, ref
   return (
     <figure className="panel chart" data-testid="chart-loss" data-points={steps.length} data-restarts={restarts.map((r) => r.step).join(' ')}>
       <figcaption>
-        <h2>{entry.label}: {entry.lossName}</h2>
+        <h2>{entry.label}: {entry.lossName} <ChartPng title={`${entry.label}: ${entry.lossName}`} fileName={`${method}-loss.png`} testId="chart-loss-png" /></h2>
         {referenceValue !== undefined && (
           <p>The dashed line, {referenceLabel}, is {METHOD_CATALOG[method].reference?.caption ?? REFERENCE_CAPTION[method]}</p>
         )}
@@ -123,7 +124,7 @@ const SimilarityFigure = memo(function SimilarityFigure({ steps }: { steps: Step
   return (
     <figure className="panel chart" data-testid="chart-similarity" data-points={steps.length}>
       <figcaption>
-        <h2>Pair similarities</h2>
+        <h2>Pair similarities <ChartPng title="Pair similarities" fileName="simclr-similarities.png" testId="chart-similarity-png" /></h2>
         <p>Positives (two views of one image) should pull together while negatives spread apart.</p>
       </figcaption>
       <ChartPlot
