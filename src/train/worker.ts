@@ -252,6 +252,11 @@ async function switchDataset(id: string): Promise<ExperimentConfig['dataset']> {
     post({ type: 'notice', message: `${error.message} Using Fashion-MNIST instead.`, dataset: 'fashion-mnist' });
     return switchDataset('fashion-mnist');
   }
+  // back on a real dataset (the experiment ended or was cancelled): its sets X ∪ Z are let go
+  if (!mixSourceNames.has(id)) {
+    for (const mixed of mixSourceNames.keys()) provided.delete(mixed);
+    mixSourceNames.clear();
+  }
   announceDataset(dataset);
   return id;
 }
