@@ -156,6 +156,19 @@ describe('generatorDb', () => {
     expect((await listGenerators()).broken).toEqual([]);
   });
 
+  it('keeps the real-data budget a generator was trained on, and reports a record whose budget does not add up', async () => {
+    const budget = { realFraction: 0.1, seed: 4, count: 1000 };
+    const saved = await saveGenerator(generator('a', 10, { config: { ...generator('a', 10).config, budget } }));
+    expect(saved.config.budget).toEqual(budget);
+    expect((await loaded(saved.id)).config.budget).toEqual(budget);
+    expect((await listGenerators('a')).generators[0].config.budget).toEqual(budget);
+    for (const [id, bad] of [['zero-share', { ...budget, realFraction: 0 }], ['no-count', { realFraction: 0.5, seed: 1 }], ['text-seed', { ...budget, seed: '4' }]] as const) {
+      await writeRaw('meta', { ...saved, id, config: { ...saved.config, budget: bad } });
+    }
+    const reasons = (await listGenerators('a')).broken.map((b) => `${b.id}: ${b.reason}`).sort();
+    expect(reasons).toEqual(['no-count', 'text-seed', 'zero-share'].map((id) => `${id}: its configuration's real-data budget is not a share in (0, 1] with a whole seed and count`));
+  });
+
   it('says the storage is full when a write fails with QuotaExceededError, and keeps nothing of it', async () => {
     vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(() => {
       throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
