@@ -33,14 +33,28 @@ export async function waitForStep(page: Page, atLeast: number, timeout = 150_000
     .toBeGreaterThanOrEqual(atLeast);
 }
 
+/**
+ * The step counter and the loss as one reading: both read in one task of the page, so the loss is that step's (two
+ * separate reads could straddle a redraw and pair a step with the one before's loss).
+ */
+export async function stepAndLoss(page: Page): Promise<[number, number]> {
+  return page.evaluate(() => {
+    const read = (id: string) => {
+      const raw = document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-value');
+      return raw === null || raw === undefined || raw === '' ? Number.NaN : Number(raw);
+    };
+    return [read('metric-step'), read('metric-loss')] as [number, number];
+  });
+}
+
 /** Trains until `steps`, recording the loss of every step seen, then pauses; the losses by step, in order. */
 export async function trainRecordingLoss(page: Page, steps: number): Promise<[number, number][]> {
   const seen = new Map<number, number>();
   await page.getByTestId('train-start').click();
   await expect
     .poll(async () => {
-      const step = await metricValue(page, 'metric-step');
-      if (step > 0) seen.set(step, await metricValue(page, 'metric-loss'));
+      const [step, loss] = await stepAndLoss(page);
+      if (step > 0) seen.set(step, loss);
       return step;
     }, { timeout: 150_000, intervals: [50] })
     .toBeGreaterThanOrEqual(steps);

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { metricValue, openApp, withParams } from './helpers';
+import { metricValue, openApp, stepAndLoss, withParams } from './helpers';
 
 /** TINY with one probe at step 20 and MoCo's queue small enough to hold only real keys from step 4 on. */
 const TINY_METHODS = '?batch=16&size=16&width=4&zdim=32&lr=0.003&probeEvery=20&probeTrain=300&probeTest=300&probeIters=100&knnEvery=0&queue=64';
@@ -12,8 +12,7 @@ async function trainAndRecord(page: import('@playwright/test').Page, steps: numb
   await page.getByTestId('train-start').click();
   await expect
     .poll(async () => {
-      const step = await metricValue(page, 'metric-step');
-      const loss = await metricValue(page, 'metric-loss');
+      const [step, loss] = await stepAndLoss(page);
       if (step > 0) seen.set(step, loss);
       return step;
     }, { timeout: 150_000, intervals: [50] })
