@@ -38,6 +38,8 @@ export function useAccuracyInputs<P, B>(pick: (s: RunState) => { points: P; rand
 
 export interface AccuracyChartProps {
   testId: string;
+  /** the chart's PNG download (the UI contract's chart-<name>-png) */
+  pngTestId: string;
   title: string;
   caption: ReactNode;
   /** why this dataset cannot be scored (shown above the chart), with its test id; null when it can */
@@ -59,7 +61,7 @@ export interface AccuracyChartProps {
  * the linear-probe and kNN charts. Plain numbers in; the callers throttle and
  * memoize (see ProbeChart), so this draws at most once a second each.
  */
-export function AccuracyChart({ testId, title, caption, unavailable, points, randomInit, rawPixels, stepAxisEnd, lineName, color, emptyText }: AccuracyChartProps) {
+export function AccuracyChart({ testId, pngTestId, title, caption, unavailable, points, randomInit, rawPixels, stepAxisEnd, lineName, color, emptyText }: AccuracyChartProps) {
   const data = downsample(points, MAX_POINTS).map((p) => ({ step: p.step, accuracy: p.testAccuracy }));
   const low = accuracyAxisLow([...data.map((d) => d.accuracy), randomInit, rawPixels]);
   const ticks = unitTicks([low, 1], ACCURACY_AXIS_UNIT);
@@ -68,7 +70,7 @@ export function AccuracyChart({ testId, title, caption, unavailable, points, ran
   return (
     <figure className="panel chart" data-testid={testId} data-points={points.length}>
       <figcaption>
-        <h2>{title} <ChartPng title={title} fileName={`${testId}.png`} testId={`${testId}-png`} /></h2>
+        <h2>{title} <ChartPng title={title} fileName={`${testId}.png`} testId={pngTestId} /></h2>
         <p>{caption}</p>
       </figcaption>
       {unavailable && <p className="probe-unavailable" role="status" data-testid={unavailable.testId}>{unavailable.text}</p>}

@@ -183,15 +183,15 @@ export function GeneratedExperimentPanel() {
           </select>
         </label>
         <Field
-          name="budgets" label="Real images (% of the training split)" value={form.budgets} onChange={setField('budgets')} disabled={running}
+          testId="experiment-budgets" errorTestId="experiment-error-budgets" label="Real images (% of the training split)" value={form.budgets} onChange={setField('budgets')} disabled={running}
           error={errors.budgets} size={14} placeholder="1, 10, 100" help="Budgets in percent, separated by commas: up to 6, each above 0 and at most 100."
         />
         <Field
-          name="ratios" label="Generated per real image, |Z|/|X|" value={form.ratios} onChange={setField('ratios')} disabled={running}
+          testId="experiment-ratios" errorTestId="experiment-error-ratios" label="Generated per real image, |Z|/|X|" value={form.ratios} onChange={setField('ratios')} disabled={running}
           error={errors.ratios} size={14} placeholder="0, 0.5, 1, 2" help={`Ratios from 0 (real only) to ${EXPERIMENT_MAX_RATIO}, separated by commas: up to 6.`}
         />
         <Field
-          name="steps" label="Pretraining steps per run" value={form.steps} onChange={setField('steps')} disabled={running}
+          testId="experiment-steps" errorTestId="experiment-error-steps" label="Pretraining steps per run" value={form.steps} onChange={setField('steps')} disabled={running}
           error={errors.steps} size={7} inputMode="numeric" help="Every run takes this many steps at the batch size of the current settings: fixed compute."
         />
         <div className={`experiment-field${generatorError ? ' field-invalid' : ''}`}>
@@ -285,18 +285,18 @@ export function GeneratedExperimentPanel() {
   );
 }
 
-/** A text control with its error next to it (role alert), under the UI contract's experiment-<name> and experiment-error-<name>. */
-function Field({ name, label, value, onChange, disabled, error, size, placeholder, help, inputMode }: {
-  name: string; label: string; value: string; onChange: (v: string) => void; disabled: boolean; error: string | undefined;
+/** A text control with its error next to it (role alert), under its UI-contract test ids. */
+function Field({ testId, errorTestId, label, value, onChange, disabled, error, size, placeholder, help, inputMode }: {
+  testId: string; errorTestId: string; label: string; value: string; onChange: (v: string) => void; disabled: boolean; error: string | undefined;
   size: number; placeholder?: string; help: string; inputMode?: 'numeric' | 'decimal';
 }) {
-  const errorId = `experiment-error-${name}`;
+  const errorId = errorTestId;
   return (
     <div className={`experiment-field${error ? ' field-invalid' : ''}`}>
       <label>
         <span>{label}</span>
         <input
-          type="text" data-testid={`experiment-${name}`} value={value} size={size} placeholder={placeholder} title={help}
+          type="text" data-testid={testId} value={value} size={size} placeholder={placeholder} title={help}
           inputMode={inputMode} disabled={disabled} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined}
           onChange={(e) => onChange(e.target.value)}
         />

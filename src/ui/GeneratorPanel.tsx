@@ -127,7 +127,7 @@ export function GeneratorPanel() {
             {GENERATOR_KINDS.map((k) => <option key={k.id} value={k.id} title={k.help}>{k.label}</option>)}
           </select>
         </label>
-        {FIELD_CONTROLS.map(({ field, id }) => {
+        {FIELD_CONTROLS.map(({ field, testId, errorTestId }) => {
           const spec = GENERATOR_FIELDS[field];
           const error = errors[field];
           return (
@@ -135,13 +135,13 @@ export function GeneratorPanel() {
               <label className={`eval-field${error ? ' field-invalid' : ''}`} title={spec.help}>
                 <span>{spec.label}</span>
                 <input
-                  type="number" inputMode="numeric" min={spec.min} max={spec.max} step={1} data-testid={`generator-${id}`}
+                  type="number" inputMode="numeric" min={spec.min} max={spec.max} step={1} data-testid={testId}
                   value={g.fields[field]} disabled={g.running} aria-invalid={error !== undefined}
-                  aria-describedby={error ? `generator-error-${id}` : undefined}
+                  aria-describedby={error ? errorTestId : undefined}
                   onChange={(e) => setGeneratorField(field, e.target.value)}
                 />
               </label>
-              {error && <span className="field-error" role="alert" id={`generator-error-${id}`} data-testid={`generator-error-${id}`}>{error}</span>}
+              {error && <span className="field-error" role="alert" id={errorTestId} data-testid={errorTestId}>{error}</span>}
             </div>
           );
         })}

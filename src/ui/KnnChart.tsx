@@ -32,6 +32,7 @@ const KnnFigure = memo(function KnnFigure({ points: knn, randomInit, pixels, ste
   return (
     <AccuracyChart
       testId="chart-knn"
+      pngTestId="chart-knn-png"
       title="kNN accuracy"
       caption={
         <>

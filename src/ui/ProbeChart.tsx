@@ -32,6 +32,7 @@ const ProbeFigure = memo(function ProbeFigure({ points: probes, randomInit: base
   return (
     <AccuracyChart
       testId="chart-probe"
+      pngTestId="chart-probe-png"
       title="Linear-probe accuracy"
       caption={
         <>

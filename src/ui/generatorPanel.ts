@@ -15,13 +15,13 @@ import { hwcToRgba } from './pixels';
 
 export const KIND_LABEL: Record<GeneratorKind, string> = { dcgan: 'DCGAN', vae: 'VAE' };
 
-/** The numeric controls in the order shown, each with the suffix of its test ids (generator-<id>, generator-error-<id>). */
-export const FIELD_CONTROLS: readonly { field: GeneratorField; id: string }[] = [
-  { field: 'steps', id: 'steps' },
-  { field: 'batchSize', id: 'batch' },
-  { field: 'width', id: 'width' },
-  { field: 'zDim', id: 'zdim' },
-  { field: 'seed', id: 'seed' },
+/** The numeric controls in the order shown, with their test ids written out (../shared/UI-CONTRACT.md lists them). */
+export const FIELD_CONTROLS: readonly { field: GeneratorField; testId: string; errorTestId: string }[] = [
+  { field: 'steps', testId: 'generator-steps', errorTestId: 'generator-error-steps' },
+  { field: 'batchSize', testId: 'generator-batch', errorTestId: 'generator-error-batch' },
+  { field: 'width', testId: 'generator-width', errorTestId: 'generator-error-width' },
+  { field: 'zDim', testId: 'generator-zdim', errorTestId: 'generator-error-zdim' },
+  { field: 'seed', testId: 'generator-seed', errorTestId: 'generator-error-seed' },
 ];
 
 /** One line of the losses chart: a key of GeneratorStepMetrics.values, its name in the paper's terms, and its axis. */
