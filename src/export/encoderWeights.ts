@@ -73,10 +73,10 @@ export interface EncoderExportInfo {
   extra?: Record<string, string>;
 }
 
-/** The safetensors file: weights, plus metadata (strings) naming the architecture and the run; an untrained encoder says so. */
-export async function encoderSafetensors(network: EncoderNetwork, info: EncoderExportInfo, extraTensors: readonly NamedTensor[] = []): Promise<Uint8Array> {
+/** What every export of the encoder says about it (safetensors metadata, ONNX metadata_props): the architecture and the run; an untrained encoder says so. */
+export function encoderMetadata(network: EncoderNetwork, info: EncoderExportInfo): Record<string, string> {
   const { config } = network;
-  const metadata: Record<string, string> = {
+  return {
     format: 'ssl-playground-encoder',
     version: '1',
     architecture: `f: 4 × [conv3×3 → BN → ReLU], widths ${[1, 2, 4, 8].map((m) => m * config.encoderWidth).join(', ')}, 2×2 max-pool (ceil) after the first three, global average pool → h; g: ${config.projectionHead}`,
@@ -92,5 +92,9 @@ export async function encoderSafetensors(network: EncoderNetwork, info: EncoderE
     dataset: info.dataset,
     ...info.extra,
   };
-  return encodeSafetensors([...(await pytorchTensors(network)), ...extraTensors], metadata);
+}
+
+/** The safetensors file: weights, plus metadata (strings) naming the architecture and the run; an untrained encoder says so. */
+export async function encoderSafetensors(network: EncoderNetwork, info: EncoderExportInfo, extraTensors: readonly NamedTensor[] = []): Promise<Uint8Array> {
+  return encodeSafetensors([...(await pytorchTensors(network)), ...extraTensors], encoderMetadata(network, info));
 }
