@@ -5,16 +5,33 @@
  */
 export type Rng = () => number;
 
+/**
+ * A generator whose whole state is one 32-bit number: a checkpoint saves it
+ * with `state()` and a resumed run continues the same stream after
+ * `restore(state)` (src/train/checkpoint.ts).
+ */
+export interface SeededRng extends Rng {
+  state(): number;
+  restore(state: number): void;
+}
+
 /** mulberry32: a 32-bit state PRNG, uniform in [0, 1). */
-export function createRng(seed: number): Rng {
+export function createRng(seed: number): SeededRng {
   let state = seed >>> 0;
-  return () => {
+  const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return Object.assign(next, {
+    state: () => state,
+    restore(saved: number) {
+      if (!Number.isInteger(saved) || saved < 0 || saved > 0xffffffff) throw new Error(`A random-number state must be a whole number from 0 to 2³² − 1; got ${saved}.`);
+      state = saved >>> 0;
+    },
+  });
 }
 
 /** Uniform in [lo, hi). */

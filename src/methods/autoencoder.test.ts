@@ -5,7 +5,9 @@ import { reconstructionMseReference } from '../loss/reconstruction';
 import { SIZE, toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
 import { AUTOENCODER_NOISE_STD, ConvDecoder, corruptViews, decoderSeedSide } from './autoencoder';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
+import { EMPTY_METHOD_STATE } from './state';
 
 await tf.setBackend('cpu');
 
@@ -131,6 +133,40 @@ describe('autoencoder through the training loop', () => {
       expect(snapshot.summary.includes('handing back the noisy input')).toBe(denoise);
       trainer.dispose();
     }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('autoencoder checkpoints', () => {
+  const config = methodConfig('autoencoder', { denoise: true, batchSize: 8 });
+  const dataset = toyDataset(32, 8);
+
+  it('denoising: the noise stream goes on where it stopped, so the losses after resuming are the uninterrupted run’s', async () => {
+    await checkResumesExactly(config, { before: 2, after: 3, dataset });
+  }, 60_000);
+
+  it('refuses another method’s state or a damaged noise stream, naming the entry, and changes nothing', async () => {
+    const before = tf.memory().numTensors;
+    const trained = new Trainer(dataset, config);
+    await trainSteps(trained, 2);
+    const saved = await trained.method.saveState();
+    trained.dispose();
+    const untouched = new Trainer(dataset, config);
+    const trainer = new Trainer(dataset, config);
+    const own = await trainer.method.saveState();
+    const refusals: [MethodState, RegExp][] = [
+      // SimCLR's
+      [EMPTY_METHOD_STATE, /lacks Autoencoder’s “noiseRng”/],
+      [{ arrays: {}, values: { noiseRng: 2 ** 32 } }, /“noiseRng” in the checkpoint is not a random-number state/],
+      [{ arrays: {}, values: { ...saved.values, queuePointer: 3 } }, /holds “queuePointer”, which Autoencoder does not keep/],
+    ];
+    for (const [state, message] of refusals) expect(() => trainer.method.loadState(state)).toThrow(message);
+    expect(await trainer.method.saveState()).toEqual(own);
+    const [reference] = await trainSteps(untouched, 1);
+    const [next] = await trainSteps(trainer, 1);
+    expect(next.loss).toBe(reference.loss);
+    untouched.dispose();
+    trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -26,7 +26,7 @@ import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot'
 import { meanImageMse, psnrOf, reconstructionMse, reconstructionMseReference } from '../loss/reconstruction';
 import { psnr } from './inpainting';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
 
 /** σ of the denoising autoencoder's additive Gaussian noise, on pixels in [0, 1]. */
 export const AUTOENCODER_NOISE_STD = 0.2;
@@ -161,6 +161,13 @@ export const autoencoder: MethodFactory = {
         return { loss, metrics, z: h, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [decoder]),
+      // the decoder trains (the trainer saves it); the noise stream is all that moves besides, drawn on every denoising step
+      saveState: async () => ({ arrays: {}, values: { noiseRng: noiseRng.state() } }),
+      loadState(state) {
+        const reader = pretextStateReader(state, 'Autoencoder', { values: ['noiseRng'] });
+        reader.restoreRng('noiseRng', noiseRng);
+        reader.commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const [count, side, , c] = held.target.shape;
         const input = Float32Array.from(await held.input.data());

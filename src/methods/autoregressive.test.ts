@@ -9,7 +9,7 @@ import {
   AUTOREGRESSIVE_SAMPLE_ROWS, AUTOREGRESSIVE_SHOWN, causalMask, levelInput, nllOnArrays, PixelCnn, pixelCnnArrays, pixelCnnFilters, pixelCnnOnArrays, pixelNll, quantize,
 } from './autoregressive';
 import type { MethodBatch } from './method';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 
 await tf.setBackend('cpu');
 
@@ -221,4 +221,29 @@ describe('PixelCNN auto-encoder through the training loop', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('PixelCNN checkpoints', () => {
+  const config = methodConfig('autoregressive', { ...SMALL, imageSize: 8 });
+  const dataset = toyDataset(32, 8);
+
+  it('keeps nothing of its own: both PixelCNNs are trained variables and their masks never change: across an epoch’s end (4 steps of 8 on 32 images), the resumed losses and bits are the uninterrupted run’s', async () => {
+    await checkResumesExactly(config, { before: 3, after: 2, dataset });
+  }, 60_000);
+
+  it('refuses another method’s state, naming its first entry, and changes nothing', async () => {
+    const before = tf.memory().numTensors;
+    const other = new Trainer(dataset, methodConfig('autoencoder', { denoise: true }));
+    const foreign = await other.method.saveState();
+    other.dispose();
+    const untouched = new Trainer(dataset, config);
+    const trainer = new Trainer(dataset, config);
+    expect(() => trainer.method.loadState(foreign)).toThrow(/holds “noiseRng”, which PixelCNN does not keep: it was saved by another method/);
+    const [reference] = await trainSteps(untouched, 1);
+    const [next] = await trainSteps(trainer, 1);
+    expect(next.loss).toBe(reference.loss);
+    untouched.dispose();
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
 });

@@ -38,7 +38,8 @@ import { AUTOREGRESSIVE_BINS } from '../core/entries/autoregressive';
 import { createRng, normal, type Rng } from '../core/random';
 import type { TaskSnapshot } from '../core/taskSnapshot';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
+import { EMPTY_METHOD_STATE } from './state';
 import { stopGradient } from './siamese';
 
 /**
@@ -342,6 +343,11 @@ export const autoregressive: MethodFactory = {
         return { loss: total, metrics, z: h, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [conditional, unconditional]),
+      // both PixelCNNs train (the trainer saves them) and their masks are fixed; the sampler's stream is seeded by the step it draws at
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState(state) {
+        pretextStateReader(state, 'PixelCNN').commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const [count, size] = held.levels.shape;
         const perImage = size * size * channels;

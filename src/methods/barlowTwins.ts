@@ -14,6 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
 import { barlowTwinsWithMetrics } from '../loss/barlowTwins';
 import type { MethodFactory, SslMethod } from './method';
+import { loadEmptyState } from './siamese';
+import { EMPTY_METHOD_STATE } from './state';
 
 export const barlowTwins: MethodFactory = {
   id: 'barlow-twins',
@@ -40,6 +42,9 @@ export const barlowTwins: MethodFactory = {
       afterUpdate: async () => ({}),
       discardPending() {},
       extraBytes: () => 0,
+      // nothing of its own: f and g are the trainer's to save, λ is in the config
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState: (state) => loadEmptyState(state, 'Barlow Twins'),
       dispose() {},
     };
   },

@@ -17,6 +17,7 @@ import { byolLoss } from '../loss/byol';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { MethodFactory, SslMethod } from './method';
 import { meanRowCosine, predictionTargetMatrix, Predictor, stopGradient } from './siamese';
+import { MethodStateReader, networkStateArrays } from './state';
 
 export const byol: MethodFactory = {
   id: 'byol',
@@ -48,6 +49,13 @@ export const byol: MethodFactory = {
       },
       discardPending() {},
       extraBytes: () => predictor.bytes + 4 * target.allVariables.reduce((sum, v) => sum + v.size, 0),
+      // the target network ξ, running statistics included: no optimizer sees it (q is trained, so the trainer saves it)
+      saveState: async () => ({ arrays: await networkStateArrays('target', target), values: {} }),
+      loadState(state) {
+        const reader = new MethodStateReader(state, 'BYOL');
+        reader.assignNetwork('target', target);
+        reader.commit();
+      },
       dispose() {
         predictor.dispose();
         target.dispose();

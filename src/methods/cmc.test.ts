@@ -9,8 +9,9 @@ import { SIZE, toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
 import { CMC_SHOWN_LIGHTNESS, cmc, cmcViews, columnPicks, rowPicks } from './cmc';
 import { labToRgb, lightnessInput, rgbToLab, rgbToLabArray } from './lab';
-import type { SslMethod } from './method';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { MethodState, SslMethod } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
+import { decodeCheckpointFile, EMPTY_HISTORY, encodeCheckpointFile } from '../train/checkpoint';
 
 await tf.setBackend('cpu');
 
@@ -172,4 +173,63 @@ describe('CMC through the training loop', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+/** The method's own state after `before` steps, a save through the checkpoint file, a load and `after` more; and after before + after steps straight. */
+async function methodStatesAfterResuming(config: ExperimentConfig, dataset: ReturnType<typeof toyDataset>, before: number, after: number) {
+  const straight = new Trainer(dataset, config);
+  await trainSteps(straight, before + after);
+  const uninterrupted = await straight.method.saveState();
+  straight.dispose();
+  const first = new Trainer(dataset, config);
+  await trainSteps(first, before);
+  const file = encodeCheckpointFile({ trainer: await first.saveCheckpoint(), history: EMPTY_HISTORY, savedAt: new Date(0).toISOString(), reason: 'manual' });
+  first.dispose();
+  const second = new Trainer(dataset, config);
+  await second.loadCheckpoint(decodeCheckpointFile(file).trainer);
+  await trainSteps(second, after);
+  const resumed = await second.method.saveState();
+  second.dispose();
+  return { uninterrupted, resumed };
+}
+
+describe('CMC checkpoints', () => {
+  const config = cmcConfig({ batchSize: 8 });
+  const dataset = colourToy(32, 8);
+
+  it('resumes across an epoch’s end with the uninterrupted run’s losses and accuracies', async () => {
+    await checkResumesExactly(config, { before: 3, after: 2, dataset });
+  }, 60_000);
+
+  it('puts back the ab encoder’s batch-norm running statistics, which no loss reads while training', async () => {
+    const { uninterrupted, resumed } = await methodStatesAfterResuming(config, dataset, 2, 1);
+    expect(Object.keys(resumed.arrays).length).toBe(2 * 4);
+    expect(resumed).toEqual(uninterrupted);
+  }, 60_000);
+
+  it('refuses another architecture’s or a damaged state, naming the entry, and changes nothing', async () => {
+    const before = tf.memory().numTensors;
+    const wider = new Trainer(dataset, cmcConfig({ batchSize: 8, encoderWidth: 8 }));
+    const wide = await wider.method.saveState();
+    wider.dispose();
+    const trained = new Trainer(dataset, config);
+    await trainSteps(trained, 2);
+    const saved = await trained.method.saveState();
+    trained.dispose();
+    // every entry right but the last (the fourth block's running variance, 8w = 32 values): none of the others may have been put back
+    const damaged: MethodState = { arrays: { ...saved.arrays, 'abRunning.7': { ...saved.arrays['abRunning.7'], shape: [1, 32] } }, values: {} };
+    const untouched = new Trainer(dataset, config);
+    const trainer = new Trainer(dataset, config);
+    const own = await trainer.method.saveState();
+    expect(() => trainer.method.loadState(wide)).toThrow(/CMC’s “abRunning\.0” in the checkpoint is \[8\], not \[4\]/);
+    expect(() => trainer.method.loadState(damaged)).toThrow(/CMC’s “abRunning\.7” in the checkpoint is \[1, 32\], not \[32\]/);
+    expect(() => trainer.method.loadState({ arrays: { ...saved.arrays }, values: { step: 2 } })).toThrow(/holds “step”, which CMC does not keep/);
+    expect(await trainer.method.saveState()).toEqual(own);
+    const [reference] = await trainSteps(untouched, 1);
+    const [next] = await trainSteps(trainer, 1);
+    expect(next.loss).toBe(reference.loss);
+    untouched.dispose();
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
 });

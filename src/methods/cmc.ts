@@ -21,8 +21,9 @@ import { cmcLossWithMetrics } from '../loss/cmc';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import { AB_SCALE, splitLab } from './colorization';
 import { labPlanesToRgb, lightnessInput, rgbToLabArray } from './lab';
-import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import type { MethodFactory, MethodState, SslMethod } from './method';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
+import { readStateArray } from './state';
 
 /** Mixed into the run's seed for the ab encoder's weights, so the two encoders start apart. */
 export const CMC_AB_SEED_OFFSET = 0xcc0ab;
@@ -103,6 +104,18 @@ export const cmc: MethodFactory = {
         return { loss: result.loss, metrics, z };
       },
       ...pretextLifecycle(captured, [owned]),
+      // f_ab and its head train (the trainer saves them), but its batch-norm running statistics move with every step and are no trained variable
+      async saveState() {
+        const arrays: MethodState['arrays'] = {};
+        for (const [i, v] of abNetwork.runningStatistics.entries()) arrays[`abRunning.${i}`] = await readStateArray(v);
+        return { arrays, values: {} };
+      },
+      loadState(state) {
+        const running = abNetwork.runningStatistics;
+        const reader = pretextStateReader(state, 'CMC', { arrays: running.map((_, i) => `abRunning.${i}`) });
+        running.forEach((v, i) => reader.assignVariable(`abRunning.${i}`, v));
+        reader.commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const [count, side] = held.views.shape;
         const n = held.similarities.shape[0];

@@ -12,7 +12,8 @@ import {
   AB_SCALE, abBinCrossEntropy, abError, abErrorArray, abRegressionLoss, annealedMeanAb, colorizationGrid, splitLab,
 } from './colorization';
 import { abBinOf, abBins, rgbToLabArray } from './lab';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 
 await tf.setBackend('cpu');
 
@@ -199,5 +200,36 @@ describe('colorization through the training loop', () => {
       trainer.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('colorization resumes from a checkpoint', () => {
+  it('keeps nothing of its own; resumed, both heads’ losses and ab errors are the uninterrupted run’s, across a reshuffled epoch', async () => {
+    // 24 colour images in batches of 8: the batch order is drawn afresh at step 4, after the checkpoint at step 2
+    const dataset = colourToyDataset(24, 8);
+    for (const colorizationMode of ['regression', 'classification'] as const) {
+      const config = colourConfig({ colorizationMode, batchSize: 8 });
+      const trainer = new Trainer(dataset, config);
+      expect(await trainer.method.saveState()).toEqual({ arrays: {}, values: {} });
+      trainer.dispose();
+      await checkResumesExactly(config, { before: 2, after: 2, dataset });
+    }
+  }, 20_000);
+
+  it('refuses another method’s state, naming its entry, and changes nothing', async () => {
+    const dataset = colourToyDataset(32, 8);
+    const config = colourConfig();
+    const refused = new Trainer(dataset, config);
+    const untouched = new Trainer(dataset, config);
+    const cases: [MethodState, RegExp][] = [
+      [{ arrays: {}, values: { regionRng: 7 } }, /“regionRng”, which Colorization does not keep/],
+      [{ arrays: { centroids: { dtype: 'float32', shape: [1], data: new Float32Array(1) } }, values: {} }, /“centroids”, which Colorization does not keep/],
+      [{ arrays: {} } as unknown as MethodState, /no state for Colorization/],
+    ];
+    for (const [state, entry] of cases) expect(() => refused.method.loadState(state)).toThrow(entry);
+    const seen = (m: StepMetrics) => [m.loss, m.values, m.uniformity, m.collapseStd];
+    expect((await trainSteps(refused, 1)).map(seen)).toEqual((await trainSteps(untouched, 1)).map(seen));
+    refused.dispose();
+    untouched.dispose();
   });
 });

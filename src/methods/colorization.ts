@@ -27,7 +27,8 @@ import { softmaxCrossEntropy } from '../loss/classification';
 import { DECODER_MAX_GRID, MapDecoder, upsampleMap } from './inpainting';
 import { abBinLabels, abBins, labPlanesToRgb, lightnessInput, rgbToLab, rgbToLabArray } from './lab';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
+import { EMPTY_METHOD_STATE } from './state';
 
 /** ab are regressed as ab / 110: sRGB's a and b lie within about ±110, so the targets lie within ±1. */
 export const AB_SCALE = 110;
@@ -134,6 +135,11 @@ export const colorization: MethodFactory = {
         return { loss, metrics, z: h, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [head]),
+      // nothing of its own: Lab and the ab bins are fixed, and f and the head are the trainer's to save
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState(state) {
+        pretextStateReader(state, 'Colorization').commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const [count, side] = held.views.shape;
         const pixels = side * side;

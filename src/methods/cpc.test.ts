@@ -12,7 +12,7 @@ import {
   CONTEXT_FRAME, CpcContextNetwork, FOUND_FRAME, MISSED_FRAME, composePatchGrid, cpcBoxes, cpcGrid, cpcPredictionLayout, patchGridCellCorner,
   patchGridPictureSize, patchRow, topRowFrames, topRowPrediction,
 } from './cpc';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 import { MIN_PATCH_SIDE, cropArray, cutTiles } from './tiles';
 
 await tf.setBackend('cpu');
@@ -271,4 +271,29 @@ describe('CPC through the training loop', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('CPC checkpoints', () => {
+  const config = methodConfig('cpc', { imageSize: VIEW, batchSize: 8 });
+  const dataset = toyDataset(32, 8);
+
+  it('keeps nothing of its own: the context network and W_k are trained variables and the grid is fixed: across an epoch’s end (4 steps of 8 on 32 images), the resumed losses and per-offset accuracies are the uninterrupted run’s', async () => {
+    await checkResumesExactly(config, { before: 3, after: 2, dataset });
+  }, 60_000);
+
+  it('refuses another method’s state, naming its first entry, and changes nothing', async () => {
+    const before = tf.memory().numTensors;
+    const other = new Trainer(dataset, methodConfig('autoencoder', { denoise: true }));
+    const foreign = await other.method.saveState();
+    other.dispose();
+    const untouched = new Trainer(dataset, config);
+    const trainer = new Trainer(dataset, config);
+    expect(() => trainer.method.loadState(foreign)).toThrow(/holds “noiseRng”, which CPC does not keep: it was saved by another method/);
+    const [reference] = await trainSteps(untouched, 1);
+    const [next] = await trainSteps(trainer, 1);
+    expect(next.loss).toBe(reference.loss);
+    untouched.dispose();
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
 });

@@ -28,7 +28,8 @@ import { createRng, normal, type Rng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { cpcInfoNceWithMetrics } from '../loss/cpc';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
+import { EMPTY_METHOD_STATE } from './state';
 import { cropArray, cutTiles, encoderPatches, type TileBox } from './tiles';
 
 /** The patch grid of a view of side S: G×G patches of side 2s on a stride s, centred. */
@@ -285,6 +286,11 @@ export const cpc: MethodFactory = {
         return { loss: out.loss, metrics: out.offsetAccuracy, z, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [net]),
+      // the context network and every W_k train (the trainer saves them); the patch grid is fixed and nothing is drawn at random
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState(state) {
+        pretextStateReader(state, 'CPC').commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const layout = capturedLayout!;
         const n = capturedN;

@@ -10,8 +10,9 @@ import {
   clusterBalancedCrossEntropy, clusterTrainImages, DEEPCLUSTER_FIT_MAX, DEEPCLUSTER_MEMBERS_SHOWN, fitSample, HEAD_SALT,
   inverseSquareRoot, ROUND_SALT, shownClusters, whitenAndNormalize, zcaWhitening,
 } from './deepcluster';
-import type { MethodBatch } from './method';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { MethodBatch, MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
+import { decodeCheckpointFile, EMPTY_HISTORY, encodeCheckpointFile } from '../train/checkpoint';
 
 await tf.setBackend('cpu');
 
@@ -297,4 +298,80 @@ describe('DeepCluster through the training loop', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('DeepCluster checkpoints', () => {
+  const config = methodConfig('deepcluster', { clusterCount: 8, clusterEvery: 2 });
+  const dataset = toyDataset(64, 16);
+
+  it('resumes between clustering rounds: the next rounds, their NMI with the saved round and the head’s Adam restarts follow the uninterrupted run', async () => {
+    // rounds after steps 2 (before the checkpoint at 3), 4 and 6 (after it): step 4's NMI compares with round 1's saved labels,
+    // and the trainer's restarted Adam (saved with round 1) is kept at step 4 and restarted at step 5 only if the round was put back
+    const { straight, resumed } = await checkResumesExactly(config, { before: 3, after: 3, dataset });
+    expect(resumed.every((m) => m.values.clusterNmi !== undefined)).toBe(true);
+    expect(straight[3].values.clusterNmi).toBeLessThan(1);
+    // a checkpoint right after round 1: the trainer saved the head's Adam of round 0, so the first step after resuming restarts it
+    await checkResumesExactly(config, { before: 2, after: 2, dataset });
+    // a checkpoint before the first step: the round made while building has not been read back yet
+    await checkResumesExactly(config, { before: 0, after: 2, dataset });
+  }, 60_000);
+
+  it('puts back the last round’s members shown, so the instrument after resuming is the uninterrupted run’s', async () => {
+    const straight = new Trainer(dataset, config);
+    await trainSteps(straight, 4);
+    const uninterrupted = await straight.method.saveState();
+    straight.dispose();
+    const first = new Trainer(dataset, config);
+    await trainSteps(first, 3);
+    const file = encodeCheckpointFile({ trainer: await first.saveCheckpoint(), history: EMPTY_HISTORY, savedAt: new Date(0).toISOString(), reason: 'manual' });
+    first.dispose();
+    const second = new Trainer(dataset, config);
+    await second.loadCheckpoint(decodeCheckpointFile(file).trainer);
+    const loaded = await second.method.saveState();
+    await trainSteps(second, 1);
+    const resumed = await second.method.saveState();
+    second.dispose();
+    // the round's wall time is measured anew by the run that makes it
+    const withoutTime = (state: MethodState) => ({ arrays: state.arrays, values: { ...state.values, roundMs: undefined } });
+    expect(withoutTime(resumed)).toEqual(withoutTime(uninterrupted));
+    expect(loaded.values.round).toBe(1);
+    expect(loaded.arrays.shownMembers.data.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('refuses another method’s, another dataset’s or a damaged state, naming the entry, and changes nothing', async () => {
+    const before = tf.memory().numTensors;
+    const pirl = new Trainer(toyDataset(32, 8), methodConfig('pirl', { imageSize: 24 }));
+    const foreign = await pirl.method.saveState();
+    pirl.dispose();
+    const larger = new Trainer(toyDataset(80, 8), config);
+    const otherDataset = await larger.method.saveState();
+    larger.dispose();
+    const trained = new Trainer(dataset, config);
+    await trainSteps(trained, 3);
+    const saved = await trained.method.saveState();
+    trained.dispose();
+    const members = saved.arrays.shownMembers;
+    const labels = saved.arrays.assignments.data as Int32Array;
+    const outsider = Array.from(labels.keys()).find((i) => labels[i] !== labels[members.data[0]])!;
+    const untouched = new Trainer(dataset, config);
+    const trainer = new Trainer(dataset, config);
+    const own = await trainer.method.saveState();
+    const refusals: [MethodState, RegExp][] = [
+      [foreign, /holds “bank”, which DeepCluster does not keep/],
+      [otherDataset, /DeepCluster’s “assignments” in the checkpoint is \[80\], not \[64\]/],
+      [{ ...saved, arrays: { ...saved.arrays, assignments: { ...saved.arrays.assignments, data: labels.map((a) => a + 8) } } }, /“assignments” in the checkpoint name clusters outside 0…7/],
+      // the labels and the round right, what is read after them wrong: none of them may have been put back
+      [{ ...saved, arrays: { ...saved.arrays, shownMembers: { ...members, shape: [members.data.length - 1], data: members.data.slice(1) } } }, /DeepCluster’s “shownMembers” in the checkpoint is \[\d+\], not \[\d+\]/],
+      [{ ...saved, arrays: { ...saved.arrays, shownMembers: { ...members, data: Int32Array.from(members.data, (m, i) => (i === 0 ? outsider : m)) } } }, /“shownMembers” in the checkpoint are not members of cluster/],
+      [{ ...saved, values: { ...saved.values, roundStep: 4 } }, /DeepCluster’s round 1 after step 4 of 3/],
+    ];
+    for (const [state, message] of refusals) expect(() => trainer.method.loadState(state)).toThrow(message);
+    expect(await trainer.method.saveState()).toEqual(own);
+    const [reference] = await trainSteps(untouched, 1);
+    const [next] = await trainSteps(trainer, 1);
+    expect(next.loss).toBe(reference.loss);
+    untouched.dispose();
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
 });

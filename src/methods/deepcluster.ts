@@ -37,8 +37,9 @@ import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot'
 import { classificationAccuracy } from '../loss/classification';
 import type { EncoderNetwork } from '../model/encoderNetwork';
 import { ASSIGN_CHUNK, clusterSizes, kMeans, nearestCentroid, normalizedMutualInformation } from './kmeans';
-import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, ClassifierHead, readCapture } from './pretextHead';
+import type { MethodFactory, MethodState, SslMethod } from './method';
+import { CaptureSlot, ClassifierHead, pretextStateReader, readCapture } from './pretextHead';
+import { readStateArray, typedStateArray } from './state';
 
 export { DEEPCLUSTER_FIT_MAX };
 /** Images encoded at once while clustering (inference: no activations kept for a gradient). */
@@ -194,9 +195,14 @@ interface RoundSummary {
   ms?: number;
 }
 
+/** The `count` largest clusters that hold images, largest first (ties to the lower number). */
+export function largestClusters(sizes: Int32Array, count = TASK_SNAPSHOT_EXAMPLES): { cluster: number; size: number }[] {
+  return Array.from(sizes, (size, cluster) => ({ cluster, size })).filter((c) => c.size > 0).sort((a, b) => b.size - a.size || a.cluster - b.cluster).slice(0, count);
+}
+
 /** The largest clusters (ties to the lower number), with up to `members` of each drawn from `rng`. */
 export function shownClusters(assignments: Int32Array, sizes: Int32Array, rng: Rng, count = TASK_SNAPSHOT_EXAMPLES, members = DEEPCLUSTER_MEMBERS_SHOWN) {
-  const largest = Array.from(sizes, (size, cluster) => ({ cluster, size })).filter((c) => c.size > 0).sort((a, b) => b.size - a.size || a.cluster - b.cluster).slice(0, count);
+  const largest = largestClusters(sizes, count);
   const byCluster = new Map<number, number[]>(largest.map((c) => [c.cluster, []]));
   assignments.forEach((a, i) => byCluster.get(a)?.push(i));
   return largest.map(({ cluster, size }) => {
@@ -204,6 +210,12 @@ export function shownClusters(assignments: Int32Array, sizes: Int32Array, rng: R
     const order = permutation(rng, all.length);
     return { cluster, size, members: Array.from(order.slice(0, members), (r) => all[r]) };
   });
+}
+
+/** A round's summary from its labels and cluster sizes: the counts derived from them, the rest as given. */
+function roundSummary(round: number, step: number, assignments: Int32Array, sizes: Int32Array, rest: Pick<RoundSummary, 'nmi' | 'shown' | 'ms'>): RoundSummary {
+  const largest = sizes.reduce((a, b) => Math.max(a, b), 0);
+  return { round, step, assignments, sizes, inUse: sizes.filter((c) => c > 0).length, largestShare: largest / assignments.length, ...rest };
 }
 
 export const deepcluster: MethodFactory = {
@@ -243,15 +255,11 @@ export const deepcluster: MethodFactory = {
       const labels = Int32Array.from(await assignments.data());
       const counts = Int32Array.from(await sizes.data());
       const previous = latest;
-      const largest = counts.reduce((a, b) => Math.max(a, b), 0);
-      latest = {
-        round, step: roundStep, assignments: labels, sizes: counts,
-        inUse: counts.filter((c) => c > 0).length,
-        largestShare: largest / labels.length,
+      latest = roundSummary(round, roundStep, labels, counts, {
         nmi: previous ? normalizedMutualInformation(previous.assignments, labels) : undefined,
         shown: shownClusters(labels, counts, rng),
         ms: round > 0 ? performance.now() - roundStarted : undefined,
-      };
+      });
       unread = false;
     };
 
@@ -294,6 +302,72 @@ export const deepcluster: MethodFactory = {
       },
       extraBytes() {
         return head.bytes + 4 * (trainCount + k);
+      },
+      /*
+       * f and the head train (the trainer saves them, and the head's own Adam
+       * with the round it belongs to, which restarts() must then still
+       * return). Besides: the pseudo-labels (the sizes are counted from them),
+       * the round, the steps since it, the rounds' random stream, and the last
+       * round's summary, which the next round's NMI compares with. Between
+       * steps every round has been read back, but the one made while building
+       * before step 1: the summary is then of the labels saved, and only its
+       * random members, NMI and time are saved beside them.
+       */
+      async saveState() {
+        if (unread !== (latest === null)) throw new Error('DeepCluster: a checkpoint is taken between steps, once the round has been read back.');
+        const arrays: MethodState['arrays'] = { assignments: await readStateArray(assignments) };
+        const values: MethodState['values'] = { roundRng: rng.state(), round, roundStep, stepsDone, roundRead: latest !== null };
+        if (latest) {
+          arrays.shownMembers = typedStateArray(Int32Array.from(latest.shown.flatMap((c) => c.members)));
+          if (latest.nmi !== undefined) values.roundNmi = latest.nmi;
+          if (latest.ms !== undefined) values.roundMs = latest.ms;
+        }
+        return { arrays, values };
+      },
+      loadState(state) {
+        const reader = pretextStateReader(state, 'DeepCluster', {
+          arrays: ['assignments', 'shownMembers'],
+          values: ['roundRng', 'round', 'roundStep', 'stepsDone', 'roundRead', 'roundNmi', 'roundMs'],
+        });
+        const labels = Int32Array.from(reader.array('assignments', [trainCount], 'int32').data as Int32Array);
+        if (labels.some((a) => a < 0 || a >= k)) throw new Error(`DeepCluster’s “assignments” in the checkpoint name clusters outside 0…${k - 1}: it was saved with another cluster count.`);
+        const savedRound = reader.number('round');
+        const savedRoundStep = reader.number('roundStep');
+        const savedSteps = reader.number('stepsDone');
+        if (savedRound < 0 || savedRoundStep < 0 || savedRoundStep > savedSteps) {
+          throw new Error(`DeepCluster’s round ${savedRound} after step ${savedRoundStep} of ${savedSteps} in the checkpoint does not add up.`);
+        }
+        reader.restoreRng('roundRng', rng);
+        const read = reader.boolean('roundRead');
+        const counts = new Int32Array(k);
+        for (const a of labels) counts[a] += 1;
+        let summary: RoundSummary | null = null;
+        if (read) {
+          const largest = largestClusters(counts);
+          const memberCounts = largest.map((c) => Math.min(DEEPCLUSTER_MEMBERS_SHOWN, c.size));
+          const members = reader.array('shownMembers', [memberCounts.reduce((a, b) => a + b, 0)], 'int32').data as Int32Array;
+          let at = 0;
+          const shown = largest.map(({ cluster, size: clusterSize }, e) => {
+            const mine = Array.from(members.subarray(at, at + memberCounts[e]));
+            at += memberCounts[e];
+            if (mine.some((i) => !(i >= 0 && i < trainCount) || labels[i] !== cluster)) throw new Error(`DeepCluster’s “shownMembers” in the checkpoint are not members of cluster ${cluster}.`);
+            return { cluster, size: clusterSize, members: mine };
+          });
+          const optional = (name: string) => (name in state.values ? reader.number(name, false) : undefined);
+          summary = roundSummary(savedRound, savedRoundStep, Int32Array.from(labels), counts, { nmi: optional('roundNmi'), shown, ms: optional('roundMs') });
+        }
+        reader.then(() => {
+          captured.clear();
+          tf.dispose([assignments, sizes]);
+          assignments = tf.tensor1d(labels, 'int32');
+          sizes = tf.tensor1d(Int32Array.from(counts), 'int32');
+          round = savedRound;
+          roundStep = savedRoundStep;
+          stepsDone = savedSteps;
+          latest = summary;
+          unread = !read;
+        });
+        reader.commit();
       },
       dispose() {
         captured.clear();

@@ -6,8 +6,9 @@ import { TASK_SNAPSHOT_EXAMPLES } from '../core/taskSnapshot';
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
 import { EXEMPLAR_CONFUSION_MAX, exemplarLabels, shownExemplarPositions } from './exemplar';
-import type { MethodBatch } from './method';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { StepMetrics } from '../train/protocol';
+import type { MethodBatch, MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 
 await tf.setBackend('cpu');
 
@@ -175,4 +176,40 @@ describe('Exemplar CNN through the training loop', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('Exemplar CNN resumes from a checkpoint', () => {
+  it('saves the members counted so far; resumed, the count goes on past a new epoch of the pool as if never interrupted', async () => {
+    // K = 24 exemplars in batches of 8: an epoch of the pool is 3 steps, the next drawn at step 4, after the checkpoint at step 2
+    const config = methodConfig('exemplar', { exemplarCount: 24, batchSize: 8 });
+    const dataset = toyDataset(48, 8);
+    const trainer = new Trainer(dataset, config);
+    await trainSteps(trainer, 2);
+    // 2N = 16 members a step
+    expect(await trainer.method.saveState()).toEqual({ arrays: {}, values: { membersSeen: 32 } });
+    trainer.dispose();
+    const { resumed } = await checkResumesExactly(config, { before: 2, after: 2, dataset });
+    // 16 members a step among 24 exemplars, counted from step 0: the count came back with the checkpoint
+    expect(resumed.map((m) => m.values.membersPerExemplar)).toEqual([48 / 24, 64 / 24]);
+  }, 20_000);
+
+  it('refuses another method’s state or a broken count, naming the entry, and changes nothing', async () => {
+    const dataset = toyDataset(32, 8);
+    const config = methodConfig('exemplar', { exemplarCount: 16, batchSize: 8 });
+    const refused = new Trainer(dataset, config);
+    const untouched = new Trainer(dataset, config);
+    const cases: [MethodState, RegExp][] = [
+      [{ arrays: {}, values: { regionRng: 7 } }, /“regionRng”, which Exemplar CNN does not keep/],
+      // its own count beside a foreign entry: refused before the count is touched
+      [{ arrays: {}, values: { membersSeen: 1000, shuffleRng: 3 } }, /“shuffleRng”, which Exemplar CNN does not keep/],
+      [{ arrays: {}, values: { membersSeen: 2.5 } }, /lacks Exemplar CNN’s “membersSeen” \(a whole number\)/],
+      [{ arrays: {}, values: { membersSeen: -16 } }, /Exemplar CNN’s “membersSeen” in the checkpoint is -16, not a count/],
+    ];
+    for (const [state, entry] of cases) expect(() => refused.method.loadState(state)).toThrow(entry);
+    // membersPerExemplar would show a count put in by a refused state
+    const seen = (m: StepMetrics) => [m.loss, m.values, m.alignment, m.uniformity, m.collapseStd];
+    expect((await trainSteps(refused, 1)).map(seen)).toEqual((await trainSteps(untouched, 1)).map(seen));
+    refused.dispose();
+    untouched.dispose();
+  });
 });

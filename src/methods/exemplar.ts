@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { classificationAccuracy, confusionCounts, softmaxCrossEntropy } from '../loss/classification';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, ClassifierHead, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, ClassifierHead, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
 
 /** Up to this many exemplars the instrument adds the K × K confusion matrix (beyond it a batch fills too few of its cells to read). */
 export const EXEMPLAR_CONFUSION_MAX = 12;
@@ -84,6 +84,17 @@ export const exemplar: MethodFactory = {
       async afterUpdate(batch) {
         membersSeen += 2 * batch.indices.length;
         return { membersPerExemplar: membersSeen / classes };
+      },
+      // the members counted so far, behind the members-per-exemplar chart; the K exemplars are fixed by the config
+      saveState: async () => ({ arrays: {}, values: { membersSeen } }),
+      loadState(state) {
+        const reader = pretextStateReader(state, 'Exemplar CNN', { values: ['membersSeen'] });
+        const saved = reader.number('membersSeen');
+        if (saved < 0) throw new Error(`Exemplar CNN’s “membersSeen” in the checkpoint is ${saved}, not a count.`);
+        reader.then(() => {
+          membersSeen = saved;
+        });
+        reader.commit();
       },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const indices = capturedIndices;

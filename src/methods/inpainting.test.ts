@@ -8,7 +8,9 @@ import {
   cropArray, cropRegions, inpaintingBaselines, inpaintRegions, MapDecoder, maskViews, pasteRegion, regionMaskArray,
   regionMasks, regionMse, regionSide, upsampleMap, visibleMean, type Region,
 } from './inpainting';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { StepMetrics } from '../train/protocol';
+import type { MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 
 await tf.setBackend('cpu');
 
@@ -285,5 +287,52 @@ describe('context encoder through the training loop', () => {
     });
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('the context encoder resumes from a checkpoint', () => {
+  // random squares: the central one never draws from the stream
+  const config = methodConfig('inpainting', { inpaintMask: 'random' });
+
+  it('saves the random squares’ stream where it stands; resumed, the squares and losses are the uninterrupted run’s', async () => {
+    const dataset = toyDataset(48, 8);
+    const fresh = new Trainer(dataset, config);
+    const trained = new Trainer(dataset, config);
+    await trainSteps(trained, 1);
+    const [before, after] = [await fresh.method.saveState(), await trained.method.saveState()];
+    expect(Object.keys(after.values)).toEqual(['regionRng']);
+    expect(after.arrays).toEqual({});
+    expect(after.values.regionRng).not.toBe(before.values.regionRng);
+    fresh.dispose();
+    trained.dispose();
+    // every step after the checkpoint at step 2 hides new squares; 48 images in batches of 16, so the batch order is
+    // drawn afresh at step 4 too
+    await checkResumesExactly(config, { before: 2, after: 2, dataset });
+  }, 20_000);
+
+  it('saves the stream under the central square too, where the setting can turn to random squares mid-run', async () => {
+    const trainer = new Trainer(toyDataset(32, 8), methodConfig('inpainting'));
+    await trainSteps(trainer, 1);
+    expect(Object.keys((await trainer.method.saveState()).values)).toEqual(['regionRng']);
+    trainer.dispose();
+  });
+
+  it('refuses another method’s state or a broken stream, naming the entry, and changes nothing', async () => {
+    const dataset = toyDataset(32, 8);
+    const refused = new Trainer(dataset, config);
+    const untouched = new Trainer(dataset, config);
+    const bank = { dtype: 'float32' as const, shape: [32, 16], data: new Float32Array(32 * 16) };
+    const cases: [MethodState, RegExp][] = [
+      [{ arrays: { bank }, values: {} }, /“bank”, which Inpainting does not keep/],
+      // its own stream beside a foreign entry: refused before the stream is touched
+      [{ arrays: {}, values: { regionRng: 12345, jitterRng: 3 } }, /“jitterRng”, which Inpainting does not keep/],
+      [{ arrays: {}, values: { regionRng: 0.5 } }, /lacks Inpainting’s “regionRng” \(a whole number\)/],
+    ];
+    for (const [state, entry] of cases) expect(() => refused.method.loadState(state)).toThrow(entry);
+    // the squares show in the first step's loss and both baselines
+    const seen = (m: StepMetrics) => [m.loss, m.values, m.uniformity, m.collapseStd];
+    expect((await trainSteps(refused, 1)).map(seen)).toEqual((await trainSteps(untouched, 1)).map(seen));
+    refused.dispose();
+    untouched.dispose();
   });
 });

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, normal, type Rng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
 
 // ---------------------------------------------------------------------------
 // The decoder: h → a map
@@ -254,6 +254,13 @@ export const inpainting: MethodFactory = {
         return { loss, metrics, z: h, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [decoder]),
+      // the random squares' stream, saved under the central mask too: the setting can change mid-run
+      saveState: async () => ({ arrays: {}, values: { regionRng: regionRng.state() } }),
+      loadState(state) {
+        const reader = pretextStateReader(state, 'Inpainting', { values: ['regionRng'] });
+        reader.restoreRng('regionRng', regionRng);
+        reader.commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const [count, size, , c] = held.masked.shape;
         const masked = Float32Array.from(await held.masked.data());

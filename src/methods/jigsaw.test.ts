@@ -10,7 +10,9 @@ import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
 import { taskSnapshotProblem } from '../core/taskSnapshot';
 import { concatenatedTiles, jigsawGrid, jigsawPictures } from './jigsaw';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { StepMetrics } from '../train/protocol';
+import type { MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 import { FusionHead, cropArray, cutTiles, hammingPermutations, inversePermutation, jitteredBoxes, permuteItems, pictureGap } from './tiles';
 
 await tf.setBackend('cpu');
@@ -159,4 +161,48 @@ describe('the jigsaw through the training loop', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('the jigsaw resumes from a checkpoint', () => {
+  // N = 8 on 24 images: three batches an epoch, so the batch order is drawn afresh at step 4
+  const config = methodConfig('jigsaw', { imageSize: VIEW, jigsawPermutations: 8, batchSize: 8 });
+
+  it('saves its stream of jitters and permutations where it stands; resumed, the puzzles and losses are the uninterrupted run’s', async () => {
+    const dataset = toyDataset(24, 8);
+    const fresh = new Trainer(dataset, config);
+    const trained = new Trainer(dataset, config);
+    await trainSteps(trained, 1);
+    const [before, after] = [await fresh.method.saveState(), await trained.method.saveState()];
+    expect(Object.keys(after.values)).toEqual(['shuffleRng']);
+    expect(after.arrays).toEqual({});
+    // the P permutations are fixed by P and not saved; the stream that picks among them has moved on
+    expect(after.values.shuffleRng).not.toBe(before.values.shuffleRng);
+    fresh.dispose();
+    trained.dispose();
+    // each step after the checkpoint shuffles each view by a newly drawn permutation (the first step's loss is log P
+    // whatever the puzzles: resume after it)
+    await checkResumesExactly(config, { before: 2, after: 2, dataset });
+  }, 20_000);
+
+  it('refuses another method’s state or a broken stream, naming the entry, and changes nothing', async () => {
+    const dataset = toyDataset(32, 8);
+    const patches = new Trainer(dataset, methodConfig('relative-patch', { imageSize: VIEW }));
+    const patchState = await patches.method.saveState();
+    patches.dispose();
+    const refused = new Trainer(dataset, config);
+    const untouched = new Trainer(dataset, config);
+    const cases: [MethodState, RegExp][] = [
+      [patchState, /“jitterRng”, which Jigsaw does not keep/],
+      // its own stream beside a foreign entry: refused before the stream is touched
+      [{ arrays: {}, values: { shuffleRng: 12345, membersSeen: 3 } }, /“membersSeen”, which Jigsaw does not keep/],
+      [{ arrays: {}, values: { shuffleRng: 2 ** 32 } }, /Jigsaw’s “shuffleRng” in the checkpoint is not a random-number state/],
+      [{ arrays: {}, values: {} }, /lacks Jigsaw’s “shuffleRng”/],
+    ];
+    for (const [state, entry] of cases) expect(() => refused.method.loadState(state)).toThrow(entry);
+    // the first step's z (the mean of f over the 9 tiles) shows the tiles, the second's loss the permutations too
+    const seen = (m: StepMetrics) => [m.loss, m.values, m.uniformity, m.collapseStd];
+    expect((await trainSteps(refused, 2)).map(seen)).toEqual((await trainSteps(untouched, 2)).map(seen));
+    refused.dispose();
+    untouched.dispose();
+  }, 20_000);
 });

@@ -18,7 +18,7 @@ import { createRng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { classificationAccuracy, confusionCounts, softmaxCrossEntropy } from '../loss/classification';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
 import {
   FusionHead, JIGSAW_LAYOUT, composeGrid, cropArray, cutTiles, encoderPatches, hammingPermutations, inversePermutation, jitteredBoxes,
   permuteItems, pictureGap, tileGrid, type TileBox, type TileGrid,
@@ -106,6 +106,13 @@ export const jigsaw: MethodFactory = {
         return { loss, metrics, z, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [head]),
+      // the stream of jitters and permutation draws; the P permutations are fixed by P, so they are not saved
+      saveState: async () => ({ arrays: {}, values: { shuffleRng: rng.state() } }),
+      loadState(state) {
+        const reader = pretextStateReader(state, 'Jigsaw', { values: ['shuffleRng'] });
+        reader.restoreRng('shuffleRng', rng);
+        reader.commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const [shownCount, size, , channels] = held.shown.shape;
         const views = Float32Array.from(await held.shown.data());

@@ -19,6 +19,7 @@ import { createRng, type Rng } from '../core/random';
 import { memoryBankWithMetrics } from '../loss/memoryBank';
 import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
 import type { MethodFactory, SslMethod } from './method';
+import { MethodStateReader, readStateArray, typedStateArray } from './state';
 
 /** Largest bank the page builds: a 60,000-image set at d = 512 is 117 MB. */
 export const MAX_BANK_MB = 256;
@@ -127,6 +128,25 @@ export const memoryBank: MethodFactory = {
       },
       discardPending: dropPending,
       extraBytes: () => 4 * bank.size,
+      // the bank, when each entry was written (staleness, the heatmap's unwritten columns) and the step those are counted in;
+      // the bank's random start is drawn once, at construction, from a stream it does not keep
+      async saveState() {
+        return { arrays: { bank: await readStateArray(bank), writtenAt: typedStateArray(writtenAt) }, values: { step } };
+      },
+      loadState(state) {
+        const reader = new MethodStateReader(state, 'InstDisc');
+        reader.assignVariable('bank', bank);
+        const savedWrittenAt = reader.array('writtenAt', [size], 'int32').data as Int32Array;
+        const savedStep = reader.number('step');
+        if (savedStep < 0) throw new Error(`InstDisc’s “step” in the checkpoint is ${savedStep}, not a step count.`);
+        if (savedWrittenAt.some((at) => at < -1 || at > savedStep)) throw new Error(`InstDisc’s “writtenAt” in the checkpoint holds steps outside −1…${savedStep}.`);
+        reader.then(() => {
+          dropPending();
+          writtenAt.set(savedWrittenAt);
+          step = savedStep;
+        });
+        reader.commit();
+      },
       dispose() {
         dropPending();
         bank.dispose();

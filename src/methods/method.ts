@@ -116,7 +116,39 @@ export interface SslMethod {
   readonly restartedVariables?: { variables: tf.Variable[]; restarts(): number };
   /** batches are drawn from the first batchPool training images only (exemplar: the K surrogate classes) */
   readonly batchPool?: number;
+  /**
+   * What a checkpoint must hold beyond `trainableVariables` (which the trainer
+   * saves with the optimizer's moments) for a resumed run to give the same
+   * losses as one never interrupted: a momentum encoder, a queue and its
+   * pointer, a bank and its write steps, centroids and assignments, counters,
+   * the state of every random stream the method draws from. Copies: later
+   * steps do not change what was returned. A method with nothing of its own
+   * returns empty records (src/methods/state.ts: EMPTY_METHOD_STATE).
+   */
+  saveState(): Promise<MethodState>;
+  /**
+   * Puts back what saveState returned, into a method just built for the same
+   * config and dataset. Checks every entry first (present, shape, type) and
+   * throws a message naming what is wrong, changing nothing, when the state
+   * is not this method's (src/methods/state.ts: MethodStateReader).
+   */
+  loadState(state: MethodState): void;
   dispose(): void;
+}
+
+/** A tensor or typed array in a checkpoint: plain numbers, structured-clonable and storable in IndexedDB. */
+export interface StateArray {
+  dtype: 'float32' | 'int32' | 'uint8';
+  shape: number[];
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+/** A method's own state in a checkpoint (see SslMethod.saveState). */
+export interface MethodState {
+  /** tensors (queue, bank, target network, centroids) and typed arrays (assignments, write steps), by name */
+  arrays: Record<string, StateArray>;
+  /** counters, random-stream states, flags, by name */
+  values: Record<string, number | boolean | string>;
 }
 
 export interface MethodContext {

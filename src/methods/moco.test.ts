@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import { checkMethodBasics, checkResumesExactly, expectRefusedUnchanged, methodConfig, stateAfter, trainSteps } from './methodHarness.testutil';
 import { enqueueKeys } from './moco';
 
 await tf.setBackend('cpu');
@@ -102,4 +102,25 @@ describe('MoCo v2 through the training loop', () => {
     expect(first.values.queueFill).toBeCloseTo(16 / 40, 6);
     trainer.dispose();
   });
+});
+
+
+describe('MoCo v2 resuming from a checkpoint', () => {
+  it('resumes exactly across the queue’s wrap-around, with the key encoder and the shuffle where they were', async () => {
+    // K = 40 at N = 16: the checkpoint after step 2 holds 32 real keys at pointer 32; step 3 writes 8 keys to the
+    // tail and 8 over the head, so a resumed run that lost the pointer, the fill or the queue goes wrong after it
+    const { straight, resumed } = await checkResumesExactly(methodConfig('moco', { queueSize: 40, momentum: 0.9 }), { before: 2, after: 3 });
+    expect(straight.map((m) => m.values.queueFill)).toEqual([0.4, 0.8, 1, 1, 1]);
+    expect(resumed.map((m) => m.values.queueFill)).toEqual([1, 1, 1]);
+  }, 20_000);
+
+  it('refuses another method’s state and a queue of another size, naming the entry, and changes nothing', async () => {
+    const config = methodConfig('moco', { queueSize: 40, momentum: 0.9 });
+    await expectRefusedUnchanged(config, await stateAfter(methodConfig('byol'), 1), /lacks MoCo v2’s “keyNetwork\.0”/);
+    // a trained key encoder that fits, then a queue that does not: the key encoder must not be written either
+    const otherQueue = await stateAfter(methodConfig('moco', { queueSize: 48, momentum: 0.9 }), 2);
+    await expectRefusedUnchanged(config, otherQueue, /MoCo v2’s “queue” in the checkpoint is \[48, 16\], not \[40, 16\]/);
+    const saved = await stateAfter(config, 2);
+    await expectRefusedUnchanged(config, { ...saved, values: { ...saved.values, pointer: 40 } }, /“pointer”.*outside its queue of 40/);
+  }, 20_000);
 });

@@ -23,11 +23,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
-import { createRng, permutation, type Rng } from '../core/random';
+import { createRng, permutation, type SeededRng } from '../core/random';
 import { infoNceWithMetrics } from '../loss/infoNce';
 import { l2NormalizeRows, randomUnitRows } from '../loss/normalize';
 import { EncoderNetwork } from '../model/encoderNetwork';
 import type { MethodFactory, SslMethod } from './method';
+import { MethodStateReader, networkStateArrays, readStateArray } from './state';
 
 /** Smallest batch split into two virtual devices for shuffling BN. */
 const MIN_SHUFFLE_BATCH = 4;
@@ -90,7 +91,8 @@ export const moco: MethodFactory = {
   create({ network, config, trainCount }): SslMethod {
     const queueSize = Math.max(1, Math.min(config.queueSize, trainCount));
     const dim = network.zDim;
-    const rng: Rng = createRng(config.seed ^ 0x40c0);
+    // the queue's random start, then each step's shuffle of the keys (shuffling BN)
+    const rng: SeededRng = createRng(config.seed ^ 0x40c0);
     // the key encoder starts as a copy of the query encoder (MoCo's param_k.data.copy_(param_q.data))
     const keyNetwork = new EncoderNetwork(network.config);
     keyNetwork.followEma(network, 0);
@@ -154,6 +156,29 @@ export const moco: MethodFactory = {
       },
       discardPending: dropPending,
       extraBytes: () => 4 * (queue.size + keyNetwork.allVariables.reduce((sum, v) => sum + v.size, 0)),
+      // the key encoder (no optimizer sees it), the queue with where the next keys go and how many are real, the shuffle's stream
+      async saveState() {
+        return {
+          arrays: { ...(await networkStateArrays('keyNetwork', keyNetwork)), queue: await readStateArray(queue) },
+          values: { pointer, filled, shuffleRng: rng.state() },
+        };
+      },
+      loadState(state) {
+        const reader = new MethodStateReader(state, 'MoCo v2');
+        reader.assignNetwork('keyNetwork', keyNetwork);
+        reader.assignVariable('queue', queue);
+        const savedPointer = reader.number('pointer');
+        const savedFilled = reader.number('filled');
+        if (savedPointer < 0 || savedPointer >= queueSize) throw new Error(`MoCo v2’s “pointer” in the checkpoint is ${savedPointer}, outside its queue of ${queueSize} keys.`);
+        if (savedFilled < 0 || savedFilled > queueSize) throw new Error(`MoCo v2’s “filled” in the checkpoint is ${savedFilled}, not between 0 and its queue’s ${queueSize} keys.`);
+        reader.restoreRng('shuffleRng', rng);
+        reader.then(() => {
+          dropPending();
+          pointer = savedPointer;
+          filled = savedFilled;
+        });
+        reader.commit();
+      },
       dispose() {
         dropPending();
         queue.dispose();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import { checkMethodBasics, checkResumesExactly, expectRefusedUnchanged, methodConfig, stateAfter, trainSteps } from './methodHarness.testutil';
 
 await tf.setBackend('cpu');
 
@@ -49,4 +49,42 @@ describe('memory bank (InstDisc) through the training loop', () => {
     for (const n of norms) expect(n).toBeCloseTo(1, 4);
     trainer.dispose();
   });
+});
+
+
+describe('Barlow Twins resuming from a checkpoint', () => {
+  it('keeps nothing of its own: f and g resume from the trainer’s variables, across an epoch’s end', async () => {
+    const config = methodConfig('barlow-twins', { barlowLambda: 1 / 16 });
+    expect(await stateAfter(config, 1)).toEqual({ arrays: {}, values: {} });
+    // 48 images in batches of 16: the epoch ends after step 3, so the resumed run reshuffles as the straight one did
+    await checkResumesExactly(config, { before: 2, after: 3, dataset: toyDataset(48, 16) });
+  }, 20_000);
+
+  it('refuses another method’s state, naming its entry, and changes nothing', async () => {
+    await expectRefusedUnchanged(methodConfig('barlow-twins'), await stateAfter(methodConfig('byol'), 1), /holds “target\.0”, which Barlow Twins does not keep/);
+  }, 20_000);
+});
+
+describe('memory bank (InstDisc) resuming from a checkpoint', () => {
+  it('resumes exactly across the step that has visited every entry, with its staleness', async () => {
+    // 64 images in batches of 16: the checkpoint after step 2 has written half the bank; step 4 writes the last
+    // quarter and step 5 starts rewriting, so a resumed run that lost the bank, the write steps or the step count
+    // scores against other entries or reports another fill and staleness
+    const dataset = toyDataset(64, 16);
+    const { resumed } = await checkResumesExactly(methodConfig('memory-bank', { temperature: 1 }), { before: 2, after: 4, dataset });
+    expect(resumed.map((m) => m.values.bankWritten)).toEqual([0.75, 1, 1, 1]);
+    // after step 4 the entries are 3, 2, 1, 0 steps old
+    expect(resumed[1].values.bankStaleness).toBeCloseTo(1.5, 6);
+  }, 20_000);
+
+  it('refuses another method’s state, a bank of another dataset and write steps past its step, naming the entry, and changes nothing', async () => {
+    const config = methodConfig('memory-bank');
+    await expectRefusedUnchanged(config, await stateAfter(methodConfig('moco', { queueSize: 40 }), 1), /lacks InstDisc’s “bank”/);
+    const smaller = await stateAfter(config, 2, toyDataset(64, 16));
+    await expectRefusedUnchanged(config, smaller, /InstDisc’s “bank” in the checkpoint is \[64, 16\], not \[128, 16\]/);
+    // a trained bank that fits, then write steps after the saved step: the bank must not be written either
+    const saved = await stateAfter(config, 2);
+    const writtenAt = { ...saved.arrays.writtenAt, data: (saved.arrays.writtenAt.data as Int32Array).map((at) => (at < 0 ? at : at + 5)) };
+    await expectRefusedUnchanged(config, { ...saved, arrays: { ...saved.arrays, writtenAt } }, /InstDisc’s “writtenAt” in the checkpoint holds steps outside −1…2/);
+  }, 20_000);
 });

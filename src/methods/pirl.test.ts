@@ -10,7 +10,8 @@ import { expectGradientsMatchReference, lossValue, randomMatrix, toTensor, unitR
 import { memoryBankReference, memoryBankReferenceMetrics } from '../loss/sslReferences';
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 import { writeBankEntries } from './memoryBank';
 import { jigsawTransform, ownEntryRanks, pirlGrid, pirlLoss } from './pirl';
 import { JIGSAW_LAYOUT, cropArray, pictureGap, smallestGridView } from './tiles';
@@ -210,4 +211,44 @@ describe('PIRL through the training loop', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('PIRL checkpoints', () => {
+  const config = methodConfig('pirl', { imageSize: VIEW, batchSize: 8 });
+  const dataset = toyDataset(32, 8);
+
+  it('resumes before the bank is fully visited and goes on past it with the uninterrupted run’s losses, ranks and bankWritten', async () => {
+    // 32 images in batches of 8: the checkpoint at step 2 holds half the bank written, the last entries are written at step 4
+    const { resumed } = await checkResumesExactly(config, { before: 2, after: 2, dataset });
+    expect(resumed.map((m) => m.values.bankWritten)).toEqual([0.75, 1]);
+  }, 60_000);
+
+  it('refuses another dataset’s or a damaged state, naming the entry, and changes nothing', async () => {
+    const before = tf.memory().numTensors;
+    const larger = new Trainer(toyDataset(48, 8), config);
+    const otherDataset = await larger.method.saveState();
+    larger.dispose();
+    const trained = new Trainer(dataset, config);
+    await trainSteps(trained, 2);
+    const saved = await trained.method.saveState();
+    trained.dispose();
+    const untouched = new Trainer(dataset, config);
+    const trainer = new Trainer(dataset, config);
+    const own = await trainer.method.saveState();
+    const refusals: [MethodState, RegExp][] = [
+      [otherDataset, /PIRL’s “bank” in the checkpoint is \[48, 16\], not \[32, 16\]/],
+      // the bank right, what is read after it wrong: the bank must not have been written
+      [{ ...saved, arrays: { ...saved.arrays, writtenAt: { ...saved.arrays.writtenAt, shape: [16], data: saved.arrays.writtenAt.data.slice(0, 16) } } }, /PIRL’s “writtenAt” in the checkpoint is \[16\], not \[32\]/],
+      [{ ...saved, values: { ...saved.values, step: 1 } }, /PIRL’s “writtenAt” in the checkpoint holds steps outside −1…1/],
+      [{ ...saved, values: { step: saved.values.step } }, /lacks PIRL’s “tilesRng”/],
+    ];
+    for (const [state, message] of refusals) expect(() => trainer.method.loadState(state)).toThrow(message);
+    expect(await trainer.method.saveState()).toEqual(own);
+    const [reference] = await trainSteps(untouched, 1);
+    const [next] = await trainSteps(trainer, 1);
+    expect(next.loss).toBe(reference.loss);
+    untouched.dispose();
+    trainer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
 });

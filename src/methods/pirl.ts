@@ -29,7 +29,8 @@ import { memoryBankWithMetrics } from '../loss/memoryBank';
 import { l2NormalizeRows } from '../loss/normalize';
 import { createMemoryBank, writeBankEntries } from './memoryBank';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, ClassifierHead, readCapture } from './pretextHead';
+import { CaptureSlot, ClassifierHead, pretextStateReader, readCapture } from './pretextHead';
+import { readStateArray, typedStateArray } from './state';
 import { JIGSAW_LAYOUT, composeGrid, cropArray, cutTiles, encoderPatches, jitteredBoxes, permuteItems, pictureGap, tileGrid, type TileBox, type TileGrid } from './tiles';
 
 /** The jigsaw grid for views of side S; throws, saying the minimum, when they are too small. */
@@ -194,6 +195,26 @@ export const pirl: MethodFactory = {
         captured.clear();
       },
       extraBytes: () => 4 * bank.size + head.bytes,
+      // f, g and the jigsaw path's head train (the trainer saves them); the bank, the steps its entries were written at and the tiles' stream move besides
+      async saveState() {
+        return { arrays: { bank: await readStateArray(bank), writtenAt: typedStateArray(writtenAt) }, values: { step, tilesRng: rng.state() } };
+      },
+      loadState(state) {
+        const reader = pretextStateReader(state, 'PIRL', { arrays: ['bank', 'writtenAt'], values: ['step', 'tilesRng'] });
+        reader.assignVariable('bank', bank);
+        const savedWrittenAt = reader.array('writtenAt', [size], 'int32').data as Int32Array;
+        const savedStep = reader.number('step');
+        if (savedStep < 0) throw new Error(`PIRL’s “step” in the checkpoint is ${savedStep}, not a step count.`);
+        if (savedWrittenAt.some((at) => at < -1 || at > savedStep)) throw new Error(`PIRL’s “writtenAt” in the checkpoint holds steps outside −1…${savedStep}.`);
+        reader.restoreRng('tilesRng', rng);
+        reader.then(() => {
+          dropPending();
+          captured.clear();
+          writtenAt.set(savedWrittenAt);
+          step = savedStep;
+        });
+        reader.commit();
+      },
       dispose() {
         dropPending();
         captured.clear();

@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal } from '../core/random';
-import type { SslMethod } from './method';
+import type { MethodState, SslMethod } from './method';
+import { MethodStateReader } from './state';
 
 export class ClassifierHead {
   readonly variables: tf.Variable[];
@@ -105,4 +106,24 @@ export async function readCapture<T extends Record<string, tf.Tensor>, R>(slot: 
   } finally {
     tf.dispose(Object.values(held));
   }
+}
+
+/**
+ * The checkpoint reader of a pretext task (see MethodStateReader), after
+ * refusing any entry the task does not save. A task keeps little or nothing
+ * of its own (a random stream, a counter), so without this check a task
+ * with nothing to read would take another method's queue or bank without a
+ * word; here the first entry that is not its own is named, and nothing has
+ * changed.
+ */
+export function pretextStateReader(state: MethodState, owner: string, own: { arrays?: readonly string[]; values?: readonly string[] } = {}): MethodStateReader {
+  const reader = new MethodStateReader(state, owner);
+  const foreign = [
+    ...Object.keys(state.arrays).filter((name) => !own.arrays?.includes(name)),
+    ...Object.keys(state.values).filter((name) => !own.values?.includes(name)),
+  ];
+  if (foreign.length > 0) {
+    throw new Error(`The checkpoint holds “${foreign[0]}”, which ${owner} does not keep: it was saved by another method or version.`);
+  }
+  return reader;
 }

@@ -8,7 +8,9 @@ import { softmaxCrossEntropy } from '../loss/classification';
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
 import { taskSnapshotProblem } from '../core/taskSnapshot';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import type { StepMetrics } from '../train/protocol';
+import type { MethodState } from './method';
+import { checkMethodBasics, checkResumesExactly, methodConfig, trainSteps } from './methodHarness.testutil';
 import { CENTRE_CELL, NEIGHBOUR_CELLS, POSITION_LABELS, pairFeatures, pairLabels, relativePatchGrid, shownPairRows } from './relativePatch';
 import { FusionHead, cellBox, cropArray } from './tiles';
 
@@ -127,4 +129,49 @@ describe('relative patch location through the training loop', () => {
     trainer.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+});
+
+describe('relative patch location resumes from a checkpoint', () => {
+  const config = methodConfig('relative-patch', { imageSize: VIEW });
+
+  it('saves its jitter stream where it stands; resumed, the patches are cut and the losses come out as if never interrupted', async () => {
+    const settings = { ...config, batchSize: 8 };
+    const dataset = toyDataset(24, 8);
+    const fresh = new Trainer(dataset, settings);
+    const trained = new Trainer(dataset, settings);
+    await trainSteps(trained, 1);
+    const [before, after] = [await fresh.method.saveState(), await trained.method.saveState()];
+    expect(Object.keys(after.values)).toEqual(['jitterRng']);
+    expect(after.arrays).toEqual({});
+    // the stream has moved on by the step's draws: a checkpoint holds where it stands, not the seed
+    expect(after.values.jitterRng).not.toBe(before.values.jitterRng);
+    fresh.dispose();
+    trained.dispose();
+    // every step after the checkpoint draws new jitters (the first step's loss is log 8 whatever the patches: resume after
+    // it); 24 images in batches of 8, so the batch order is drawn afresh at step 4 too
+    await checkResumesExactly(settings, { before: 2, after: 2, dataset });
+  }, 20_000);
+
+  it('refuses another method’s state or a broken stream, naming the entry, and changes nothing', async () => {
+    const settings = { ...config, batchSize: 8 };
+    const dataset = toyDataset(32, 8);
+    const jigsaw = new Trainer(dataset, methodConfig('jigsaw', { imageSize: VIEW }));
+    const jigsawState = await jigsaw.method.saveState();
+    jigsaw.dispose();
+    const refused = new Trainer(dataset, settings);
+    const untouched = new Trainer(dataset, settings);
+    const cases: [MethodState, RegExp][] = [
+      [jigsawState, /“shuffleRng”, which Relative patch location does not keep/],
+      // its own stream beside a foreign entry: refused before the stream is touched
+      [{ arrays: {}, values: { jitterRng: 12345, queuePointer: 3 } }, /“queuePointer”, which Relative patch location does not keep/],
+      [{ arrays: {}, values: { jitterRng: -1 } }, /Relative patch location’s “jitterRng” in the checkpoint is not a random-number state/],
+      [{ arrays: {}, values: { jitterRng: 'seed' } }, /lacks Relative patch location’s “jitterRng”/],
+    ];
+    for (const [state, entry] of cases) expect(() => refused.method.loadState(state)).toThrow(entry);
+    // the first step's z (the mean of f over the 9 patches) shows the patches, the second's loss too
+    const seen = (m: StepMetrics) => [m.loss, m.values, m.uniformity, m.collapseStd];
+    expect((await trainSteps(refused, 2)).map(seen)).toEqual((await trainSteps(untouched, 2)).map(seen));
+    refused.dispose();
+    untouched.dispose();
+  }, 20_000);
 });

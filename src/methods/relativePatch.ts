@@ -22,7 +22,7 @@ import { createRng } from '../core/random';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { classificationAccuracy, confusionCounts, softmaxCrossEntropy } from '../loss/classification';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
 import { FusionHead, RELATIVE_PATCH_LAYOUT, cropArray, cutTiles, drawBoxesOnView, encoderPatches, jitteredBoxes, tileGrid, type TileBox, type TileGrid } from './tiles';
 
 /** The centre's cell in the 3×3 grid (cells row by row). */
@@ -105,6 +105,13 @@ export const relativePatch: MethodFactory = {
         return { loss, metrics, z, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [head]),
+      // the jitter stream: a resumed run cuts the patches the uninterrupted one would have
+      saveState: async () => ({ arrays: {}, values: { jitterRng: rng.state() } }),
+      loadState(state) {
+        const reader = pretextStateReader(state, 'Relative patch location', { values: ['jitterRng'] });
+        reader.restoreRng('jitterRng', rng);
+        reader.commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const n = capturedN;
         const [count, size, , channels] = held.shown.shape;

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { TASK_SNAPSHOT_EXAMPLES, type TaskSnapshot } from '../core/taskSnapshot';
 import { classificationAccuracy, confusionCounts, softmaxCrossEntropy } from '../loss/classification';
 import type { MethodFactory, SslMethod } from './method';
-import { CaptureSlot, ClassifierHead, pretextLifecycle, readCapture } from './pretextHead';
+import { CaptureSlot, ClassifierHead, pretextLifecycle, pretextStateReader, readCapture } from './pretextHead';
+import { EMPTY_METHOD_STATE } from './state';
 
 export const ROTATION_LABELS = ['0°', '90°', '180°', '270°'] as const;
 
@@ -95,6 +96,11 @@ export const rotation: MethodFactory = {
         return { loss, metrics, z, geometry: 'rows' };
       },
       ...pretextLifecycle(captured, [head]),
+      // nothing of its own: the four turns are fixed, and f and the head are the trainer's to save
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState(state) {
+        pretextStateReader(state, 'RotNet').commit();
+      },
       taskSnapshot: (step) => readCapture(captured, async (held): Promise<TaskSnapshot> => {
         const n = capturedN;
         const [, size, , channels] = held.shown.shape;

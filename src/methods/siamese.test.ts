@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { toyDataset } from '../train/toyDataset.testutil';
 import { Trainer } from '../train/trainer';
-import { checkMethodBasics, methodConfig, trainSteps } from './methodHarness.testutil';
+import { checkMethodBasics, checkResumesExactly, expectRefusedUnchanged, methodConfig, stateAfter, trainSteps } from './methodHarness.testutil';
 import { stopGradient } from './siamese';
 
 await tf.setBackend('cpu');
@@ -58,4 +58,35 @@ describe('SimSiam through the training loop', () => {
     expect(mean(collapsed.map((m) => m.loss))).toBeLessThan(-0.99);
     expect(mean(healthy.map((m) => m.collapseStd))).toBeGreaterThan(collapseThreshold);
   });
+});
+
+
+describe('BYOL resuming from a checkpoint', () => {
+  it('resumes exactly through the target’s moving-average updates', async () => {
+    // m = 0.9: the target moves a tenth of the way each step, so a resumed run with the target of another step,
+    // or a fresh copy of the online network, predicts towards other z′ and drifts by other amounts
+    const { resumed } = await checkResumesExactly(methodConfig('byol', { momentum: 0.9 }), { before: 2, after: 3 });
+    for (const m of resumed) expect(m.values.targetDrift).toBeGreaterThan(0);
+  }, 20_000);
+
+  it('refuses another method’s state and a target of another architecture, naming the entry, and changes nothing', async () => {
+    const config = methodConfig('byol', { momentum: 0.9 });
+    await expectRefusedUnchanged(config, await stateAfter(methodConfig('moco', { queueSize: 40 }), 1), /lacks BYOL’s “target\.0”/);
+    // z of 8 dimensions: f's 12 variables and g's first layer fit and must not be written; g's last layer does not
+    const narrower = await stateAfter(methodConfig('byol', { momentum: 0.9, projectionDim: 8 }), 2);
+    await expectRefusedUnchanged(config, narrower, /BYOL’s “target\.14” in the checkpoint is \[32, 8\], not \[32, 16\]/);
+  }, 20_000);
+});
+
+describe('SimSiam resuming from a checkpoint', () => {
+  it('keeps nothing of its own: f, g and q (batch norm included) resume from the trainer’s variables, across an epoch’s end', async () => {
+    const config = methodConfig('simsiam');
+    expect(await stateAfter(config, 1)).toEqual({ arrays: {}, values: {} });
+    // 48 images in batches of 16: the epoch ends after step 3, so the resumed run reshuffles as the straight one did
+    await checkResumesExactly(config, { before: 2, after: 3, dataset: toyDataset(48, 16) });
+  }, 20_000);
+
+  it('refuses another method’s state, naming its entry, and changes nothing', async () => {
+    await expectRefusedUnchanged(methodConfig('simsiam'), await stateAfter(methodConfig('byol'), 1), /holds “target\.0”, which SimSiam does not keep/);
+  }, 20_000);
 });

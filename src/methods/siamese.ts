@@ -1,12 +1,14 @@
 /**
- * Parts the negative-free siamese methods share (BYOL, SimSiam): the
- * predictor q and the stop-gradient.
+ * Parts the negative-free siamese methods share (BYOL, SimSiam, Barlow
+ * Twins): the predictor q, the stop-gradient, and the checkpoint state of
+ * those that keep nothing beyond their trained variables.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal } from '../core/random';
 import { METHOD_MATRIX_MAX_SIDE } from '../core/methods';
 import { cosinePerRow, l2NormalizeRows } from '../loss/normalize';
-import type { MatrixInfo } from './method';
+import type { MatrixInfo, MethodState } from './method';
+import { MethodStateReader } from './state';
 
 /**
  * sg(x): x in the forward pass, no gradient in the backward pass (tfjs has no
@@ -22,6 +24,9 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
   return zeroGradient(x) as T;
 }
 
+/** Makes each predictor's variable names unique (tfjs refuses a second variable of one name). */
+let predictorCounter = 0;
+
 /**
  * The predictor q: p = W₂ ReLU(BN(W₁ z)) + b₂, from d to a hidden layer and
  * back to d, with batch norm (batch statistics, learned γ, β) on the hidden
@@ -36,9 +41,13 @@ export class Predictor {
     const rng = createRng(seed ^ 0x9e3d);
     const he = (rows: number, cols: number) =>
       tf.tensor2d(Float32Array.from({ length: rows * cols }, () => normal(rng) * Math.sqrt(2 / rows)), [rows, cols]);
+    // Named, not tfjs's default numeric names: a gradient map lists integer-like keys first, so unnamed, q's
+    // variables would come before f's in Adam's moments, out of the trainableVariables order a checkpoint keeps them in.
+    const prefix = `predictor${predictorCounter++}`;
     this.variables = tf.tidy(() => [
-      tf.variable(he(dim, hidden)), tf.variable(tf.ones([hidden])), tf.variable(tf.zeros([hidden])),
-      tf.variable(he(hidden, dim)), tf.variable(tf.zeros([dim])),
+      tf.variable(he(dim, hidden), true, `${prefix}/w1`), tf.variable(tf.ones([hidden]), true, `${prefix}/bn/gamma`),
+      tf.variable(tf.zeros([hidden]), true, `${prefix}/bn/beta`),
+      tf.variable(he(hidden, dim), true, `${prefix}/w2`), tf.variable(tf.zeros([dim]), true, `${prefix}/b2`),
     ]);
   }
 
@@ -80,4 +89,16 @@ export function predictionTargetMatrix(p1: tf.Tensor2D, target2: tf.Tensor2D): {
     tf.matMul(l2NormalizeRows(tf.slice(p1, [0, 0], [m, -1])), l2NormalizeRows(tf.slice(target2, [0, 0], [m, -1])), false, true) as tf.Tensor2D,
   );
   return { matrix, matrixInfo: { rowsTotal: n, columnsTotal: n, unwritten: new Uint8Array(m) } };
+}
+
+/**
+ * loadState of a method whose checkpoint state is empty (SimSiam, Barlow
+ * Twins: f, g and q are trained variables, which the trainer saves). Any
+ * entry at all means the state is another method's: refused, naming it.
+ */
+export function loadEmptyState(state: MethodState, owner: string): void {
+  const reader = new MethodStateReader(state, owner);
+  const [foreign] = [...Object.keys(state.arrays), ...Object.keys(state.values)];
+  if (foreign !== undefined) throw new Error(`The checkpoint holds “${foreign}”, which ${owner} does not keep: it was saved by another method.`);
+  reader.commit();
 }

@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ntXentWithMetrics } from '../loss/ntxent';
 import { MAX_FUSED_DIM, ntXentFusedWithMetrics } from '../loss/ntxent-fused';
 import type { MethodFactory, SslMethod } from './method';
+import { loadEmptyState } from './siamese';
+import { EMPTY_METHOD_STATE } from './state';
 
 export const simclr: MethodFactory = {
   id: 'simclr',
@@ -37,6 +39,11 @@ export const simclr: MethodFactory = {
       discardPending() {},
       extraBytes() {
         return 0;
+      },
+      // nothing of its own: f and g are the trainer's to save
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState(state) {
+        loadEmptyState(state, 'SimCLR');
       },
       dispose() {},
     };

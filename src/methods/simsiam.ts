@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { negativeCosine } from '../loss/simsiam';
 import type { MethodFactory, SslMethod } from './method';
-import { Predictor, predictionTargetMatrix, stopGradient } from './siamese';
+import { loadEmptyState, Predictor, predictionTargetMatrix, stopGradient } from './siamese';
+import { EMPTY_METHOD_STATE } from './state';
 
 export const simsiam: MethodFactory = {
   id: 'simsiam',
@@ -35,6 +36,9 @@ export const simsiam: MethodFactory = {
       afterUpdate: async () => ({}),
       discardPending() {},
       extraBytes: () => predictor.bytes,
+      // nothing of its own: f, g and q are trained variables (the trainer saves them), and q keeps no running statistics
+      saveState: async () => EMPTY_METHOD_STATE,
+      loadState: (state) => loadEmptyState(state, 'SimSiam'),
       dispose: () => predictor.dispose(),
     };
   },

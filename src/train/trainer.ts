@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng, permutation, type Rng } from '../core/random';
+import { createRng, permutation, type SeededRng } from '../core/random';
 import { augmentViews } from '../augment/augmentViews';
 import type { ImageDataset, ImageSplit } from '../data/dataset';
 import { knnAccuracy } from '../eval/knn';
@@ -12,6 +12,9 @@ import type { ExperimentConfig } from '../core/config';
 import type { AffinitySnapshot, KnnPoint, MethodMatrixSnapshot, ProbeKind, ProbePoint, StepMetrics } from './protocol';
 import { batchGeometry, rowGeometry } from './stepGeometry';
 import type { TaskSnapshot } from '../core/taskSnapshot';
+import type { StateArray } from '../methods/method';
+import { readStateArray } from '../methods/state';
+import type { CheckpointDataset, OptimizerState, TrainerState } from './checkpoint';
 
 /** The heatmap shows at most this many rows and columns; larger batches are block-averaged. */
 const MAX_HEATMAP_SIDE = 512;
@@ -87,7 +90,7 @@ export class Trainer {
   private restartsSeen = -1;
   private readonly trainImages: tf.Tensor4D;
   private config: ExperimentConfig;
-  private readonly rng: Rng;
+  private readonly rng: SeededRng;
   private order: Int32Array;
   private cursor = 0;
   step = 0;
@@ -489,6 +492,128 @@ export class Trainer {
   /** The linear probe alone (see evaluate). */
   async probe(kind: ProbeKind): Promise<ProbePoint> {
     return (await this.evaluate(kind, { probe: true, knn: false })).probe!;
+  }
+
+  /** What a checkpoint records of the dataset, to refuse resuming on other images. */
+  static checkpointDataset(dataset: ImageDataset, config: ExperimentConfig): CheckpointDataset {
+    return {
+      id: config.dataset, name: dataset.name, trainCount: dataset.train.count, testCount: dataset.test.count,
+      imageSize: dataset.imageSize, channels: dataset.channels, classCount: dataset.classNames.length,
+    };
+  }
+
+  /** The variables a checkpoint saves, in a fixed order: what the optimizer trains, then f's running statistics. */
+  private get checkpointVariables(): tf.Variable[] {
+    return [...this.method.trainableVariables, ...this.model.runningStatistics];
+  }
+
+  /**
+   * Everything a resumed run needs to continue exactly (src/train/checkpoint.ts):
+   * copies, so later steps do not change it. Call between steps.
+   */
+  async saveCheckpoint(): Promise<TrainerState> {
+    const variables: StateArray[] = [];
+    for (const v of this.checkpointVariables) variables.push(await readStateArray(v));
+    const optimizerState = async (optimizer: tf.Optimizer): Promise<OptimizerState> => {
+      const [iterations, ...moments] = await optimizer.getWeights();
+      const arrays: StateArray[] = [];
+      for (const m of moments) arrays.push(await readStateArray(m.tensor));
+      const [count] = await iterations.tensor.data();
+      iterations.tensor.dispose();
+      return { iterations: count, moments: arrays };
+    };
+    return {
+      config: this.config,
+      dataset: Trainer.checkpointDataset(this.dataset, this.config),
+      step: this.step,
+      rngState: this.rng.state(),
+      order: Int32Array.from(this.order),
+      cursor: this.cursor,
+      variables,
+      optimizer: await optimizerState(this.optimizer),
+      restarted: this.restartedOptimizer ? { ...(await optimizerState(this.restartedOptimizer)), restartsSeen: this.restartsSeen } : null,
+      method: await this.method.saveState(),
+    };
+  }
+
+  /**
+   * Puts a checkpoint's state into this trainer, which must be freshly built
+   * (no step taken) for the checkpoint's config on the same dataset. Checks
+   * everything first and throws a message a user can read, changing nothing,
+   * when the checkpoint does not fit (another dataset, another architecture).
+   */
+  async loadCheckpoint(state: TrainerState): Promise<void> {
+    if (this.step !== 0) throw new Error('loadCheckpoint: the trainer has already trained; build a fresh one for the checkpoint');
+    const here = Trainer.checkpointDataset(this.dataset, this.config);
+    const there = state.dataset;
+    if (there.trainCount !== here.trainCount || there.imageSize !== here.imageSize || there.channels !== here.channels || there.classCount !== here.classCount) {
+      throw new Error(
+        `This checkpoint was trained on “${there.name}” (${there.trainCount} training images of ${there.imageSize}×${there.imageSize}×${there.channels}), ` +
+        `not on “${here.name}” (${here.trainCount} of ${here.imageSize}×${here.imageSize}×${here.channels}): load that dataset first.`,
+      );
+    }
+    if (state.config.method !== this.config.method) throw new Error(`This checkpoint is a ${state.config.method} run; the trainer was built for ${this.config.method}.`);
+    const variables = this.checkpointVariables;
+    const describe = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+    if (state.variables.length !== variables.length) {
+      throw new Error(`This checkpoint holds ${state.variables.length} variables; the ${this.config.method} model of width ${this.config.encoderWidth} has ${variables.length}: it was saved for another architecture.`);
+    }
+    variables.forEach((v, i) => {
+      const saved = state.variables[i];
+      if (!tf.util.arraysEqual(saved.shape, v.shape) || saved.data.length !== v.size || saved.dtype !== 'float32') {
+        throw new Error(`This checkpoint's variable ${i} is ${describe(saved.shape)}, the model's is ${describe(v.shape)}: it was saved for another architecture.`);
+      }
+    });
+    const checkMoments = (moments: StateArray[], sizes: number[], what: string) => {
+      // Adam makes its moments on the first step: none before it, then two per trained variable
+      if (moments.length !== 0 && moments.length !== 2 * sizes.length) throw new Error(`This checkpoint's ${what} holds ${moments.length} moment arrays, not ${2 * sizes.length}.`);
+      moments.forEach((m, i) => {
+        if (m.data.length !== sizes[i % sizes.length]) throw new Error(`This checkpoint's ${what} moment ${i} has ${m.data.length} values, not ${sizes[i % sizes.length]}.`);
+      });
+    };
+    const restarted = this.method.restartedVariables;
+    const restartedNames = new Set(restarted?.variables.map((v) => v.name) ?? []);
+    // Adam keeps its moments in the order of the gradient map's keys: an object's keys, so names that read as
+    // integers (tfjs's default variable names) come first, in ascending order, then the others as inserted
+    const adamOrder = (vs: tf.Variable[]) => Object.keys(Object.fromEntries(vs.map((v) => [v.name, v.size]))).map((name) => vs.find((v) => v.name === name)!.size);
+    const trained = this.method.trainableVariables;
+    checkMoments(state.optimizer.moments, adamOrder(trained.filter((v) => !restartedNames.has(v.name))), 'optimizer');
+    if (state.restarted) {
+      if (!restarted) throw new Error('This checkpoint holds a restarted head’s optimizer, which this method does not have.');
+      checkMoments(state.restarted.moments, adamOrder(restarted.variables), 'restarted head’s optimizer');
+    }
+    if (state.order.length !== this.order.length || state.cursor < 0 || state.cursor > state.order.length || state.order.some((i) => i < 0 || i >= this.order.length)) {
+      throw new Error(`This checkpoint's batch order covers ${state.order.length} images, not ${this.order.length}.`);
+    }
+    // the method checks its own state before changing anything, and throws if it does not fit
+    this.method.loadState(state.method);
+    // from here on nothing can fail for want of a fit
+    variables.forEach((v, i) => {
+      const saved = tf.tensor(state.variables[i].data as Float32Array, state.variables[i].shape);
+      v.assign(saved);
+      saved.dispose();
+    });
+    const toWeights = (optimizerState: OptimizerState) => [
+      { name: 'iter', tensor: tf.scalar(optimizerState.iterations, 'int32') },
+      ...optimizerState.moments.map((m, i) => ({ name: `moment${i}`, tensor: tf.tensor(m.data as Float32Array, m.shape) })),
+    ];
+    const setWeights = async (optimizer: tf.Optimizer, optimizerState: OptimizerState) => {
+      const weights = toWeights(optimizerState);
+      // setWeights makes its own variables from these tensors
+      await optimizer.setWeights(weights);
+      tf.dispose(weights.map((w) => w.tensor));
+    };
+    if (state.optimizer.moments.length > 0) await setWeights(this.optimizer, state.optimizer);
+    if (state.restarted) {
+      this.restartedOptimizer?.dispose();
+      this.restartedOptimizer = tf.train.adam(this.config.learningRate);
+      this.restartsSeen = state.restarted.restartsSeen;
+      if (state.restarted.moments.length > 0) await setWeights(this.restartedOptimizer, state.restarted);
+    }
+    this.order = Int32Array.from(state.order);
+    this.cursor = state.cursor;
+    this.rng.restore(state.rngState);
+    this.step = state.step;
   }
 
   /** One Adam update; the method's restartedVariables by their own Adam, fresh after each restart. */
