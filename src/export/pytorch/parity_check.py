@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""
+Test driver for src/export/pytorchExport.test.ts: checks an exported train.py
+against numbers the app computed. Not part of the export.
+
+    parity_check.py model  TRAIN_DIR config.json weights.safetensors batch.safetensors
+        The app's initial weights for the seed (mulberry32 He-normal) against the
+        app's own; then, from those weights, h, z and the loss of one training-mode
+        forward over the exported views, the running statistics it leaves, and
+        every weight after one Adam step, against the app's.
+    parity_check.py views  TRAIN_DIR cases.json
+        apply_views on the app's ViewParams against the app's applyViews, and
+        sample_view_params's structure against the app's sampleViewParams'.
+    parity_check.py distributed TRAIN_DIR      (under torch.distributed.run, 2 ranks)
+        train.BatchNorm2d on half a batch per rank against nn.BatchNorm2d on the
+        whole batch in one process: outputs, gradients, running statistics; and
+        nt_xent with negatives gathered from the ranks against NT-Xent over the
+        whole batch in one process: the loss and its gradient.
+
+Each prints JSON: the largest absolute differences, for the test to bound.
+"""
+import importlib.util
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+
+def load_train(directory):
+    spec = importlib.util.spec_from_file_location('train', os.path.join(directory, 'train.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def max_abs(a, b):
+    a, b = torch.as_tensor(a, dtype=torch.float64), torch.as_tensor(b, dtype=torch.float64)
+    assert a.shape == b.shape, f'shapes differ: {list(a.shape)} vs {list(b.shape)}'
+    return float((a - b).abs().max()) if a.numel() else 0.0
+
+
+def check_model(train, config_path, weights_path, batch_path):
+    config = train.load_config(config_path)
+    app_weights, _ = train.read_safetensors(weights_path)
+    initial = train.app_initial_state(config)
+    init_diff = max(max_abs(initial[k], app_weights[k]) for k in initial)
+
+    model = train.build_model(config)
+    train.load_weights(model, weights_path, config)
+    model.train()
+    batch, _ = train.read_safetensors(batch_path)
+    views = batch['parity.views']
+    n = views.shape[0] // 2
+    h, z = model(views)
+    loss = train.METHODS[config['method']](z[:n], z[n:], config)
+    running = {k: v.clone() for k, v in train.weight_tensors(model).items() if 'running' in k}
+    optimizer = train.build_optimizer(config, model.parameters())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    after = train.weight_tensors(model)
+    moved = max(max_abs(after[k], app_weights[k]) for k in after if 'running' not in k)
+    print(json.dumps({
+        'names': sorted(after),
+        'max_abs_initial_weights': init_diff,
+        'h_shape': list(h.shape), 'z_shape': list(z.shape),
+        'max_abs_h': max_abs(h.detach(), batch['parity.h']),
+        'max_abs_z': max_abs(z.detach(), batch['parity.z']),
+        'loss': float(loss), 'app_loss': float(batch['parity.loss'].reshape(())),
+        'max_abs_running': max(max_abs(v, batch[f'parity.after.{k}']) for k, v in running.items()),
+        'max_abs_after_step': max(max_abs(after[k], batch[f'parity.after.{k}']) for k in after),
+        'largest_step_move': moved,
+    }))
+
+
+def check_views(train, cases_path):
+    with open(cases_path) as f:
+        cases = json.load(f)
+    out = []
+    for case in cases:
+        b, h, w, c = case['shape']
+        images = torch.tensor(case['images'], dtype=torch.float32).view(b, h, w, c).permute(0, 3, 1, 2)
+        views = train.apply_views(images, case['params'])
+        s = case['params']['outputSize']
+        expected = torch.tensor(case['expected'], dtype=torch.float32).view(b, s, s, c).permute(0, 3, 1, 2)
+        # the sampler: the same structure as the app's params, and views apply_views can run
+        sampled = train.sample_view_params(torch.Generator().manual_seed(3), b, h, w, c, case['pipeline'], s)
+
+        def layout(params):
+            return [(st['kind'], st['enabled'], sorted((k, None if v is None else len(np.asarray(v).reshape(-1)))
+                                                      for k, v in st.items() if k not in ('kind', 'enabled', 'noise')))
+                    for st in params['steps']] + [params[k] for k in ('batchSize', 'sourceHeight', 'sourceWidth', 'channels', 'outputSize')]
+
+        own = train.apply_views(images, sampled)
+        out.append({
+            'name': case['name'],
+            'max_abs': max_abs(views, expected),
+            'shape': list(views.shape),
+            'sampler_layout_matches': json.dumps(layout(sampled)) == json.dumps(layout(case['params'])),
+            'sampled_views_in_range': bool(own.min() >= 0 and own.max() <= 1) and list(own.shape) == list(views.shape),
+        })
+    print(json.dumps(out))
+
+
+def reference_nt_xent(z1, z2, temperature):
+    """NT-Xent over one process's whole batch, written independently: cross-entropy of each row's similarities to its partner."""
+    z = torch.nn.functional.normalize(torch.cat([z1, z2]), dim=1)
+    n2 = z.shape[0]
+    logits = (z @ z.T / temperature).masked_fill(torch.eye(n2, dtype=torch.bool), float('-inf'))
+    targets = (torch.arange(n2) + n2 // 2) % n2
+    return torch.nn.functional.cross_entropy(logits, targets)
+
+
+def check_distributed(train, directory):
+    import torch.distributed as dist
+    dist.init_process_group('gloo')
+    rank, world = dist.get_rank(), dist.get_world_size()
+    torch.manual_seed(0)
+    channels, per_rank = 3, 4
+    gamma, beta = torch.rand(channels) + 0.5, torch.randn(channels)
+    reference = torch.nn.BatchNorm2d(channels, eps=1e-5, momentum=0.1)
+    synced = train.BatchNorm2d(channels, eps=1e-5, momentum=0.1)
+    for bn in (reference, synced):
+        with torch.no_grad():
+            bn.weight.copy_(gamma)
+            bn.bias.copy_(beta)
+    worst = {'output': 0.0, 'input_grad': 0.0, 'weight_grad': 0.0, 'running_mean': 0.0, 'running_var': 0.0}
+    for _ in range(2):
+        whole = torch.randn(world * per_rank, channels, 5, 5) * 2 + 1
+        upstream = torch.randn_like(whole)
+        x_all = whole.clone().requires_grad_(True)
+        y_all = reference(x_all)
+        (y_all * upstream).sum().backward()
+        mine = slice(rank * per_rank, (rank + 1) * per_rank)
+        x = whole[mine].clone().requires_grad_(True)
+        y = synced(x)
+        (y * upstream[mine]).sum().backward()
+        grads = torch.cat([synced.weight.grad, synced.bias.grad])
+        dist.all_reduce(grads)  # each rank holds its share of dL/dγ, dL/dβ; DDP would reduce them
+        worst['output'] = max(worst['output'], max_abs(y.detach(), y_all.detach()[mine]))
+        worst['input_grad'] = max(worst['input_grad'], max_abs(x.grad, x_all.grad[mine]))
+        worst['weight_grad'] = max(worst['weight_grad'], max_abs(grads, torch.cat([reference.weight.grad, reference.bias.grad])))
+        worst['running_mean'] = max(worst['running_mean'], max_abs(synced.running_mean, reference.running_mean))
+        worst['running_var'] = max(worst['running_var'], max_abs(synced.running_var, reference.running_var))
+        for bn in (reference, synced):
+            bn.zero_grad()
+    # NT-Xent: this rank's rows of z1 and z2; the gather brings the others' as negatives
+    whole1, whole2 = torch.randn(world * per_rank, 8), torch.randn(world * per_rank, 8)
+    z1_all, z2_all = whole1.clone().requires_grad_(True), whole2.clone().requires_grad_(True)
+    expected = reference_nt_xent(z1_all, z2_all, 0.5)
+    expected.backward()
+    z1, z2 = whole1[mine].clone().requires_grad_(True), whole2[mine].clone().requires_grad_(True)
+    loss = train.nt_xent(z1, z2, 0.5, True)
+    loss.backward()
+    mean_loss = loss.detach().clone()
+    dist.all_reduce(mean_loss)
+    mean_loss /= world
+    # DDP averages the ranks' gradients: 1/K of each rank's is its share of the global loss's
+    worst['loss'] = abs(float(mean_loss) - float(expected))
+    worst['loss_grad'] = max(max_abs(z1.grad / world, z1_all.grad[mine]), max_abs(z2.grad / world, z2_all.grad[mine]))
+    # each rank writes its own file: two processes' lines on one stdout can interleave mid-line under torchrun's tee
+    with open(os.path.join(directory, f'rank{rank}.json'), 'w') as f:
+        json.dump({'rank': rank, 'world': world, **worst, 'global_loss': float(expected),
+                   'local_loss': float(loss),
+                   'running_var_moved': float((reference.running_var - 1).abs().max()),
+                   'batches_tracked': int(synced.num_batches_tracked)}, f)
+    dist.destroy_process_group()
+
+
+if __name__ == '__main__':
+    command, directory = sys.argv[1], sys.argv[2]
+    train = load_train(directory)
+    if command == 'model':
+        check_model(train, *sys.argv[3:6])
+    elif command == 'views':
+        check_views(train, sys.argv[3])
+    elif command == 'distributed':
+        check_distributed(train, directory)
+    else:
+        sys.exit(f'unknown check {command}')

@@ -1,0 +1,1066 @@
+#!/usr/bin/env python3
+"""
+The experiment you ran in the Self-Supervised Playground, as one PyTorch script.
+
+    python train.py --config config.json --data DIR [--init encoder.safetensors] [--steps K] [--out DIR]
+    torchrun --nproc_per_node=K train.py --config config.json --data DIR ...
+
+DIR is an ImageFolder directory: DIR/<class>/<image>.png|jpg (images directly in
+DIR are read too; self-supervised training uses no labels). Each image is
+centre-cropped to a square and resized to the dataset's image size, as the app
+does with uploads, then converted to the config's channels.
+
+What it reproduces, from config.json (written by the app's "Export as PyTorch"):
+  - the encoder f (4 × [conv3×3 → BatchNorm → ReLU], widths w, 2w, 4w, 8w,
+    2×2 max-pool after the first three, global average pool → h) and the head g,
+    under the names the app's encoder.safetensors uses, so --init loads it with
+    load_state_dict; without --init, the app's own initial weights for the seed
+    (the same He-normal values, drawn from the app's mulberry32 generator);
+  - the augmentation pipeline t ~ T: the same operators, parameters, order,
+    probabilities and pixel math (apply_views; src/augment in the app);
+  - the method's loss (SimCLR: NT-Xent over the 2N×2N cosine similarities at
+    temperature τ) and Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
+  - batch size N, learning rate, steps, seed and view size.
+What differs: the random numbers. The app draws crops, jitter, noise and the
+batch order from its own generator; this script draws the same distributions
+from torch's. Runs agree in distribution, not image for image.
+
+Scaling out: under torchrun each of the K processes (ranks) takes N images per
+step, so the global batch is K × N; NT-Xent compares each rank's 2N views with
+the 2·K·N views gathered from all ranks (as SimCLR does at scale), batch norm
+statistics are taken over the global batch (SyncBatchNorm's rule), and
+DistributedDataParallel averages the gradients, so K ranks of N images train as
+one process with K × N would. To keep the app's batch, set batch_size to N / K
+in config.json. Backend: nccl on CUDA, gloo on CPU.
+
+Output: one JSON line per step from rank 0, {"step": k, "loss": L}; at the end
+the trained weights as OUT/encoder.safetensors (same names and layout as the
+app's export) and a line with each rank's weight digest (they must agree).
+
+Needs torch, numpy and Pillow only.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+
+CONFIG_FORMAT = 'ssl-playground-pytorch-config'
+CONFIG_VERSION = 1
+IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg')
+
+
+class UserError(Exception):
+    """Something the user can fix (a file, a flag); printed as one message, no traceback."""
+
+
+# ---------------------------------------------------------------------------
+# Config
+
+def _require(ok, message):
+    if not ok:
+        raise UserError(message)
+
+
+def _number(section, key, value, *, integer=False, low=None, low_open=False, high=None):
+    what = f'config.json: {section}{key}'
+    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+             f'{what} must be a number, got {json.dumps(value)}')
+    if integer:
+        _require(isinstance(value, int), f'{what} must be a whole number, got {value}')
+    if low is not None:
+        _require(value > low if low_open else value >= low, f'{what} must be {">" if low_open else "≥"} {low}, got {value}')
+    if high is not None:
+        _require(value <= high, f'{what} must be ≤ {high}, got {value}')
+    return int(value) if integer else float(value)
+
+
+def validate_config(config):
+    """Checks a config.json (hand-edited ones too); returns it, or raises UserError saying what to fix."""
+    _require(isinstance(config, dict), 'config.json must hold a JSON object, as the app exports it')
+    _require(config.get('format') == CONFIG_FORMAT,
+             f'config.json is not a Self-Supervised Playground export (format {json.dumps(config.get("format"))}, expected "{CONFIG_FORMAT}")')
+    _require(config.get('version') == CONFIG_VERSION,
+             f'config.json is version {json.dumps(config.get("version"))}; this train.py reads version {CONFIG_VERSION}: export both again from the app')
+    method = config.get('method')
+    _require(method in METHODS, f'config.json asks for method {json.dumps(method)}; this train.py covers {", ".join(sorted(METHODS))}')
+    _number('', 'seed', config.get('seed'), integer=True, low=0, high=2 ** 31 - 1)
+    for key in ('steps', 'batch_size', 'view_size'):
+        _number('', key, config.get(key), integer=True, low=0 if key == 'steps' else 1)
+    _number('', 'learning_rate', config.get('learning_rate'), low=0, low_open=True)
+    for name in ('optimizer', 'loss', 'model', 'data'):
+        _require(isinstance(config.get(name), dict), f'config.json has no "{name}" object')
+    optimizer, model, data = config['optimizer'], config['model'], config['data']
+    for key in ('beta1', 'beta2'):
+        _number('optimizer.', key, optimizer.get(key), low=0)
+        _require(optimizer[key] < 1, f'config.json: optimizer.{key} must be below 1, got {optimizer[key]}')
+    _number('optimizer.', 'epsilon', optimizer.get('epsilon'), low=0, low_open=True)
+    _number('loss.', 'temperature', config['loss'].get('temperature'), low=0, low_open=True)
+    for key in ('in_channels', 'encoder_width', 'projection_dim'):
+        _number('model.', key, model.get(key), integer=True, low=1)
+    for key in ('image_size', 'channels'):
+        _number('data.', key, data.get(key), integer=True, low=1)
+    _require(config['optimizer'].get('name') == 'adam', 'config.json: optimizer.name must be "adam"')
+    _require(isinstance(config['loss'].get('normalize'), bool), 'config.json: loss.normalize must be true or false')
+    _require(config['model'].get('projection_head') in ('none', 'linear', 'mlp'),
+             'config.json: model.projection_head must be "none", "linear" or "mlp"')
+    bn = config['model'].get('batch_norm')
+    _require(isinstance(bn, dict), 'config.json: model.batch_norm must be an object {"momentum", "epsilon"}')
+    _number('model.batch_norm.', 'momentum', bn.get('momentum'), low=0, high=1)
+    _number('model.batch_norm.', 'epsilon', bn.get('epsilon'), low=0, low_open=True)
+    _require(config['data']['channels'] in (1, 3), 'config.json: data.channels must be 1 (grey) or 3 (RGB)')
+    validate_pipeline(config.get('augmentation'))
+    return config
+
+
+def validate_pipeline(operators):
+    """The app's pipeline rules (src/core/pipeline.ts validatePipeline), so apply_views never meets a value it cannot use."""
+    _require(isinstance(operators, list), 'config.json: augmentation must be the list of operators the app exports')
+    seen = set()
+    for i, op in enumerate(operators):
+        where = f'config.json: augmentation[{i}]'
+        _require(isinstance(op, dict) and op.get('kind') in OPERATOR_KINDS,
+                 f'{where} must be an operator with "kind" one of {", ".join(OPERATOR_KINDS)}')
+        kind = op['kind']
+        _require(kind not in seen, f'{where}: {kind} appears twice; each operator can be used once')
+        seen.add(kind)
+        _require(isinstance(op.get('enabled'), bool), f'{where} ({kind}): "enabled" must be true or false')
+        _number(f'augmentation[{i}].', 'p', op.get('p'), low=0, high=1)
+
+        def pair(key, low, low_open, high=None):
+            v = op.get(key)
+            _require(isinstance(v, list) and len(v) == 2, f'{where} ({kind}): {key} must be [min, max]')
+            a = _number(f'augmentation[{i}].{key}', '[0]', v[0], low=low, low_open=low_open, high=high)
+            b = _number(f'augmentation[{i}].{key}', '[1]', v[1], low=low, low_open=low_open, high=high)
+            _require(a <= b, f'{where} ({kind}): {key} min {a} is greater than max {b}')
+
+        if kind == 'crop':
+            pair('scale', 0, True, 1)
+            pair('ratio', 0, True)
+        elif kind == 'colorJitter':
+            _number(f'augmentation[{i}].', 'strength', op.get('strength'), low=0)
+        elif kind == 'blur':
+            pair('sigma', 0, False)
+        elif kind == 'cutout':
+            _number(f'augmentation[{i}].', 'count', op.get('count'), integer=True, low=1, high=MAX_CUTOUT_COUNT)
+            _number(f'augmentation[{i}].', 'size', op.get('size'), low=0, low_open=True, high=1)
+        elif kind == 'noise':
+            _number(f'augmentation[{i}].', 'sigma', op.get('sigma'), low=0)
+
+
+def load_config(path):
+    try:
+        with open(path, 'rb') as f:
+            text = f.read().decode('utf-8')
+    except OSError as e:
+        raise UserError(f'cannot read the config {path}: {e.strerror or e}')
+    except UnicodeDecodeError:
+        raise UserError(f'{path} is not a text file; pass the config.json the app exported')
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UserError(f'{path} is not valid JSON ({e.msg} at line {e.lineno}); export it again from the app')
+    return validate_config(config)
+
+
+# ---------------------------------------------------------------------------
+# The app's initial weights (src/model/encoderNetwork.ts): He-normal from mulberry32
+
+_U32 = np.uint64(0xFFFFFFFF)
+
+
+def mulberry32(seed, count, skip=0):
+    """Draws skip+1 … skip+count of the app's generator (src/core/random.ts createRng), uniform in [0, 1).
+
+    mulberry32's state after k draws is seed + k·0x6D2B79F5 (mod 2³²) and each draw
+    is a function of that state alone, so the draws are computed all at once.
+    """
+    k = np.arange(skip + 1, skip + count + 1, dtype=np.uint64)
+    t = (np.uint64(seed & 0xFFFFFFFF) + k * np.uint64(0x6D2B79F5)) & _U32
+
+    def imul(a, b):
+        return (a * b) & _U32
+
+    t = imul(t ^ (t >> np.uint64(15)), t | np.uint64(1))
+    t = t ^ ((t + imul(t ^ (t >> np.uint64(7)), t | np.uint64(61))) & _U32)
+    return (t ^ (t >> np.uint64(14))).astype(np.float64) / 4294967296.0
+
+
+def app_initial_state(config):
+    """The weights the app starts from for config's seed, as a state dict: the same float32 values as the browser's."""
+    model = config['model']
+    seed = (config['seed'] ^ 0x5EED) & 0xFFFFFFFF
+    drawn = [0]
+
+    def he_normal(shape, fan_in):
+        # normal(rng) · √(2 / fan_in), normal by Box–Muller on two draws (u clamped at 1e-12), as the app
+        size = int(np.prod(shape))
+        r = mulberry32(seed, 2 * size, drawn[0])
+        drawn[0] += 2 * size
+        u, v = np.maximum(r[0::2], 1e-12), r[1::2]
+        normal = np.sqrt(-2 * np.log(u)) * np.cos(2 * math.pi * v)
+        return (normal * math.sqrt(2 / fan_in)).astype(np.float32).reshape(shape)
+
+    state = {}
+    w = model['encoder_width']
+    c_in = model['in_channels']
+    for i, c_out in enumerate((w, 2 * w, 4 * w, 8 * w)):
+        kernel = he_normal((3, 3, c_in, c_out), 9 * c_in)  # tfjs layout [kh, kw, in, out]
+        state[f'encoder.blocks.{i}.conv.weight'] = torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy())
+        state[f'encoder.blocks.{i}.bn.weight'] = torch.ones(c_out)
+        state[f'encoder.blocks.{i}.bn.bias'] = torch.zeros(c_out)
+        state[f'encoder.blocks.{i}.bn.running_mean'] = torch.zeros(c_out)
+        state[f'encoder.blocks.{i}.bn.running_var'] = torch.ones(c_out)
+        c_in = c_out
+    h_dim, z_dim = 8 * w, model['projection_dim']
+    layers = {'none': [], 'linear': [(h_dim, z_dim)], 'mlp': [(h_dim, h_dim), (h_dim, z_dim)]}[model['projection_head']]
+    for k, (fan_in, fan_out) in enumerate(layers):
+        weight = he_normal((fan_in, fan_out), fan_in)  # tfjs layout [in, out]
+        state[f'head.{2 * k}.weight'] = torch.from_numpy(weight.T.copy())
+        state[f'head.{2 * k}.bias'] = torch.zeros(fan_out)
+    return state
+
+
+# ---------------------------------------------------------------------------
+# The encoder f and the head g
+
+def _world():
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    """nn.BatchNorm2d; in training under several ranks, its statistics are over the global batch.
+
+    What nn.SyncBatchNorm does, on CPU (gloo) as well as CUDA (torch 1.13's refuses CPU
+    tensors): per channel, Σx is all-reduced for the mean μ, then Σ(x − μ)² for the biased
+    variance σ², both with the differentiable all_reduce, so the gradient is the
+    global batch's. The running statistics move as nn.BatchNorm2d's over the whole batch:
+    running ← (1 − m)·running + m·batch, with the unbiased variance for running_var.
+    Parameters and buffers keep nn.BatchNorm2d's names: the state dict is the same.
+    """
+
+    def forward(self, x):
+        if not self.training or _world() == 1:
+            return super().forward(x)
+        from torch.distributed.nn.functional import all_reduce
+        channels = x.shape[1]
+        # the count rides with the sums (one collective); float32 holds it exactly below 2²⁴ values per channel, and beyond
+        # that to the sums' own precision
+        local_count = x.new_tensor([x.numel() / channels])
+        sums = all_reduce(torch.cat([x.sum(dim=(0, 2, 3)), local_count]))
+        count = sums[channels].detach()
+        mean = sums[:channels] / count
+        centred = x - mean.view(1, -1, 1, 1)
+        variance = all_reduce((centred * centred).sum(dim=(0, 2, 3))) / count
+        with torch.no_grad():
+            m = self.momentum
+            self.running_mean.mul_(1 - m).add_(mean.detach(), alpha=m)
+            self.running_var.mul_(1 - m).add_(variance.detach() * (count / torch.clamp(count - 1, min=1)), alpha=m)
+            self.num_batches_tracked.add_(1)
+        scale = self.weight * torch.rsqrt(variance + self.eps)
+        return centred * scale.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+
+
+class Block(nn.Module):
+    def __init__(self, c_in, c_out, pool, bn):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.bn = BatchNorm2d(c_out, eps=bn['epsilon'], momentum=bn['momentum'])
+        self.pool = pool
+
+    def forward(self, x):
+        x = torch.relu(self.bn(self.conv(x)))
+        # tfjs's 'same' max-pool pads only at the end: ceil_mode
+        return F.max_pool2d(x, 2, ceil_mode=True) if self.pool else x
+
+
+class Encoder(nn.Module):
+    """f: images [B, C, S, S] in [0, 1] → h [B, 8w]."""
+
+    def __init__(self, channels, width, bn):
+        super().__init__()
+        widths = (width, 2 * width, 4 * width, 8 * width)
+        c_in = channels
+        blocks = []
+        for i, c_out in enumerate(widths):
+            blocks.append(Block(c_in, c_out, i < 3, bn))
+            c_in = c_out
+        self.blocks = nn.ModuleList(blocks)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x.mean(dim=(2, 3))
+
+
+class Model(nn.Module):
+    """f and g; forward gives (h, z)."""
+
+    def __init__(self, model_config):
+        super().__init__()
+        w = model_config['encoder_width']
+        h_dim, z_dim = 8 * w, model_config['projection_dim']
+        self.encoder = Encoder(model_config['in_channels'], w, model_config['batch_norm'])
+        kind = model_config['projection_head']
+        if kind == 'mlp':
+            self.head = nn.Sequential(nn.Linear(h_dim, h_dim), nn.ReLU(), nn.Linear(h_dim, z_dim))
+        elif kind == 'linear':
+            self.head = nn.Sequential(nn.Linear(h_dim, z_dim))
+        else:
+            self.head = nn.Sequential()
+
+    def forward(self, x):
+        h = self.encoder(x)
+        return h, self.head(h)
+
+
+def build_model(config):
+    """Model with the app's initial weights for the seed."""
+    model = Model(config['model'])
+    model.load_state_dict(app_initial_state(config), strict=False)
+    return model
+
+
+def weight_tensors(model):
+    """The tensors the app's encoder.safetensors holds (num_batches_tracked is PyTorch's own), in its order."""
+    return {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+
+
+# ---------------------------------------------------------------------------
+# safetensors (https://github.com/huggingface/safetensors, "Format"), read and written with json + struct
+
+_DTYPES = {'F32': (torch.float32, 4)}
+
+
+def read_safetensors(path):
+    """(tensors, metadata) of a safetensors file of F32 tensors; UserError when it is not one."""
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise UserError(f'cannot read {path}: {e.strerror or e}')
+    _require(len(data) >= 8, f'{path} is too short to be a safetensors file ({len(data)} bytes)')
+    (n,) = struct.unpack('<Q', data[:8])
+    _require(n <= len(data) - 8, f'{path} is truncated: its header claims {n} bytes, the file has {len(data) - 8} after the length')
+    try:
+        header = json.loads(data[8:8 + n].decode('utf-8'))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UserError(f'{path} is not a safetensors file (its header is not JSON)')
+    _require(isinstance(header, dict), f'{path} is not a safetensors file (its header is not a JSON object)')
+    metadata = header.pop('__metadata__', None) or {}
+    body = memoryview(data)[8 + n:]
+    tensors = {}
+    for name, entry in header.items():
+        ok = isinstance(entry, dict) and isinstance(entry.get('shape'), list) and isinstance(entry.get('data_offsets'), list) \
+            and len(entry['data_offsets']) == 2 and all(isinstance(v, int) and v >= 0 for v in entry['shape'] + entry['data_offsets'])
+        _require(ok, f'{path}: the entry for {json.dumps(name)} is malformed')
+        _require(entry.get('dtype') in _DTYPES, f'{path}: tensor {json.dumps(name)} is {entry.get("dtype")}; this script reads F32 weights')
+        dtype, size = _DTYPES[entry['dtype']]
+        begin, end = entry['data_offsets']
+        count = int(np.prod(entry['shape'])) if entry['shape'] else 1
+        _require(begin <= end <= len(body) and end - begin == count * size,
+                 f'{path} is truncated or damaged: tensor {json.dumps(name)} does not fit its bytes; export it again')
+        flat = torch.frombuffer(bytearray(body[begin:end]), dtype=dtype) if count else torch.empty(0, dtype=dtype)
+        tensors[name] = flat.reshape(entry['shape'])
+    return tensors, {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+
+
+def write_safetensors(path, tensors, metadata):
+    """F32 tensors in the given order, header padded with spaces so the data starts 8-aligned (as the app writes)."""
+    header = {'__metadata__': metadata} if metadata else {}
+    offset = 0
+    blobs = []
+    for name, t in tensors.items():
+        blob = t.detach().to('cpu', torch.float32).contiguous().numpy().astype('<f4').tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(blob)]}
+        offset += len(blob)
+        blobs.append(blob)
+    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    text += b' ' * ((-(8 + len(text))) % 8)
+    tmp = f'{path}.part'
+    with open(tmp, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+    os.replace(tmp, path)
+
+
+def load_weights(model, path, config):
+    """--init: the app's encoder.safetensors into the model; UserError when it was made for another architecture."""
+    tensors, metadata = read_safetensors(path)
+    m = config['model']
+    checks = [('in_channels', m['in_channels']), ('encoder_width', m['encoder_width']), ('projection_head', m['projection_head'])]
+    if m['projection_head'] != 'none':
+        checks.append(('projection_dim', m['projection_dim']))  # with no head the file's z is h, whatever the config says
+    for key, expected in checks:
+        if key in metadata:
+            _require(metadata[key] == str(expected),
+                     f'{path} holds an encoder with {key} {metadata[key]}, but config.json says {expected}: export both from the same run')
+    expected = weight_tensors(model)
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    _require(not missing, f'{path} lacks {len(missing)} weight(s) this model needs (first: {missing[:3]}); is it the app\'s encoder.safetensors for this config?')
+    _require(not unexpected, f'{path} has weight(s) this model does not (first: {unexpected[:3]}); is it the app\'s encoder.safetensors for this config?')
+    for k, t in expected.items():
+        _require(tuple(tensors[k].shape) == tuple(t.shape),
+                 f'{path}: {k} has shape {list(tensors[k].shape)}, this model needs {list(t.shape)}: export both from the same run')
+        _require(bool(torch.isfinite(tensors[k]).all()), f'{path}: {k} holds NaN or infinite values; export it again')
+    model.load_state_dict(tensors, strict=False)
+    return metadata
+
+
+# ---------------------------------------------------------------------------
+# Losses: one per method, each (z1, z2, config) → scalar; the loop knows no method
+
+def nt_xent(z1, z2, temperature, normalize):
+    """NT-Xent (Chen et al. 2020, Algorithm 1), with negatives gathered from every rank.
+
+    z1, z2 [N, d]: this rank's projections of the first and second views. With K ranks,
+    z = concat(z1 of ranks 0…K−1, z2 of ranks 0…K−1) has 2KN rows and the positive of
+    row i is (i + KN) mod 2KN (rows concatenated, not interleaved, as the app's
+    src/loss/ntxent.ts). s_ij = ẑ_i·ẑ_j (ẑ = z / max(‖z‖, 1e-12) when normalize, else z),
+    ℓ_i = log Σ_{k≠i} exp(s_ik/τ) − s_{i,pos(i)}/τ, and this rank's loss is the mean of ℓ
+    over its own 2N rows. DistributedDataParallel averages the K ranks' gradients, so the
+    update is that of L = 1/(2KN) Σ_i ℓ_i, NT-Xent over the global batch; with K = 1 it
+    is exactly the app's loss. The gather is differentiable (torch.distributed.nn), so
+    gradients reach the rank each row came from.
+    """
+    n = z1.shape[0]
+    world = _world()
+    rank = dist.get_rank() if world > 1 else 0
+    if world > 1:
+        from torch.distributed.nn.functional import all_gather
+        gathered = all_gather(torch.cat([z1, z2]))
+        z = torch.cat([g[:n] for g in gathered] + [g[n:] for g in gathered])
+    else:
+        z = torch.cat([z1, z2])
+    if normalize:
+        # rsqrt of the clamped squared norm, as the app: finite gradient for an all-zero row
+        z = z * torch.rsqrt(torch.clamp((z * z).sum(dim=1, keepdim=True), min=1e-24))
+    total = world * n  # KN
+    own = torch.arange(n, device=z.device) + rank * n
+    anchors = torch.cat([own, own + total])  # this rank's rows of z
+    similarity = z[anchors] @ z.T  # [2N, 2KN]
+    rows = torch.arange(2 * n, device=z.device)
+    self_mask = torch.zeros_like(similarity, dtype=torch.bool)
+    self_mask[rows, anchors] = True
+    logits = similarity.masked_fill(self_mask, float('-inf')) / temperature
+    positive = logits[rows, (anchors + total) % (2 * total)]
+    return (torch.logsumexp(logits, dim=1) - positive).mean()
+
+
+def simclr_loss(z1, z2, config):
+    return nt_xent(z1, z2, config['loss']['temperature'], config['loss']['normalize'])
+
+
+METHODS = {'simclr': simclr_loss}
+
+
+# ---------------------------------------------------------------------------
+# Augmentation (src/augment/augmentViews.ts and operators.ts in the app)
+
+OPERATOR_KINDS = ('crop', 'flip', 'colorJitter', 'grayscale', 'blur', 'rotate', 'cutout', 'noise', 'sobel')
+MAX_CUTOUT_COUNT = 8
+CROP_ATTEMPTS = 10
+LUMA = (0.299, 0.587, 0.114)
+SOBEL_MAX = math.sqrt(20)
+JITTER_BRIGHTNESS, JITTER_CONTRAST, JITTER_SATURATION, JITTER_HUE = 0, 1, 2, 3
+
+
+def js_round(x):
+    """JavaScript's Math.round: halves go up (Python's round() goes to even)."""
+    return np.floor(np.asarray(x, dtype=np.float64) + 0.5).astype(np.int64)
+
+
+def blur_kernel_size(side):
+    """SimCLR's 10% of the side, made odd, at least 3 (operators.ts blurKernelSize)."""
+    k = int(math.floor(0.1 * side))
+    return max(3, k + 1 if k % 2 == 0 else k)
+
+
+def _mat3(a, b):
+    return [[a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3)] for i in range(3)]
+
+
+def _inverse3(m):
+    (a, b, c), (d, e, f), (g, h, i) = m
+    A, B, C = e * i - f * h, -(d * i - f * g), d * h - e * g
+    det = a * A + b * B + c * C
+    return [[A / det, -(b * i - c * h) / det, (b * f - c * e) / det],
+            [B / det, (a * i - c * g) / det, -(a * f - c * d) / det],
+            [C / det, -(a * h - b * g) / det, (a * e - b * d) / det]]
+
+
+# A hue shift is a rotation of YIQ's chroma plane (I, Q): M(θ) = 𝟙 + (cos θ − 1)·HUE_COS + sin θ·HUE_SIN
+_YIQ = [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]]
+_HUE_COS = _mat3(_mat3(_inverse3(_YIQ), [[0, 0, 0], [0, 1, 0], [0, 0, 1]]), _YIQ)
+_HUE_SIN = _mat3(_mat3(_inverse3(_YIQ), [[0, 0, 0], [0, 0, -1], [0, 1, 0]]), _YIQ)
+
+
+def _jitter_matrix(op, factor, channels):
+    """One colour-jitter op as x ↦ M x + t·m (m the image's mean luma): (M [C, C], t), as operators.ts jitterMatrix."""
+    c = channels
+    m = [[1.0 if i == j else 0.0 for j in range(c)] for i in range(c)]
+    if op in (JITTER_BRIGHTNESS, JITTER_CONTRAST):
+        for i in range(c):
+            m[i][i] = factor
+        return m, (1 - factor if op == JITTER_CONTRAST else 0.0)
+    if c != 3:
+        return m, 0.0  # saturation and hue leave one channel as it is
+    if op == JITTER_SATURATION:
+        return [[(factor if i == j else 0.0) + (1 - factor) * LUMA[j] for j in range(3)] for i in range(3)], 0.0
+    theta = -2 * math.pi * factor  # HSV's hue runs clockwise in the (I, Q) plane
+    cos_m1, sin = math.cos(theta) - 1, math.sin(theta)
+    return [[(1.0 if i == j else 0.0) + cos_m1 * _HUE_COS[i][j] + sin * _HUE_SIN[i][j] for j in range(3)] for i in range(3)], 0.0
+
+
+def _luma(x):
+    """0.299 R + 0.587 G + 0.114 B of [B, 3, …] → [B, 1, …], summed in the app's order."""
+    return x[:, 0:1] * LUMA[0] + x[:, 1:2] * LUMA[1] + x[:, 2:3] * LUMA[2]
+
+
+def _per_image(values, x, dtype=None):
+    return torch.as_tensor(np.asarray(values), dtype=dtype or x.dtype, device=x.device).view(-1, 1, 1, 1)
+
+
+def _mask(values, x):
+    return torch.as_tensor(np.asarray(values) != 0, device=x.device).view(-1, 1, 1, 1)
+
+
+def resized_crop(x, boxes, size):
+    """tf.image.cropAndResize, bilinear, extrapolation 0, then clipped to [0, 1].
+
+    boxes [B·4] y1, x1, y2, x2 (float32; 0 ↔ the first pixel's centre, 1 ↔ the last's);
+    output pixel y samples source row y1·(H−1) + y·(y2−y1)·(H−1)/(S−1), the coordinates
+    computed in float64 in the kernel's order so the sample points are the kernel's own.
+    """
+    b_count, _, height, width = x.shape
+    boxes = np.asarray(boxes, dtype=np.float32).astype(np.float64).reshape(b_count, 4)
+
+    def axis(lo, hi, n):
+        steps = np.arange(size, dtype=np.float64)
+        if size > 1:
+            scale = (hi - lo) * (n - 1) / (size - 1)
+            at = lo[:, None] * (n - 1) + steps[None, :] * scale[:, None]
+        else:
+            at = np.repeat((0.5 * (lo + hi) * (n - 1))[:, None], size, axis=1)
+        inside = (at >= 0) & (at <= n - 1)
+        low = np.clip(np.floor(at), 0, n - 1).astype(np.int64)
+        high = np.clip(np.ceil(at), 0, n - 1).astype(np.int64)
+        return low, high, at - np.floor(at), inside
+
+    top, bottom, y_lerp, y_in = axis(boxes[:, 0], boxes[:, 2], height)
+    left, right, x_lerp, x_in = axis(boxes[:, 1], boxes[:, 3], width)
+    dev = x.device
+    b = torch.arange(b_count, device=dev).view(-1, 1, 1)
+    t, bo = torch.as_tensor(top, device=dev)[:, :, None], torch.as_tensor(bottom, device=dev)[:, :, None]
+    le, ri = torch.as_tensor(left, device=dev)[:, None, :], torch.as_tensor(right, device=dev)[:, None, :]
+    source = x.to(torch.float64)
+    # x[b, :, row, col] with index tensors [B, S, S] → [B, S, S, C]
+    tl, tr, bl, br = source[b, :, t, le], source[b, :, t, ri], source[b, :, bo, le], source[b, :, bo, ri]
+    xl = torch.as_tensor(x_lerp, device=dev)[:, None, :, None]
+    yl = torch.as_tensor(y_lerp, device=dev)[:, :, None, None]
+    upper = tl + (tr - tl) * xl
+    lower = bl + (br - bl) * xl
+    out = upper + (lower - upper) * yl
+    inside = torch.as_tensor(y_in[:, :, None] & x_in[:, None, :], device=dev)[..., None]
+    out = torch.where(inside, out, torch.zeros_like(out))
+    return out.permute(0, 3, 1, 2).to(x.dtype).clamp(0, 1).contiguous()
+
+
+def _whole_boxes(b_count):
+    return np.tile(np.array([0, 0, 1, 1], dtype=np.float32), b_count)
+
+
+def color_jitter(x, step):
+    """torchvision ColorJitter's four ops in each image's own order, clipped after each (operators.ts colorJitter)."""
+    b_count, c = x.shape[0], x.shape[1]
+    factors = [np.asarray(step[k], dtype=np.float32) for k in ('brightness', 'contrast', 'saturation', 'hue')]
+    order = np.asarray(step['order'], dtype=np.int64).reshape(b_count, 4)
+    for stage in range(4):
+        matrices = np.zeros((b_count, c, c), dtype=np.float32)
+        mean_weights = np.zeros(b_count, dtype=np.float32)
+        for b in range(b_count):
+            op = int(order[b, stage])
+            m, t = _jitter_matrix(op, float(factors[op][b]), c)
+            matrices[b] = m
+            mean_weights[b] = t
+        if not mean_weights.any() and (matrices == np.eye(c, dtype=np.float32)).all():
+            continue
+        weights = torch.as_tensor(matrices, device=x.device)
+        channels = []
+        for i in range(c):
+            y = x[:, 0:1] * weights[:, i, 0].view(-1, 1, 1, 1)
+            for j in range(1, c):
+                y = y + x[:, j:j + 1] * weights[:, i, j].view(-1, 1, 1, 1)
+            channels.append(y)
+        y = torch.cat(channels, dim=1)
+        if mean_weights.any():
+            means = x.mean(dim=(2, 3), keepdim=True)
+            y = y + _per_image(mean_weights, x) * (_luma(means) if c == 3 else means)
+        x = y.clamp(0, 1)
+    return x
+
+
+def grayscale(x, mask):
+    if x.shape[1] != 3:
+        return x.clamp(0, 1)
+    return torch.where(_mask(mask, x), _luma(x).expand_as(x), x).clamp(0, 1)
+
+
+def gaussian_blur(x, sigmas, mask):
+    """Separable Gaussian, kernel side blur_kernel_size, reflect padding, rows then columns (operators.ts gaussianBlur)."""
+    b_count, c, height, width = x.shape
+    sigmas = np.asarray(sigmas, dtype=np.float32).astype(np.float64)
+    apply = (np.asarray(mask) != 0) & (sigmas > 0)
+    radius = min((blur_kernel_size(min(height, width)) - 1) // 2, height - 1, width - 1)
+    if radius < 1 or not apply.any():
+        return x.clamp(0, 1)
+    k = 2 * radius + 1
+    taps = np.zeros((b_count, k), dtype=np.float64)
+    offsets = np.arange(k) - radius
+    for b in range(b_count):
+        if apply[b]:
+            w = np.exp(-(offsets.astype(np.float64) ** 2) / (2 * sigmas[b] * sigmas[b]))
+            taps[b] = w / w.sum()
+        else:
+            taps[b, radius] = 1
+    weights = torch.as_tensor(np.repeat(taps.astype(np.float32), c, axis=0), device=x.device, dtype=x.dtype)  # [B·C, k]
+    folded = F.pad(x.reshape(1, b_count * c, height, width), (radius, radius, radius, radius), mode='reflect')
+    rows = F.conv2d(folded, weights.view(-1, 1, 1, k), groups=b_count * c)
+    blurred = F.conv2d(rows, weights.view(-1, 1, k, 1), groups=b_count * c).view(b_count, c, height, width)
+    return torch.where(_mask(apply, x), blurred, x).clamp(0, 1)
+
+
+def rotate90(x, quarter_turns):
+    """Counter-clockwise quarter turns per image, as numpy's rot90."""
+    turns = np.asarray(quarter_turns, dtype=np.int64) % 4
+    out = x.clone()
+    for t in (1, 2, 3):
+        chosen = np.nonzero(turns == t)[0]
+        if len(chosen):
+            index = torch.as_tensor(chosen, device=x.device)
+            out[index] = torch.rot90(x[index], t, dims=(2, 3))
+    return out.clamp(0, 1)
+
+
+def cutout(x, squares, mask):
+    """Squares (top, left, height, width) filled with the image's own mean colour, taken before the cut."""
+    b_count, _, height, width = x.shape
+    squares = np.asarray(squares, dtype=np.int64).reshape(b_count, -1, 4)
+    covered = np.zeros((b_count, 1, height, width), dtype=bool)
+    for b in range(b_count):
+        if not mask[b]:
+            continue
+        for top, left, h, w in squares[b]:
+            covered[b, 0, max(0, top):min(height, top + h), max(0, left):min(width, left + w)] = True
+    fill = x.mean(dim=(2, 3), keepdim=True).expand_as(x)
+    return torch.where(torch.as_tensor(covered, device=x.device), fill, x).clamp(0, 1)
+
+
+def sobel(x, mask):
+    """√(gx² + gy²) / √20 per channel, replicate padding (operators.ts sobel)."""
+    c = x.shape[1]
+    gx = torch.tensor([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=x.dtype, device=x.device)
+    padded = F.pad(x, (1, 1, 1, 1), mode='replicate')
+    dx = F.conv2d(padded, gx.expand(c, 1, 3, 3), groups=c)
+    dy = F.conv2d(padded, gx.T.expand(c, 1, 3, 3), groups=c)
+    magnitude = torch.sqrt(dx * dx + dy * dy) / SOBEL_MAX
+    return torch.where(_mask(mask, x), magnitude, x).clamp(0, 1)
+
+
+def apply_views(images, params):
+    """The app's applyViews: images [B, C, H, W] in [0, 1] → views [B, C, S, S] in [0, 1].
+
+    params is the app's ViewParams (plain numbers, as its sampleViewParams or this script's
+    sample_view_params draw them): the enabled operators run in pipeline order, those
+    before the crop on the source image; with no crop the whole image is resized first
+    (align-corners bilinear, none at all when the sizes agree). Array layouts are the
+    app's: per-image arrays of length B, boxes and squares flattened, the noise field
+    [B·H·W·C] in the app's NHWC order.
+    """
+    b_count, c, height, width = images.shape
+    size = params['outputSize']
+    _require((b_count, height, width, c) == (params['batchSize'], params['sourceHeight'], params['sourceWidth'], params['channels']),
+             f'view params were drawn for {params["batchSize"]} images of {params["sourceHeight"]}×{params["sourceWidth"]}×{params["channels"]}, '
+             f'the batch is {b_count} of {height}×{width}×{c}')
+    if b_count == 0:
+        return images.new_zeros((0, c, size, size))
+
+    def resize_whole(x):
+        return x if x.shape[2] == size and x.shape[3] == size else resized_crop(x, _whole_boxes(b_count), size)
+
+    x = images
+    if not any(s['kind'] == 'crop' for s in params['steps']):
+        x = resize_whole(x)
+    for step in params['steps']:
+        kind = step['kind']
+        if kind == 'crop':
+            x = resized_crop(x, step['boxes'], size) if step['enabled'] else resize_whole(x)
+            continue
+        if not step['enabled']:
+            continue
+        if kind == 'flip':
+            if np.any(step['mask']):
+                x = torch.where(_mask(step['mask'], x), x.flip(3), x).clamp(0, 1)
+        elif kind == 'colorJitter':
+            if np.any(step['mask']):
+                x = color_jitter(x, step)
+        elif kind == 'grayscale':
+            if np.any(step['mask']):
+                x = grayscale(x, step['mask'])
+        elif kind == 'blur':
+            if np.any((np.asarray(step['sigma']) > 0) & (np.asarray(step['mask']) != 0)):
+                x = gaussian_blur(x, step['sigma'], step['mask'])
+        elif kind == 'rotate':
+            if np.any(step['quarterTurns']):
+                x = rotate90(x, step['quarterTurns'])
+        elif kind == 'cutout':
+            if np.any(step['mask']):
+                x = cutout(x, step['squares'], step['mask'])
+        elif kind == 'noise':
+            if step['noise'] is not None:
+                h, w = x.shape[2], x.shape[3]
+                noise = torch.as_tensor(np.asarray(step['noise'], dtype=np.float32), device=x.device)
+                x = (x + noise.view(b_count, h, w, c).permute(0, 3, 1, 2).to(x.dtype)).clamp(0, 1)
+        elif kind == 'sobel':
+            if np.any(step['mask']):
+                x = sobel(x, step['mask'])
+    return x.clamp(0, 1)
+
+
+def sample_crop_boxes(u, height, width, scale, ratio):
+    """torchvision RandomResizedCrop.get_params for each row of draws u [B, 2·10 + 2] (augmentViews.ts sampleCropBox)."""
+    area = height * width
+    target = area * (scale[0] + (scale[1] - scale[0]) * u[:, 0:2 * CROP_ATTEMPTS:2])
+    log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+    aspect = np.exp(log_lo + (log_hi - log_lo) * u[:, 1:2 * CROP_ATTEMPTS:2])
+    w = js_round(np.sqrt(target * aspect))
+    h = js_round(np.sqrt(target / aspect))
+    fits = (w > 0) & (w <= width) & (h > 0) & (h <= height)
+    first = fits.argmax(axis=1)
+    rows = np.arange(len(u))
+    w, h, found = w[rows, first], h[rows, first], fits[rows, first]
+    # none fits: the whole image clipped to the ratio range, centred
+    in_ratio = width / height
+    fw, fh = width, height
+    if in_ratio < ratio[0]:
+        fh = max(1, min(height, int(js_round(fw / ratio[0]))))
+    elif in_ratio > ratio[1]:
+        fw = max(1, min(width, int(js_round(fh * ratio[1]))))
+    top = np.minimum(height - h, np.floor(u[:, -2] * (height - h + 1)).astype(np.int64))
+    left = np.minimum(width - w, np.floor(u[:, -1] * (width - w + 1)).astype(np.int64))
+    top = np.where(found, top, (height - fh) // 2)
+    left = np.where(found, left, (width - fw) // 2)
+    h = np.where(found, h, fh)
+    w = np.where(found, w, fw)
+    return np.stack([top, left, h, w], axis=1)
+
+
+def sample_view_params(generator, b_count, height, width, channels, operators, size):
+    """Every random choice for a batch of views, drawn from torch's generator with the app's distributions.
+
+    Same structure as the app's sampleViewParams (so apply_views reads both): which
+    operators fire (u < p per image), crop boxes, jitter factors in [1 − 0.8s, 1 + 0.8s]
+    and hue in ±min(½, 0.2s) with a random order, blur σ ~ U(σ range), 1–3 quarter turns
+    (half turns only on a non-square image), cutout squares inside the image, noise σ·z.
+    """
+    def rand(*shape):
+        return torch.rand(*shape, generator=generator, dtype=torch.float64).numpy()
+
+    source_height, source_width = height, width
+    has_crop = any(op['kind'] == 'crop' for op in operators)
+    if not has_crop:
+        height, width = size, size
+    steps = []
+    for op in operators:
+        on = op['enabled']
+        kind = op['kind']
+
+        def fires(p):
+            return ((rand(b_count) < p) & on).astype(np.uint8)
+
+        if kind == 'crop':
+            if on:
+                crops = sample_crop_boxes(rand(b_count, 2 * CROP_ATTEMPTS + 2), height, width, op['scale'], op['ratio'])
+            else:
+                crops = np.tile(np.array([0, 0, height, width]), (b_count, 1))
+            dy, dx = max(height - 1, 1), max(width - 1, 1)
+            boxes = np.stack([crops[:, 0] / dy, crops[:, 1] / dx, (crops[:, 0] + crops[:, 2] - 1) / dy,
+                              (crops[:, 1] + crops[:, 3] - 1) / dx], axis=1).astype(np.float32)
+            steps.append({'kind': 'crop', 'enabled': on, 'boxes': boxes.reshape(-1), 'crops': crops.reshape(-1)})
+            height, width = size, size
+        elif kind in ('flip', 'grayscale', 'sobel'):
+            steps.append({'kind': kind, 'enabled': on, 'mask': fires(op['p'])})
+        elif kind == 'colorJitter':
+            spread = 0.8 * op['strength']
+            hue_max = min(0.5, 0.2 * op['strength'])
+            mask = fires(op['p'])
+            lo = max(0.0, 1 - spread)
+            factors = (lo + (1 + spread - lo) * rand(b_count, 3)).astype(np.float32)
+            hue = (-hue_max + 2 * hue_max * rand(b_count)).astype(np.float32)
+            order = np.argsort(rand(b_count, 4), axis=1).astype(np.int32)  # a uniform permutation of the 4 ops
+            fired = mask != 0
+            steps.append({'kind': 'colorJitter', 'enabled': on, 'mask': mask,
+                          'brightness': np.where(fired, factors[:, 0], 1).astype(np.float32),
+                          'contrast': np.where(fired, factors[:, 1], 1).astype(np.float32),
+                          'saturation': np.where(fired, factors[:, 2], 1).astype(np.float32),
+                          'hue': np.where(fired, hue, 0).astype(np.float32), 'order': order.reshape(-1)})
+        elif kind == 'blur':
+            mask = fires(op['p'])
+            sigma = (op['sigma'][0] + (op['sigma'][1] - op['sigma'][0]) * rand(b_count)).astype(np.float32)
+            steps.append({'kind': 'blur', 'enabled': on, 'mask': mask, 'sigma': sigma})
+        elif kind == 'rotate':
+            fired = fires(op['p'])
+            turns = 1 + np.minimum(2, np.floor(rand(b_count) * 3)).astype(np.uint8)
+            if height != width:
+                turns[turns % 2 == 1] = 2
+            steps.append({'kind': 'rotate', 'enabled': on, 'quarterTurns': np.where(fired != 0, turns, 0).astype(np.uint8)})
+        elif kind == 'cutout':
+            mask = fires(op['p'])
+            side = max(1, int(js_round(op['size'] * min(height, width))))
+            side_h, side_w = min(side, height), min(side, width)
+            count = op['count']
+            top = np.minimum(height - side_h, np.floor(rand(b_count, count) * (height - side_h + 1))).astype(np.int32)
+            left = np.minimum(width - side_w, np.floor(rand(b_count, count) * (width - side_w + 1))).astype(np.int32)
+            squares = np.stack([top, left, np.full_like(top, side_h), np.full_like(top, side_w)], axis=2)
+            steps.append({'kind': 'cutout', 'enabled': on, 'mask': mask, 'squares': squares.reshape(-1)})
+        elif kind == 'noise':
+            mask = fires(op['p'] if op['sigma'] > 0 else 0)
+            noise = None
+            if mask.any():
+                z = torch.randn(b_count, height, width, channels, generator=generator).numpy()
+                noise = (z * op['sigma'] * mask[:, None, None, None]).astype(np.float32).reshape(-1)
+            steps.append({'kind': 'noise', 'enabled': on, 'mask': mask, 'noise': noise})
+    return {'batchSize': b_count, 'sourceHeight': source_height, 'sourceWidth': source_width, 'channels': channels,
+            'outputSize': size, 'steps': steps}
+
+
+def augment_views(images, generator, operators, size):
+    """t(x) for a batch: sample_view_params, then apply_views."""
+    b_count, c, height, width = images.shape
+    return apply_views(images, sample_view_params(generator, b_count, height, width, c, operators, size))
+
+
+# ---------------------------------------------------------------------------
+# Data: an ImageFolder directory, split by rank
+
+def load_image_folder(root, image_size, channels):
+    """uint8 [n, C, S, S]: every .png/.jpg under root/ and root/<class>/, sorted, centre-cropped square, resized to S."""
+    from PIL import Image, UnidentifiedImageError
+    resampling = getattr(Image, 'Resampling', Image)  # Pillow ≥ 9.1 names the filters there
+    _require(os.path.isdir(root), f'--data {root}: no such directory. Give an ImageFolder directory, DIR/<class>/<image>.png|jpg')
+    paths = []
+    for entry in sorted(os.listdir(root)):
+        full = os.path.join(root, entry)
+        if entry.startswith('.'):
+            continue
+        if os.path.isdir(full):
+            paths += [os.path.join(full, f) for f in sorted(os.listdir(full))
+                      if not f.startswith('.') and f.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(os.path.join(full, f))]
+        elif entry.lower().endswith(IMAGE_EXTENSIONS):
+            paths.append(full)
+    _require(paths, f'--data {root} holds no .png or .jpg images (looked in it and in its sub-folders, one level down)')
+    out = np.empty((len(paths), image_size, image_size, 3 if channels == 3 else 1), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        try:
+            with Image.open(path) as img:
+                img.load()
+                rgba = img.convert('RGBA')
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
+            raise UserError(f'cannot read the image {path} ({e.__class__.__name__}: {e}); remove or replace it')
+        # transparency over black, as the app's canvas; then the centred square, box-filtered down or bilinear up (src/data/upload/resize.ts)
+        rgb = Image.new('RGB', rgba.size)
+        rgb.paste(rgba, mask=rgba.getchannel('A'))
+        w, h = rgb.size
+        side = min(w, h)
+        square = rgb.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
+        resample = resampling.BOX if side >= image_size else resampling.BILINEAR
+        square = square.resize((image_size, image_size), resample)
+        pixels = np.asarray(square.convert('L') if channels == 1 else square, dtype=np.uint8)
+        out[i] = pixels.reshape(image_size, image_size, -1)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
+
+
+class ShardedBatches:
+    """Batches of this rank's share of a seeded shuffle, reshuffled each epoch (DistributedSampler's split).
+
+    Every rank shuffles the n images with the same generator, pads the order to a
+    multiple of K by repeating its start, and keeps positions rank, rank + K, …; a batch
+    that runs past the end of the share continues into the next epoch's, as the app's
+    batches do.
+    """
+
+    def __init__(self, count, rank, world, seed, batch_size):
+        self.count, self.rank, self.world, self.batch_size = count, rank, world, batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.share = self._share()
+        self.cursor = 0
+
+    def _share(self):
+        order = torch.randperm(self.count, generator=self.generator)
+        per_rank = -(-self.count // self.world)
+        order = torch.cat([order] * (-(-per_rank * self.world // self.count)))[:per_rank * self.world]
+        return order[self.rank::self.world]
+
+    def next(self):
+        indices = []
+        while len(indices) < self.batch_size:
+            if self.cursor >= len(self.share):
+                self.share = self._share()
+                self.cursor = 0
+            take = min(self.batch_size - len(indices), len(self.share) - self.cursor)
+            indices.append(self.share[self.cursor:self.cursor + take])
+            self.cursor += take
+        return torch.cat(indices)
+
+
+# ---------------------------------------------------------------------------
+# Training
+
+def build_optimizer(config, parameters):
+    """Adam as tfjs's tf.train.adam: the same update, θ ← θ − lr·m̂ / (√v̂ + ε), with tfjs's ε 1e-7 (PyTorch's default is 1e-8)."""
+    o = config['optimizer']
+    return torch.optim.Adam(parameters, lr=config['learning_rate'], betas=(o['beta1'], o['beta2']), eps=o['epsilon'])
+
+
+def state_digest(model):
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode('utf-8'))
+        digest.update(tensor.detach().to('cpu').contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def encoder_metadata(config, step, dataset):
+    m = config['model']
+    w = m['encoder_width']
+    z_dim = 8 * w if m['projection_head'] == 'none' else m['projection_dim']
+    return {
+        'format': 'ssl-playground-encoder', 'version': '1',
+        'architecture': f'f: 4 × [conv3×3 → BN → ReLU], widths {w}, {2 * w}, {4 * w}, {8 * w}, 2×2 max-pool (ceil) after the first three, '
+                        f'global average pool → h; g: {m["projection_head"]}',
+        'in_channels': str(m['in_channels']), 'encoder_width': str(w), 'h_dim': str(8 * w),
+        'projection_head': m['projection_head'], 'projection_dim': str(z_dim),
+        'input': f'images [N, {m["in_channels"]}, {config["view_size"]}, {config["view_size"]}] (NCHW), pixels in [0, 1], no normalization',
+        'method': config['method'], 'step': str(step),
+        'trained': 'yes' if step > 0 else 'no: this encoder has not trained (0 steps); its weights are the random initialization',
+        'dataset': dataset, 'trained_with': 'train.py (PyTorch)',
+    }
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def train(args):
+    config = load_config(args.config)
+    steps = config['steps'] if args.steps is None else args.steps
+    _require(steps >= 0, f'--steps must be ≥ 0, got {steps}')
+    _require(args.data is not None, 'no --data: give your images as an ImageFolder directory (DIR/<class>/<image>.png|jpg). '
+                                    'The app\'s datasets stay in the browser; export or gather the images into such a folder first.')
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    rank = int(os.environ.get('RANK', '0'))
+    local_rank = int(os.environ.get('LOCAL_RANK', '0'))
+    use_cuda = args.device == 'cuda' or (args.device == 'auto' and torch.cuda.is_available())
+    _require(not use_cuda or torch.cuda.is_available(), '--device cuda, but PyTorch sees no CUDA device')
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    device = torch.device('cuda', local_rank) if use_cuda else torch.device('cpu')
+    if world > 1:
+        dist.init_process_group('nccl' if use_cuda else 'gloo')
+    try:
+        torch.manual_seed(config['seed'])
+        data_config = config['data']
+        images = load_image_folder(args.data, data_config['image_size'], data_config['channels'])
+        _require(images.shape[1] == config['model']['in_channels'],
+                 f'the encoder takes {config["model"]["in_channels"]} channel(s) but data.channels is {images.shape[1]}')
+        model = build_model(config)
+        # the steps the weights have trained, in the app and here, for the saved file's metadata
+        done_before = 0
+        if args.init:
+            step_text = load_weights(model, args.init, config).get('step', '0')
+            done_before = int(step_text) if step_text.isdigit() else 0
+        model = model.to(device)
+        if world > 1:
+            model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None)
+        module = model.module if world > 1 else model
+        optimizer = build_optimizer(config, model.parameters())
+        batches = ShardedBatches(len(images), rank, world, config['seed'], config['batch_size'])
+        # each rank its own augmentation stream
+        views_generator = torch.Generator().manual_seed(config['seed'] * 1_000_003 + 7919 * (rank + 1))
+        loss_of = METHODS[config['method']]
+        n, size = config['batch_size'], config['view_size']
+        if rank == 0:
+            emit({'event': 'start', 'method': config['method'], 'images': len(images), 'world_size': world,
+                  'batch_per_rank': n, 'global_batch': world * n, 'steps': steps, 'device': str(device),
+                  'init': args.init or f'the app\'s initial weights for seed {config["seed"]}'})
+        model.train()
+        for step in range(1, steps + 1):
+            x = images[batches.next()].to(device, torch.float32) / 255
+            views = torch.cat([augment_views(x, views_generator, config['augmentation'], size) for _ in range(2)])
+            _, z = model(views)
+            loss = loss_of(z[:n], z[n:], config)
+            reported = loss.detach().clone()
+            if world > 1:
+                dist.all_reduce(reported)
+                reported /= world
+            value = float(reported)
+            if not math.isfinite(value):
+                raise UserError(f'the loss is {value} at step {step}; nothing was applied. Lower the learning rate '
+                                f'({config["learning_rate"]}) or raise the temperature ({config["loss"]["temperature"]}) in config.json')
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if rank == 0:
+                emit({'step': step, 'loss': value})
+        digest = state_digest(module)
+        digests = [None] * world
+        if world > 1:
+            dist.all_gather_object(digests, digest)
+        else:
+            digests = [digest]
+        if rank == 0:
+            path = os.path.join(args.out, 'encoder.safetensors')
+            try:
+                os.makedirs(args.out, exist_ok=True)
+                write_safetensors(path, weight_tensors(module), encoder_metadata(config, done_before + steps, f'ImageFolder ({len(images)} images)'))
+            except OSError as e:
+                raise UserError(f'cannot write the trained weights to {path}: {e.strerror or e}; choose another --out')
+            emit({'event': 'done', 'saved': path, 'weights_sha256': digests, 'ranks_agree': len(set(digests)) == 1})
+            if len(set(digests)) != 1:
+                print('train.py: warning: the ranks\' weights differ; the saved file is rank 0\'s', file=sys.stderr)
+    finally:
+        if world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Train the exported Self-Supervised Playground experiment with PyTorch '
+                                                 '(several GPUs or machines: torchrun --nproc_per_node=K train.py …).')
+    parser.add_argument('--config', default='config.json', help='the config.json exported with this script (default: config.json)')
+    parser.add_argument('--data', help='ImageFolder directory: DIR/<class>/<image>.png|jpg')
+    parser.add_argument('--init', help="start from the app's encoder.safetensors instead of the seed's initial weights")
+    parser.add_argument('--steps', type=int, help="steps to train (default: the config's)")
+    parser.add_argument('--out', default='trained', help='where the trained encoder.safetensors goes (default: trained/)')
+    parser.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto', help='auto: CUDA when there is one')
+    args = parser.parse_args(argv)
+    try:
+        train(args)
+    except UserError as e:
+        print(f'train.py: {e}', file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == '__main__':
+    main()

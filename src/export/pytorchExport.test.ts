@@ -1,0 +1,364 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { applyViews, sampleViewParams } from '../augment/augmentViews';
+import { DEFAULT_CONFIG, type ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG, METHOD_IDS } from '../core/methods';
+import type { AugmentOperator } from '../core/pipeline';
+import { createRng } from '../core/random';
+import { ntXent } from '../loss/ntxent';
+import { EncoderNetwork } from '../model/encoderNetwork';
+import { encoderSafetensors, pytorchTensors } from './encoderWeights';
+import { encodePng } from './png';
+import {
+  DEFAULT_PYTORCH_STEPS, PYTORCH_EXPORT_METHODS, PYTORCH_TRAIN_SCRIPT, pytorchConfig, pytorchExportFiles, pytorchExportProblem, pytorchExportZip,
+  type PytorchDatasetShape,
+} from './pytorchExport';
+import { decodeSafetensors, encodeSafetensors } from './safetensors';
+
+await tf.setBackend('cpu');
+
+const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
+const DRIVER = join(dirname(fileURLToPath(import.meta.url)), 'pytorch', 'parity_check.py');
+
+let torchChecked = false;
+/** A clear failure, not a skip, when the Python these tests run lacks PyTorch. */
+function requireTorch(): void {
+  if (torchChecked) return;
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(
+      `These tests run ${PYTHON} with PyTorch, numpy and Pillow (apt-get install python3-torch python3-numpy python3-pil; ` +
+        `.ci/run installs python3-torch; PYTHON=… picks another interpreter): ${probe.error?.message ?? probe.stderr}`,
+    );
+  }
+  torchChecked = true;
+}
+
+/** Runs Python; its stdout, or an error carrying its stderr. */
+function python(args: string[], options: { cwd?: string; timeout?: number } = {}): { stdout: string; stderr: string; status: number | null } {
+  requireTorch();
+  const run = spawnSync(PYTHON, args, { encoding: 'utf8', cwd: options.cwd, timeout: options.timeout ?? 25_000, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  if (run.error) throw new Error(`${PYTHON} ${args.join(' ')} failed to run: ${run.error.message}`);
+  return { stdout: run.stdout, stderr: run.stderr, status: run.status };
+}
+
+function pythonOk(args: string[], options: { cwd?: string; timeout?: number } = {}): string {
+  const run = python(args, options);
+  if (run.status !== 0) throw new Error(`${PYTHON} ${args.join(' ')} exited with ${run.status}:\n${run.stderr}\n${run.stdout}`);
+  return run.stdout;
+}
+
+const jsonLines = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** A free TCP port for the ranks' rendezvous (one run at a time may hold it). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * torchrun is `python -m torch.distributed.run`; running it through PYTHON
+ * keeps it on the interpreter that has torch. `--redirects 2 --tee 2`: torch
+ * 1.13's launcher on Python 3.11 crashes on its default of 0 (Std.from_str
+ * returns None: 3.11's IntFlag no longer iterates the 0 member); 2 sends the
+ * workers' stderr to a log and the console, stdout stays as it is. The
+ * launcher looks at its workers every monitor_interval (5 s by default): 0.2 s
+ * ends the run soon after they do.
+ */
+async function torchrun(script: string, args: string[], cwd: string): Promise<string> {
+  const port = await freePort();
+  return pythonOk([
+    '-m', 'torch.distributed.run', '--redirects', '2', '--tee', '2', '--monitor_interval', '0.2', '--nproc_per_node=2',
+    '--master_addr=127.0.0.1', `--master_port=${port}`, script, ...args,
+  ], { cwd, timeout: 28_000 });
+}
+
+function writeFiles(dir: string, files: Record<string, string | Uint8Array | undefined>): void {
+  for (const [name, content] of Object.entries(files)) if (content !== undefined) writeFileSync(join(dir, name), content);
+}
+
+/** NHWC → NCHW, as PyTorch takes images. */
+function toNchw(values: Float32Array, [n, h, w, c]: readonly number[]): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) {
+    out[((b * c + k) * h + y) * w + x] = values[((b * h + y) * w + x) * c + k];
+  }
+  return out;
+}
+
+/** A small SimCLR experiment: grey 28 px, encoder width 4, MLP head to 16 dimensions. */
+function smallConfig(overrides: Partial<ExperimentConfig> = {}): ExperimentConfig {
+  return { ...DEFAULT_CONFIG, seed: 5, encoderWidth: 4, projectionHead: 'mlp', projectionDim: 16, batchSize: 6, imageSize: 28, learningRate: 1e-3, ...overrides };
+}
+
+const GREY_28: PytorchDatasetShape = { imageSize: 28, channels: 1 };
+
+describe('the PyTorch export’s files', () => {
+  it('config.json carries every setting train.py reads, and nothing of the dataset but its image shape', () => {
+    const config: ExperimentConfig = {
+      ...DEFAULT_CONFIG, dataset: 'upload:Secret_Holiday_42', seed: 7, batchSize: 64, learningRate: 0.002, temperature: 0.2,
+      normalize: false, imageSize: 24, encoderWidth: 8, projectionHead: 'linear', projectionDim: 32,
+    };
+    // the whole dataset object, as the caller may hold it: only the shape may leave
+    const dataset = {
+      imageSize: 32, channels: 3 as const, name: 'Alice’s holiday photos', classNames: ['alice-at-home', 'bob-at-sea'],
+      train: { images: new Uint8Array([201, 202, 203]), labels: new Int32Array([0]), count: 1 },
+    };
+    const cfg = pytorchConfig(config, dataset, { steps: 250 });
+    expect(cfg).toEqual({
+      format: 'ssl-playground-pytorch-config', version: 1, method: 'simclr', seed: 7, steps: 250, batch_size: 64, learning_rate: 0.002,
+      optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      loss: { temperature: 0.2, normalize: false },
+      model: { in_channels: 3, encoder_width: 8, projection_head: 'linear', projection_dim: 32, batch_norm: { momentum: 0.1, epsilon: 1e-5 } },
+      data: { image_size: 32, channels: 3, source: 'upload' },
+      view_size: 24,
+      augmentation: DEFAULT_CONFIG.augmentation.operators,
+    });
+    const text = JSON.stringify(cfg);
+    for (const secret of ['Secret_Holiday_42', 'Alice', 'alice-at-home', 'bob-at-sea', '201']) expect(text).not.toContain(secret);
+    // a built-in dataset is named; a run that has not trained gets the default step count
+    expect(pytorchConfig({ ...config, dataset: 'fashion-mnist' }, GREY_28).data).toEqual({ image_size: 28, channels: 1, source: 'fashion-mnist' });
+    expect(pytorchConfig(config, GREY_28, { steps: 0 }).steps).toBe(DEFAULT_PYTORCH_STEPS);
+    expect(() => pytorchConfig(config, { imageSize: 0, channels: 1 })).toThrow(/image size \(0\)/);
+  });
+
+  it('a method train.py does not cover gets the message, by its label, and no files', () => {
+    expect(PYTORCH_EXPORT_METHODS).toEqual(['simclr']);
+    expect(pytorchExportProblem(smallConfig())).toBeNull();
+    expect(pytorchExportProblem(smallConfig({ method: 'moco' }))).toBe('PyTorch export covers SimCLR so far; MoCo v2 is not covered yet');
+    for (const method of METHOD_IDS.filter((m) => m !== 'simclr')) {
+      expect(pytorchExportProblem(smallConfig({ method }))).toBe(`PyTorch export covers SimCLR so far; ${METHOD_CATALOG[method].label} is not covered yet`);
+    }
+    expect(() => pytorchExportFiles(smallConfig({ method: 'byol' }), GREY_28)).toThrow('PyTorch export covers SimCLR so far; BYOL is not covered yet');
+    const broken = smallConfig({ augmentation: { operators: [{ kind: 'blur', enabled: true, p: 0.5, sigma: [2, 1] }] } });
+    expect(pytorchExportProblem(broken)).toMatch(/^The augmentation pipeline needs fixing.*Gaussian blur: σ min \(2\) is greater than max \(1\)/);
+  });
+
+  it('writes train.py, config.json and README.md, and the encoder’s bytes unchanged when given', () => {
+    const config = smallConfig({ batchSize: 64 });
+    const files = pytorchExportFiles(config, GREY_28, { steps: 120 });
+    expect(Object.keys(files).sort()).toEqual(['README.md', 'config.json', 'train.py']);
+    expect(files['train.py']).toBe(PYTORCH_TRAIN_SCRIPT);
+    expect(files['train.py'].startsWith('#!/usr/bin/env python3\n')).toBe(true);
+    expect(files['train.py']).toContain("METHODS = {'simclr': simclr_loss}");
+    expect(JSON.parse(files['config.json'])).toEqual(pytorchConfig(config, GREY_28, { steps: 120 }));
+    expect(files['README.md']).toContain('torchrun --nproc_per_node=K train.py --config config.json --data DIR');
+    expect(files['README.md']).toContain('the global batch is K × 64');
+    expect(files['README.md']).not.toContain('--init');
+    const encoder = Uint8Array.from([1, 2, 3, 4]);
+    const withEncoder = pytorchExportFiles(config, GREY_28, { encoder });
+    expect(withEncoder['encoder.safetensors']).toBe(encoder);
+    expect(withEncoder['README.md']).toContain('python train.py --config config.json --data DIR --init encoder.safetensors');
+  });
+});
+
+describe('train.py against the app (PyTorch)', () => {
+  it('refuses, in words, a run without --data, a hand-edited config for another method and weights for another encoder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-refuse-'));
+    const files = pytorchExportFiles(smallConfig(), GREY_28);
+    writeFiles(dir, files);
+    const noData = python(['train.py', '--config', 'config.json'], { cwd: dir });
+    expect(noData.status).toBe(2);
+    expect(noData.stderr).toMatch(/^train\.py: no --data: give your images as an ImageFolder directory/);
+    writeFileSync(join(dir, 'moco.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'moco' }));
+    const other = python(['train.py', '--config', 'moco.json', '--data', dir], { cwd: dir });
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain('config.json asks for method "moco"; this train.py covers simclr');
+    expect(other.stderr).not.toContain('Traceback');
+    const wider = new EncoderNetwork({ channels: 1, encoderWidth: 8, projectionHead: 'mlp', projectionDim: 16, seed: 5 });
+    writeFileSync(join(dir, 'wider.safetensors'), await encoderSafetensors(wider, { method: 'simclr', step: 40, dataset: 'test', imageSize: 28 }));
+    wider.dispose();
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'one.png'), encodePng(new Uint8Array(4 * 28 * 28).fill(255), 28, 28));
+    const mismatch = python(['train.py', '--config', 'config.json', '--data', 'data', '--init', 'wider.safetensors'], { cwd: dir });
+    expect(mismatch.status).toBe(2);
+    expect(mismatch.stderr).toContain('wider.safetensors holds an encoder with encoder_width 8, but config.json says 4: export both from the same run');
+  }, 30_000);
+
+  it('the same initial weights for the seed, the same h, z and NT-Xent loss on one batch of views, and the same weights after one Adam step (max |Δ| < 1e-4)', async () => {
+    const config = smallConfig();
+    const network = new EncoderNetwork({ channels: 1, encoderWidth: 4, projectionHead: 'mlp', projectionDim: 16, seed: 5 });
+    const initial = await encoderSafetensors(network, { method: 'simclr', step: 0, dataset: 'test', imageSize: 28 });
+    const rng = createRng(11);
+    const shape = [2 * config.batchSize, 28, 28, 1] as const;
+    const pixels = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng());
+    const views = tf.tensor4d(pixels, [...shape]);
+    // the training step: a training-mode forward over both views, NT-Xent on z, one Adam update (tfjs's defaults)
+    let h: tf.Tensor2D | undefined;
+    let z: tf.Tensor2D | undefined;
+    const optimizer: tf.Optimizer = tf.train.adam(config.learningRate);
+    const { value: loss, grads } = tf.variableGrads(() => {
+      h = tf.keep(network.encode(views, true));
+      z = tf.keep(network.project(h));
+      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return ntXent(z1, z2, { temperature: config.temperature, normalize: config.normalize });
+    }, network.trainableVariables);
+    optimizer.applyGradients(grads);
+    const after = await pytorchTensors(network);
+    const batch = encodeSafetensors([
+      { name: 'parity.views', dtype: 'F32', shape: [shape[0], 1, 28, 28], data: toNchw(pixels, shape) },
+      { name: 'parity.h', dtype: 'F32', shape: h!.shape, data: (await h!.data()) as Float32Array },
+      { name: 'parity.z', dtype: 'F32', shape: z!.shape, data: (await z!.data()) as Float32Array },
+      { name: 'parity.loss', dtype: 'F32', shape: [], data: (await loss.data()) as Float32Array },
+      ...after.map((t) => ({ ...t, name: `parity.after.${t.name}` })),
+    ]);
+    tf.dispose([views, h!, z!, loss, ...Object.values(grads)]);
+    optimizer.dispose();
+    network.dispose();
+
+    const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-parity-'));
+    writeFiles(dir, { ...pytorchExportFiles(config, GREY_28, { encoder: initial }), 'batch.safetensors': batch });
+    const out = JSON.parse(pythonOk([DRIVER, 'model', dir, join(dir, 'config.json'), join(dir, 'encoder.safetensors'), join(dir, 'batch.safetensors')]));
+    expect(out.names).toEqual(after.map((t) => t.name).sort());
+    // without --init, train.py starts from the app's own initial weights for the seed
+    expect(out.max_abs_initial_weights).toBeLessThan(1e-6);
+    expect(out.h_shape).toEqual([12, 32]);
+    expect(out.z_shape).toEqual([12, 16]);
+    expect(out.max_abs_h).toBeLessThan(1e-4);
+    expect(out.max_abs_z).toBeLessThan(1e-4);
+    expect(Math.abs(out.loss - out.app_loss)).toBeLessThan(1e-4);
+    expect(out.app_loss).toBeGreaterThan(1);
+    expect(out.max_abs_running).toBeLessThan(1e-4);
+    expect(out.largest_step_move).toBeGreaterThan(5e-4);
+    expect(out.max_abs_after_step).toBeLessThan(1e-4);
+  }, 30_000);
+
+  it('apply_views makes the app’s views from the app’s ViewParams, every operator, before and after the crop (max |Δ| < 1e-4)', () => {
+    const crop = (enabled = true): AugmentOperator => ({ kind: 'crop', enabled, p: 1, scale: [0.3, 1], ratio: [3 / 4, 4 / 3] });
+    const op = {
+      flip: { kind: 'flip', enabled: true, p: 0.5 },
+      jitter: { kind: 'colorJitter', enabled: true, p: 1, strength: 1 },
+      grey: { kind: 'grayscale', enabled: true, p: 0.5 },
+      blur: { kind: 'blur', enabled: true, p: 1, sigma: [0.5, 2] },
+      rotate: { kind: 'rotate', enabled: true, p: 1 },
+      cutout: { kind: 'cutout', enabled: true, p: 1, count: 2, size: 0.3 },
+      noise: { kind: 'noise', enabled: true, p: 1, sigma: 0.1 },
+      sobel: { kind: 'sobel', enabled: true, p: 0.5 },
+    } satisfies Record<string, AugmentOperator>;
+    const cases: { name: string; shape: [number, number, number, number]; size: number; operators: AugmentOperator[] }[] = [
+      { name: 'RGB, every operator after the crop', shape: [4, 12, 12, 3], size: 10, operators: [crop(), op.flip, op.jitter, op.grey, op.blur, op.rotate, op.cutout, op.noise, op.sobel] },
+      // rotation before the crop of a 12×16 source turns only by half turns; a 50 px view has a 5-tap blur
+      { name: 'RGB 12×16, rotate, cutout and jitter before the crop, blur after', shape: [4, 12, 16, 3], size: 50, operators: [op.rotate, op.cutout, op.jitter, crop(), { ...op.blur, sigma: [1, 3] }] },
+      { name: 'grey, a disabled crop in the middle', shape: [3, 12, 12, 1], size: 9, operators: [op.flip, op.jitter, op.grey, op.blur, crop(false), op.rotate, op.cutout, op.noise, { ...op.sobel, p: 1 }] },
+      { name: 'RGB, no crop: resized first', shape: [3, 12, 12, 3], size: 9, operators: [op.flip, op.grey, op.sobel] },
+    ];
+    const payload = cases.map(({ name, shape, size, operators }, i) => {
+      const rng = createRng(100 + i);
+      const pixels = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng());
+      const params = sampleViewParams(createRng(200 + i), shape[0], shape[1], shape[2], shape[3], { operators }, size);
+      // every enabled operator acts on some image, so the case tests its math
+      for (const step of params.steps.filter((s) => s.enabled)) {
+        const acts = step.kind === 'crop' || (step.kind === 'rotate' ? step.quarterTurns.some((t) => t > 0) : step.kind === 'noise' ? step.noise !== null : step.mask.some((m) => m > 0));
+        expect(acts, `${name}: ${step.kind}`).toBe(true);
+      }
+      const images = tf.tensor4d(pixels, shape);
+      const views = applyViews(images, params);
+      const expected = views.dataSync() as Float32Array;
+      tf.dispose([images, views]);
+      return { name, shape, images: pixels, params, pipeline: operators, expected };
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-views-'));
+    writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
+    // typed arrays as plain lists; float32 values print as the doubles they are, so nothing is rounded on the way
+    writeFileSync(join(dir, 'cases.json'), JSON.stringify(payload, (_, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
+    const out = JSON.parse(pythonOk([DRIVER, 'views', dir, join(dir, 'cases.json')])) as { name: string; max_abs: number; shape: number[]; sampler_layout_matches: boolean; sampled_views_in_range: boolean }[];
+    expect(out.map((c) => c.name)).toEqual(cases.map((c) => c.name));
+    out.forEach((result, i) => {
+      const [b, , , c] = cases[i].shape;
+      expect(result.shape, result.name).toEqual([b, c, cases[i].size, cases[i].size]);
+      expect(result.max_abs, result.name).toBeLessThan(1e-4);
+      // train.py's own sampler draws the same kinds of choices, laid out as the app's
+      expect(result.sampler_layout_matches, result.name).toBe(true);
+      expect(result.sampled_views_in_range, result.name).toBe(true);
+    });
+  }, 30_000);
+
+  it('torchrun --nproc_per_node=2 on CPU (gloo) trains 3 steps on an ImageFolder: finite losses, both ranks end with the same weights', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-ddp-'));
+    const rng = createRng(21);
+    for (const label of ['boots', 'shirts']) {
+      mkdirSync(join(dir, 'data', label), { recursive: true });
+      for (let i = 0; i < 8; i++) {
+        const rgba = new Uint8Array(28 * 28 * 4);
+        for (let p = 0; p < 28 * 28; p++) rgba.fill(Math.floor(rng() * 256), 4 * p, 4 * p + 3).fill(255, 4 * p + 3, 4 * p + 4);
+        writeFileSync(join(dir, 'data', label, `${i}.png`), encodePng(rgba, 28, 28));
+      }
+    }
+    writeFiles(dir, pytorchExportFiles(smallConfig({ seed: 3, batchSize: 4 }), GREY_28, { steps: 3 }));
+    const lines = jsonLines(await torchrun('train.py', ['--config', 'config.json', '--data', 'data', '--out', 'trained', '--device', 'cpu'], dir));
+    expect(lines[0]).toMatchObject({ event: 'start', images: 16, world_size: 2, batch_per_rank: 4, global_batch: 8, steps: 3 });
+    const steps = lines.filter((l) => 'step' in l);
+    expect(steps.map((l) => l.step)).toEqual([1, 2, 3]);
+    for (const { loss } of steps) expect(Number.isFinite(loss) && (loss as number) > 0).toBe(true);
+    const done = lines.find((l) => l.event === 'done')!;
+    const digests = done.weights_sha256 as string[];
+    expect(digests).toHaveLength(2);
+    expect(digests[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(digests[1]).toBe(digests[0]);
+    // the saved file is the app's format: same names, trained 3 steps
+    const saved = decodeSafetensors(readFileSync(join(dir, 'trained', 'encoder.safetensors')));
+    const network = new EncoderNetwork({ channels: 1, encoderWidth: 4, projectionHead: 'mlp', projectionDim: 16, seed: 3 });
+    const initial = await pytorchTensors(network);
+    network.dispose();
+    expect(saved.tensors.map((t) => t.name)).toEqual(initial.map((t) => t.name));
+    expect(saved.metadata).toMatchObject({ format: 'ssl-playground-encoder', method: 'simclr', step: '3', trained: 'yes', in_channels: '1', encoder_width: '4' });
+    const kernel = saved.tensors.find((t) => t.name === 'encoder.blocks.0.conv.weight')!.data as Float32Array;
+    const start = initial.find((t) => t.name === 'encoder.blocks.0.conv.weight')!.data;
+    expect(Math.max(...kernel.map((v, i) => Math.abs(v - start[i])))).toBeGreaterThan(1e-4);
+  }, 30_000);
+
+  it('over 2 ranks with half the batch each, batch norm and NT-Xent with gathered negatives equal one process over the whole batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-distributed-'));
+    writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
+    await torchrun(DRIVER, ['distributed', dir], dir);
+    const ranks = [0, 1].map((rank) => JSON.parse(readFileSync(join(dir, `rank${rank}.json`), 'utf8')) as Record<string, number>);
+    expect(ranks.map((r) => r.rank).sort()).toEqual([0, 1]);
+    for (const r of ranks) {
+      expect(r.world).toBe(2);
+      // batch norm: output, gradients (input, γ and β), running mean and variance over two steps
+      for (const key of ['output', 'input_grad', 'weight_grad', 'running_mean', 'running_var']) expect(r[key], `rank ${r.rank} ${key}`).toBeLessThan(1e-5);
+      expect(r.running_var_moved).toBeGreaterThan(0.1);
+      expect(r.batches_tracked).toBe(2);
+      // NT-Xent: the ranks' mean loss is the whole batch's, and so is the averaged gradient
+      expect(r.loss, `rank ${r.rank} loss`).toBeLessThan(1e-5);
+      expect(r.loss_grad, `rank ${r.rank} loss gradient`).toBeLessThan(1e-6);
+      expect(r.local_loss).not.toBeCloseTo(r.global_loss as number, 3);
+    }
+  }, 30_000);
+});
+
+describe('the PyTorch export as one zip', () => {
+  it('puts every file in one folder named after the run, byte for byte, with train.py executable', async () => {
+    const { unzipSync, strFromU8 } = await import('fflate');
+    const encoder = Uint8Array.from([1, 2, 3, 250]);
+    const files = pytorchExportFiles({ ...DEFAULT_CONFIG, method: 'simclr' }, { imageSize: 28, channels: 1 }, { encoder, steps: 10 });
+    const zipped = pytorchExportZip(files, 'pytorch simclr/step 10 <b>');
+    const entries = unzipSync(zipped);
+    expect(Object.keys(entries).sort()).toEqual(['pytorch-simclr-step-10-b/README.md', 'pytorch-simclr-step-10-b/config.json', 'pytorch-simclr-step-10-b/encoder.safetensors', 'pytorch-simclr-step-10-b/train.py']);
+    expect(strFromU8(entries['pytorch-simclr-step-10-b/train.py'])).toBe(PYTORCH_TRAIN_SCRIPT);
+    expect(JSON.parse(strFromU8(entries['pytorch-simclr-step-10-b/config.json'])).steps).toBe(10);
+    expect(Array.from(entries['pytorch-simclr-step-10-b/encoder.safetensors'])).toEqual([1, 2, 3, 250]);
+    // the central directory's external attributes of train.py: a regular file, rwxr-xr-x (zip spec 4.4.15, Unix in the high 16 bits)
+    const view = new DataView(zipped.buffer, zipped.byteOffset, zipped.byteLength);
+    const name = new TextEncoder().encode('pytorch-simclr-step-10-b/train.py');
+    let found = -1;
+    for (let i = zipped.length - 46; i >= 0; i--) {
+      if (view.getUint32(i, true) === 0x02014b50 && view.getUint16(i + 28, true) === name.length
+        && zipped.subarray(i + 46, i + 46 + name.length).every((b, k) => b === name[k])) { found = i; break; }
+    }
+    expect(found).toBeGreaterThanOrEqual(0);
+    expect(view.getUint32(found + 38, true) >>> 16).toBe(0o100755);
+  });
+});
