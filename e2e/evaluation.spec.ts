@@ -86,6 +86,7 @@ test('embedding map of the test images, and 8 + 8 neighbours of a picked image',
   expect(vectors[0].split('\t').length).toBe(32); // h of width 4: 8w dimensions
   expect(strFromU8(files['README.txt'])).toMatch(/untrained/);
   // the encoder's weights under PyTorch's names (PyTorch itself reads them in src/export/encoderWeights.test.ts)
+  await page.getByTestId('tab-export').click();
   const weightsDownload = page.waitForEvent('download');
   await page.getByTestId('weights-export').click();
   const weightsFile = await weightsDownload;
@@ -96,6 +97,7 @@ test('embedding map of the test images, and 8 + 8 neighbours of a picked image',
   expect(weights.metadata).toMatchObject({ encoder_width: '4', h_dim: '32', step: '0' });
   expect(weights.metadata.trained).toMatch(/^no/);
 
+  await page.getByTestId('tab-evaluation').click();
   await page.getByTestId('gallery-neighbours').first().click();
   const neighbours = page.getByTestId('neighbours');
   await expect(neighbours.locator('[data-role="query"]')).toHaveCount(1, { timeout: 60_000 });

@@ -14,7 +14,7 @@ const VIEWPORTS = [
 /** The command bar sticks to the top while the page scrolls; in a screenshot of a tall panel it would cover the panel's top. */
 const UNSTICK = '[data-testid="command-bar"] { position: static !important; }';
 
-const INSTRUMENTS = ['affinity', 'geometry', 'evaluation', 'temperature', 'lecture', 'augment', 'compare'];
+const INSTRUMENTS = ['affinity', 'geometry', 'evaluation', 'temperature', 'lecture', 'augment', 'compare', 'export'];
 
 /** The always-there parts of the page, then each instrument in its tab: no clipped, overlapped or stuck-out box in any. */
 async function checkEveryPanel(page: Page, tag: string): Promise<string[]> {

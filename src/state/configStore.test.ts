@@ -32,7 +32,7 @@ describe('readLink: the address bar on load', () => {
     const link = readLink('/', '?batch=32', '#%3Cscript%3Ealert(1)%3C/script%3E');
     expect(link.cleanUrl).toBe('/?batch=32');
     expect(link.warnings).toEqual([
-      'Unknown tab “#%3Cscript%3Ealert(1)%3C/script%3E” ignored; the tabs are #affinity, #geometry, #evaluation, #temperature, #lecture, #augment, #compare, #generated.',
+      'Unknown tab “#%3Cscript%3Ealert(1)%3C/script%3E” ignored; the tabs are #affinity, #geometry, #evaluation, #temperature, #lecture, #augment, #compare, #generated, #export.',
     ]);
   });
 

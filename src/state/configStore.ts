@@ -24,6 +24,11 @@ interface ConfigState {
   applySettings: (patch: Partial<ExperimentConfig>) => void;
   /** the settings the light setup replaced, for "Back to the full setup"; null when it is not on */
   setupBeforeLight: Partial<ExperimentConfig> | null;
+  /**
+   * Puts a whole config in force at once (a resumed checkpoint's, already
+   * checked by parseConfig), keeping the URL current; field errors go.
+   */
+  replaceConfig: (config: ExperimentConfig) => void;
 }
 
 /**
@@ -117,4 +122,8 @@ export const useConfigStore = create<ConfigState>((set, get) => ({
     writeUrl(config);
   },
   setupBeforeLight: null,
+  replaceConfig: (config) => {
+    set({ config, fieldErrors: {}, pipelineErrors: [] });
+    writeUrl(config);
+  },
 }));

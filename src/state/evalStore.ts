@@ -48,9 +48,13 @@ export interface ProjectorExportState {
   error: string | null;
 }
 
-/** The encoder's weights as safetensors (issue 21), once the worker has written them. */
+/** The trained encoder as a file (issue 21): safetensors, or ONNX of f alone or f and g; once the worker has written it. */
+export type WeightsFormat = 'safetensors' | 'onnx' | 'onnx-head';
+
 export interface WeightsExportState {
   requestId: number;
+  /** the format of the latest request */
+  format: WeightsFormat;
   pending: boolean;
   file: { requestId: number; bytes: Uint8Array; fileName: string } | null;
   error: string | null;
@@ -72,7 +76,7 @@ export const initialLabelEfficiency: LabelEfficiencyState = {
 export const initialEvalState: EvalState = {
   labelEfficiency: initialLabelEfficiency,
   projector: { requestId: 0, pending: false, bundle: null, error: null },
-  weights: { requestId: 0, pending: false, file: null, error: null },
+  weights: { requestId: 0, format: 'safetensors', pending: false, file: null, error: null },
   embedding: { requestId: 0, pending: false, projection: 'pca', sideBySide: true, progress: null, maps: {}, error: null },
   neighbours: { requestId: 0, pending: false, result: null, error: null },
 };

@@ -14,6 +14,7 @@ export const INSTRUMENTS = [
   { id: 'augment', label: 'Augment', key: '6', help: 'The pipeline t ~ T and a live preview of the two views.' },
   { id: 'compare', label: 'Compare', key: '7', help: 'Several runs of one setup, differing in one setting, charted together.' },
   { id: 'generated', label: 'Generated data', key: '8', help: 'Train a DCGAN or VAE on the dataset, then pretrain on real plus generated images and measure what it buys.' },
+  { id: 'export', label: 'Save & export', key: '9', help: 'Checkpoints that survive a reload; the encoder as safetensors or ONNX; the experiment as a PyTorch script.' },
 ] as const;
 
 export type InstrumentId = (typeof INSTRUMENTS)[number]['id'];

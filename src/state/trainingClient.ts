@@ -16,10 +16,11 @@ import { useWalkthroughStore } from './walkthroughStore';
 import { applyGeneratorMessage } from './generatorStore';
 import { projectorFiles } from './projectorExport';
 import {
-  DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState,
+  DEFAULT_FRACTIONS, DEFAULT_SHOTS, DEFAULT_SUPERVISED_STEPS, initialEvalState, initialLabelEfficiency, useEvalStore, type EvalState, type WeightsFormat,
 } from './evalStore';
 import type { EmbeddingEncoder, EmbeddingProjection, GeneratorSettings } from '../train/protocol';
 import type { ImageDataset } from '../data/dataset';
+import type { TrainerState } from '../train/checkpoint';
 
 const FLUSH_MS = 100;
 
@@ -293,6 +294,11 @@ function handle(message: FromWorker): void {
     case 'mix-error':
       // the experiment runner's (a listener)
       break;
+    case 'checkpoint-saved':
+    case 'checkpoint-loaded':
+    case 'checkpoint-error':
+      // the checkpoint store's (checkpointClient below)
+      break;
     default:
       assertNever(message);
   }
@@ -535,11 +541,11 @@ export const evaluation = {
     for (const encoder of encoders) send({ type: 'embedding', request: { requestId, encoder, projection, count } });
   },
   /** the encoder's weights as safetensors under PyTorch's names */
-  exportWeights: () => {
+  exportWeights: (format: WeightsFormat = 'safetensors') => {
     if (claimed) return;
     const requestId = useEvalStore.getState().weights.requestId + 1;
-    useEvalStore.setState((s) => ({ weights: { ...s.weights, requestId, pending: true, error: null } }));
-    send({ type: 'export-weights', requestId });
+    useEvalStore.setState((s) => ({ weights: { ...s.weights, requestId, format, pending: true, error: null } }));
+    send({ type: 'export-weights', requestId, format });
   },
   /** h of the map's images, every dimension, zipped for TensorBoard's Embedding Projector */
   exportProjector: (count = 1000) => {
@@ -586,3 +592,75 @@ export const generatorClient = {
 let generatorRequestId = 0;
 /** A request id for a generator request sent by the owner of the worker (the experiment runner). */
 export const nextGeneratorRequestId = (): number => ++generatorRequestId;
+
+let checkpointRequestId = 0;
+
+/** A request to the worker answered by one of its checkpoint messages. */
+function checkpointRequest<T>(message: ToWorker, answer: (message: FromWorker) => T | undefined): Promise<T> {
+  return new Promise((resolve, reject) => {
+    if (!worker) return reject(new Error('The training worker is not running.'));
+    const stop = onWorkerMessage((reply) => {
+      if (reply.type === 'checkpoint-error' && reply.requestId === (message as { requestId: number }).requestId) {
+        stop();
+        reject(new Error(reply.message));
+        return;
+      }
+      if (reply.type === 'error') {
+        stop();
+        reject(new Error(reply.message));
+        return;
+      }
+      const value = answer(reply);
+      if (value !== undefined) {
+        stop();
+        resolve(value);
+      }
+    });
+    send(message);
+  });
+}
+
+/**
+ * The checkpoint store's requests (src/state/checkpointStore.ts): the
+ * trainer's state for a checkpoint, and a checkpoint's state put in place.
+ * Refused while a comparison owns the worker (it would save or replace the run
+ * being measured).
+ */
+export const checkpointClient = {
+  save: (): Promise<TrainerState> => {
+    if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: save when it has finished.'));
+    flushSteps();
+    const requestId = ++checkpointRequestId;
+    return checkpointRequest({ type: 'checkpoint-save', requestId }, (m) => (m.type === 'checkpoint-saved' && m.requestId === requestId ? m.state : undefined));
+  },
+  load: (state: TrainerState): Promise<number> => {
+    if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: resume when it has finished.'));
+    flushSteps();
+    const requestId = ++checkpointRequestId;
+    return checkpointRequest({ type: 'checkpoint-load', requestId, state }, (m) => (m.type === 'checkpoint-loaded' && m.requestId === requestId ? m.step : undefined));
+  },
+  /** the page's history of the main run, as a checkpoint keeps it */
+  flush: flushSteps,
+};
+
+/** Requests of the page's own (not the evaluation panel's) count down, so their answers never match the panel's. */
+let ownExportRequestId = 0;
+
+/** The encoder's safetensors bytes, for a file the page builds around them (the PyTorch export), without a download. */
+export function encoderBytes(): Promise<Uint8Array> {
+  if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: export when it has finished.'));
+  const requestId = --ownExportRequestId;
+  return new Promise((resolve, reject) => {
+    if (!worker) return reject(new Error('The training worker is not running.'));
+    const stop = onWorkerMessage((reply) => {
+      if (reply.type === 'weights-export' && reply.requestId === requestId) {
+        stop();
+        resolve(reply.bytes);
+      } else if (reply.type === 'weights-export-error' && reply.requestId === requestId) {
+        stop();
+        reject(new Error(reply.message));
+      }
+    });
+    send({ type: 'export-weights', requestId, format: 'safetensors' });
+  });
+}

@@ -11,6 +11,7 @@ import type { TaskSnapshot } from '../core/taskSnapshot';
 export type { TaskSnapshot, TaskImageRow } from '../core/taskSnapshot';
 import type { MethodId, MethodSettings } from '../core/methods';
 import type { LossPath } from '../methods/method';
+import type { TrainerState } from './checkpoint';
 import type { ImageDataset } from '../data/dataset';
 import type { GeneratorConfig, GeneratorKind, StoredGeneratorInfo } from '../data/generatorDb';
 
@@ -540,8 +541,18 @@ export type ToWorker =
   /** stops the label-efficiency run in progress; rows already measured are kept */
   | { type: 'cancel-evaluation'; requestId: number }
   | { type: 'embedding'; request: EmbeddingRequest }
-  /** the encoder f and head g as safetensors under PyTorch's names (src/export/encoderWeights.ts) */
-  | { type: 'export-weights'; requestId: number }
+  /**
+   * the encoder f and head g as safetensors under PyTorch's names (src/export/encoderWeights.ts), or as ONNX
+   * (src/export/onnx.ts): f alone, or f then g
+   */
+  | { type: 'export-weights'; requestId: number; format: 'safetensors' | 'onnx' | 'onnx-head' }
+  /** the trainer's whole state for a checkpoint (src/train/checkpoint.ts); queued between steps */
+  | { type: 'checkpoint-save'; requestId: number }
+  /**
+   * replaces the run with a checkpoint's: its dataset, config and state (the backend stays the one in use); when
+   * it does not fit, the run in use is kept and checkpoint-error says why
+   */
+  | { type: 'checkpoint-load'; requestId: number; state: TrainerState }
   /** h of `count` images of the map's split, every dimension, for the TensorBoard projector export */
   | { type: 'export-features'; requestId: number; encoder: EmbeddingEncoder; count: number }
   /** the 8 nearest training images of one image, by h and by pixels */
@@ -600,6 +611,10 @@ export type FromWorker =
   | { type: 'features-export'; result: FeaturesExport }
   | { type: 'weights-export'; requestId: number; bytes: Uint8Array; fileName: string }
   | { type: 'weights-export-error'; requestId: number; message: string }
+  | { type: 'checkpoint-saved'; requestId: number; state: TrainerState }
+  /** the checkpoint's run is in place (model-ready came before it): the page puts back its history */
+  | { type: 'checkpoint-loaded'; requestId: number; step: number }
+  | { type: 'checkpoint-error'; requestId: number; phase: 'save' | 'load'; message: string }
   | { type: 'features-export-error'; requestId: number; message: string }
   | { type: 'neighbours'; result: NeighboursResult }
   | { type: 'neighbours-error'; requestId: number; message: string }

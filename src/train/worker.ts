@@ -24,9 +24,11 @@ import { explainFailure, isDeviceLost } from './failure';
 import { CancelledError, clearEvaluationCaches, computeEmbedding, findNeighbours, runLabelEfficiency, splitFeatures } from './evaluations';
 import { assertNever, type Activity, type BackendName, type ErrorSource, type FromWorker, type ProbeKind, type RunStatus, type ToWorker } from './protocol';
 import { Trainer } from './trainer';
+import type { TrainerState } from './checkpoint';
 import { runWalkthrough } from './walkthrough';
 import { GeneratorSession } from './generatorSession';
 import { encoderSafetensors } from '../export/encoderWeights';
+import { encoderOnnx } from '../export/onnx';
 import { buildMixedDataset } from './mixDataset';
 import { isMixedDataset, trainRowOrigin } from '../data/generatedMix';
 import { loadGenerator, saveGenerator, type StoredGeneratorInfo } from '../data/generatorDb';
@@ -362,16 +364,58 @@ async function buildTrainer(next: ExperimentConfig, resumeStep?: number): Promis
   if (config.method === 'moco' && config.queueSize > dataset!.train.count) {
     post({ type: 'notice', message: `MoCo’s queue holds ${dataset!.train.count} keys, not ${config.queueSize}: a queue longer than the ${dataset!.train.count} training images would hold several keys of the same image.` });
   }
+  announceModel(trainer, config, resumeStep || undefined);
+}
+
+/** A new encoder is in place: the evaluation caches describe the old one; the page is told. */
+function announceModel(built: Trainer, builtConfig: ExperimentConfig, resumedAt?: number): void {
   baselineKeys.probe = null;
   baselineKeys.knn = null;
   clearEvaluationCaches();
-  const { model } = trainer;
+  const { model } = built;
   post({
     type: 'model-ready',
-    model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim, methodBytes: trainer.method.extraBytes() },
-    config,
-    resumedAt: resumeStep || undefined,
+    model: { parameterCount: model.parameterCount, hDim: model.hDim, zDim: model.zDim, methodBytes: built.method.extraBytes() },
+    config: builtConfig,
+    resumedAt,
   });
+}
+
+/** Every buffer of a trainer state, to transfer rather than copy. */
+function stateBuffers(state: TrainerState): ArrayBuffer[] {
+  const arrays = [...state.variables, ...state.optimizer.moments, ...(state.restarted?.moments ?? []), ...Object.values(state.method.arrays)];
+  return [...arrays.map((a) => a.data.buffer as ArrayBuffer), state.order.buffer as ArrayBuffer];
+}
+
+/**
+ * Replaces the run with a checkpoint's. The checkpoint's run is built beside
+ * the one in use, on its own dataset, and only once it has taken the state
+ * (Trainer.loadCheckpoint checks dataset, architecture and method state) does
+ * it replace it: a checkpoint that does not fit changes nothing. The backend
+ * stays the one in use: weights and moments are the same numbers on any.
+ */
+async function restoreCheckpoint(requestId: number, state: TrainerState): Promise<void> {
+  if (deviceLost) throw new Error(`${deviceLost}.`);
+  const next: ExperimentConfig = { ...state.config, backend: (config?.backend ?? state.config.backend) };
+  const source = await obtainDataset(next.dataset);
+  checkMemory(next, source);
+  const candidate = new Trainer(source, next);
+  try {
+    await candidate.loadCheckpoint(state);
+  } catch (error) {
+    candidate.dispose();
+    throw error;
+  }
+  trainer?.dispose();
+  trainer = candidate;
+  config = next;
+  if (dataset?.id !== source.id) {
+    dataset = source;
+    currentDataset = Promise.resolve(source);
+    announceDataset(source);
+  }
+  announceModel(candidate, next);
+  post({ type: 'checkpoint-loaded', requestId, step: candidate.step });
 }
 
 /**
@@ -819,16 +863,44 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
         const { requestId } = message;
         try {
           if (!trainer || !dataset || !config) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
-          const bytes = await encoderSafetensors(trainer.model, {
-            method: config.method, step: trainer.step, dataset: dataset.name, imageSize: config.imageSize,
-            extra: { config: JSON.stringify(config) },
-          });
+          const info = { method: config.method, step: trainer.step, dataset: dataset.name, imageSize: config.imageSize, extra: { config: JSON.stringify(config) } };
+          const onnx = message.format !== 'safetensors';
+          const bytes = onnx
+            ? await encoderOnnx(trainer.model, info, { includeHead: message.format === 'onnx-head' })
+            : await encoderSafetensors(trainer.model, info);
           const slug = dataset.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'dataset';
-          post({ type: 'weights-export', requestId, bytes, fileName: `encoder-${config.method}-step${trainer.step}-${slug}.safetensors` }, [bytes.buffer]);
+          const name = `${message.format === 'onnx-head' ? 'encoder-head' : 'encoder'}-${config.method}-step${trainer.step}-${slug}`;
+          post({ type: 'weights-export', requestId, bytes, fileName: `${name}.${onnx ? 'onnx' : 'safetensors'}` }, [bytes.buffer]);
         } catch (error) {
           post({ type: 'weights-export-error', requestId, message: error instanceof Error ? error.message : String(error) });
         }
       }, 'evaluation');
+      break;
+    case 'checkpoint-save':
+      enqueue(async () => {
+        const { requestId } = message;
+        try {
+          if (!trainer) throw new Error('The encoder is not built yet: wait until the dataset has loaded.');
+          const state = await trainer.saveCheckpoint();
+          post({ type: 'checkpoint-saved', requestId, state }, stateBuffers(state));
+        } catch (error) {
+          post({ type: 'checkpoint-error', requestId, phase: 'save', message: error instanceof Error ? error.message : String(error) });
+        }
+      }, 'evaluation');
+      break;
+    case 'checkpoint-load':
+      running = false;
+      interruptEvaluations();
+      enqueue(async () => {
+        const { requestId } = message;
+        try {
+          await restoreCheckpoint(requestId, message.state);
+          setStatus(trainer && trainer.step > 0 ? 'paused' : 'idle');
+        } catch (error) {
+          post({ type: 'checkpoint-error', requestId, phase: 'load', message: error instanceof Error ? error.message : String(error) });
+          setStatus(trainer && trainer.step > 0 ? 'paused' : 'idle');
+        }
+      }, 'settings');
       break;
     case 'export-features':
       enqueue(async () => {

@@ -18,6 +18,7 @@ import { MetricsBar } from './MetricsBar';
 import { NeighboursPanel } from './NeighboursPanel';
 import { ProbeChart } from './ProbeChart';
 import { RunExport } from './RunExport';
+import { ResumeOffer, SaveExportPanel } from './SaveExportPanel';
 import { ShortcutsHelp, useShortcuts } from './Shortcuts';
 import { StepThroughPanel } from './StepThroughPanel';
 import { TemperatureLab } from './TemperatureLab';
@@ -43,7 +44,7 @@ function useCommandBarHeight() {
  * One screen for the three users: the settings on the left, the command bar
  * (controls, progress, errors) always at the top, the live metrics and charts
  * always in view on the right, and one instrument at a time in the middle,
- * chosen by tab, key 1–8, or the address bar's hash.
+ * chosen by tab, key 1–9, or the address bar's hash.
  */
 export function App() {
   useShortcuts();
@@ -75,6 +76,7 @@ export function App() {
             <ActivityLine />
             <DeviceAdvice />
             <ErrorBanner />
+            <ResumeOffer />
             <Notices />
           </div>
           <div className="workspace-body">
@@ -95,6 +97,7 @@ export function App() {
                 <GeneratorPanel />
                 <GeneratedExperimentPanel />
               </InstrumentPanel>
+              <InstrumentPanel id="export"><SaveExportPanel /></InstrumentPanel>
             </section>
             <section className="live" aria-label="Live metrics and charts" data-testid="live-rail">
               <MetricsBar />

@@ -8,7 +8,7 @@ import { percent } from './format';
 import { showNeighbours } from './neighboursRequest';
 import { PixelCanvas } from './PixelCanvas';
 import { useEvaluationBlocker } from './useEvaluationBlocker';
-import { downloadBlob } from './compareDownload';
+import { useDownloadWhenReady } from './useDownloadWhenReady';
 import './evaluation.css';
 
 /** The map's drawing box in CSS px (the canvas holds devicePixelRatio times as many pixels); CSS may shrink it. */
@@ -27,16 +27,6 @@ const PROJECTION_TEXT: Record<EmbeddingProjection, string> = {
 };
 
 const className = (label: number, names: readonly string[]) => (label < 0 ? 'unlabelled' : names[label] ?? `class ${label}`);
-
-/** Downloads an export once, when the worker's answer to the latest request arrives. */
-function useDownloadWhenReady(file: { requestId: number; bytes: Uint8Array; fileName: string } | null, requestId: number, type: string): void {
-  const downloaded = useRef(0);
-  useEffect(() => {
-    if (!file || file.requestId !== requestId || downloaded.current === file.requestId) return;
-    downloaded.current = file.requestId;
-    downloadBlob(new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type }), file.fileName);
-  }, [file, requestId, type]);
-}
 
 /**
  * h of the map's images, every dimension, as the files TensorBoard's
@@ -60,24 +50,6 @@ function ProjectorExportButton({ blocked }: { blocked: boolean }) {
   );
 }
 
-/**
- * The encoder f and head g as one safetensors file under PyTorch's names and
- * layouts (README: "Export"), downloaded once the worker has written it.
- */
-function WeightsExportButton({ blocked }: { blocked: boolean }) {
-  const weights = useEvalStore((s) => s.weights);
-  useDownloadWhenReady(weights.file, weights.requestId, 'application/octet-stream');
-  return (
-    <>
-      <button type="button" data-testid="weights-export" disabled={weights.pending || blocked} onClick={() => evaluation.exportWeights()}
-        title="f and g as safetensors under PyTorch's names: model.load_state_dict(...) in the modules the README describes">
-        {weights.pending ? 'Exporting…' : 'Download the encoder (safetensors)'}
-      </button>
-      {weights.file && !weights.pending && <span className="eval-status" data-testid="weights-export-done">{weights.file.fileName}</span>}
-      {weights.error && <span className="eval-error" role="alert" data-testid="weights-export-error">The export failed: {weights.error}</span>}
-    </>
-  );
-}
 
 /** The 2-D map of h for the trained encoder, and the random-init one beside it: where the classes land without any labels. */
 export function EmbeddingMapPanel() {
@@ -132,7 +104,6 @@ export function EmbeddingMapPanel() {
           </span>
         )}
         <ProjectorExportButton blocked={blocker !== null} />
-        <WeightsExportButton blocked={blocker !== null} />
         {!state.pending && blocker && <span className="eval-blocker">{blocker}</span>}
         {!state.pending && stale && <span className="eval-status">The encoder has trained since this map was made: recompute to update it.</span>}
       </div>

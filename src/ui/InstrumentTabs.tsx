@@ -5,7 +5,7 @@ import { METHOD_CATALOG } from '../core/methods';
 
 /**
  * The instruments as tabs; the open one is in the address bar's hash, so a link opens it.
- * Test ids: tab-affinity, tab-geometry, tab-evaluation, tab-temperature, tab-lecture, tab-augment, tab-compare, tab-generated
+ * Test ids: tab-affinity, tab-geometry, tab-evaluation, tab-temperature, tab-lecture, tab-augment, tab-compare, tab-generated, tab-export
  * (and instrument-<id> on each panel).
  */
 export function InstrumentTabs() {

@@ -26,7 +26,7 @@ function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
-/** Train/Pause/Step/Reset/Probe, the instruments 1–8, and ? for this list. */
+/** Train/Pause/Step/Reset/Probe, the instruments 1–9, and ? for this list. */
 export function useShortcuts(): void {
   const openInstrument = useLayoutStore((s) => s.openInstrument);
   const setHelpOpen = useLayoutStore((s) => s.setHelpOpen);
