@@ -7,19 +7,24 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { applyViews, sampleViewParams } from '../augment/augmentViews';
-import { DEFAULT_CONFIG, type ExperimentConfig } from '../core/config';
-import { METHOD_CATALOG, METHOD_IDS } from '../core/methods';
+import { DEFAULT_CONFIG, withMethodDefaults, type ExperimentConfig } from '../core/config';
+import { METHOD_CATALOG, METHOD_IDS, type MethodId } from '../core/methods';
 import type { AugmentOperator } from '../core/pipeline';
 import { createRng } from '../core/random';
 import { ntXent } from '../loss/ntxent';
+import { barlowTwins } from '../methods/barlowTwins';
+import { byol } from '../methods/byol';
+import type { SslMethod } from '../methods/method';
+import { moco } from '../methods/moco';
+import { simsiam } from '../methods/simsiam';
 import { EncoderNetwork } from '../model/encoderNetwork';
-import { encoderSafetensors, pytorchTensors } from './encoderWeights';
+import { denseToPytorch, encoderSafetensors, pytorchTensors } from './encoderWeights';
 import { encodePng } from './png';
 import {
   DEFAULT_PYTORCH_STEPS, PYTORCH_EXPORT_METHODS, PYTORCH_TRAIN_SCRIPT, pytorchConfig, pytorchExportFiles, pytorchExportProblem, pytorchExportZip,
-  type PytorchDatasetShape,
+  TFJS_ADAM, type PytorchConfig, type PytorchDatasetShape,
 } from './pytorchExport';
-import { decodeSafetensors, encodeSafetensors } from './safetensors';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors';
 
 await tf.setBackend('cpu');
 
@@ -105,6 +110,163 @@ function smallConfig(overrides: Partial<ExperimentConfig> = {}): ExperimentConfi
 
 const GREY_28: PytorchDatasetShape = { imageSize: 28, channels: 1 };
 
+/**
+ * Adam's ε in the two-view parity runs, set alike in the app's optimizer and
+ * config.json (so train.py's reading of it is checked too). Adam's step
+ * lr·g/(|g| + ε) turns the float32 rounding of an entry with |g| within a few
+ * ε of 0 (a sum of terms that nearly cancel; two of f's last kernel here),
+ * which no two programs share, into a step difference of up to lr·Δg/ε: with
+ * tfjs's 1e-7 that was 5e-5 here, half the tolerance; at 1e-5, 100 times less.
+ * The SimCLR run keeps tfjs's default.
+ */
+const PARITY_ADAM_EPSILON = 1e-5;
+
+/** The app's method factories this file runs against train.py. */
+const APP_METHODS = { moco, byol, simsiam, 'barlow-twins': barlowTwins } as const;
+type TwoViewMethod = keyof typeof APP_METHODS;
+
+/**
+ * The method's whole state under train.py's names: f and g (online.), the
+ * predictor q (predictor.: W₁ and W₂ transposed to PyTorch's [out, in]), the
+ * key encoder or target (key_network., target.: read from saveState, where
+ * the app keeps them) and the queue; with MoCo's pointer.
+ */
+async function appMethodState(method: SslMethod, network: EncoderNetwork): Promise<{ tensors: NamedTensor[]; pointer: number | null }> {
+  const tensors = (await pytorchTensors(network)).map((t) => ({ ...t, name: `online.${t.name}` }));
+  const own = method.trainableVariables.slice(network.trainableVariables.length);
+  if (own.length > 0) {
+    const [w1, gamma, beta, w2, b2] = await Promise.all(own.map(async (v) => (await v.data()) as Float32Array));
+    const [dim, hidden] = own[0].shape;
+    tensors.push(
+      { name: 'predictor.layer1.weight', dtype: 'F32', shape: [hidden, dim], data: denseToPytorch(w1, [dim, hidden]) },
+      { name: 'predictor.bn.weight', dtype: 'F32', shape: [hidden], data: gamma },
+      { name: 'predictor.bn.bias', dtype: 'F32', shape: [hidden], data: beta },
+      { name: 'predictor.layer2.weight', dtype: 'F32', shape: [dim, hidden], data: denseToPytorch(w2, [hidden, dim]) },
+      { name: 'predictor.layer2.bias', dtype: 'F32', shape: [dim], data: b2 },
+    );
+  }
+  const state = await method.saveState();
+  for (const [appName, name] of [['keyNetwork', 'key_network'], ['target', 'target']] as const) {
+    if (!state.arrays[`${appName}.0`]) continue;
+    // a network of the same architecture holding the saved variables, to lay them out as pytorchTensors does
+    const shadow = new EncoderNetwork(network.config);
+    shadow.allVariables.forEach((v, i) => {
+      const saved = state.arrays[`${appName}.${i}`];
+      tf.tidy(() => v.assign(tf.tensor(saved.data as Float32Array, saved.shape)));
+    });
+    tensors.push(...(await pytorchTensors(shadow)).map((t) => ({ ...t, name: `${name}.${t.name}` })));
+    shadow.dispose();
+  }
+  const queue = state.arrays.queue;
+  if (queue) tensors.push({ name: 'queue', dtype: 'F32', shape: queue.shape, data: queue.data as Float32Array });
+  return { tensors, pointer: typeof state.values.pointer === 'number' ? state.values.pointer : null };
+}
+
+/**
+ * The app's method on tfjs's cpu backend, as the Trainer runs it, for `steps`
+ * steps on views of its own (so augmentation is out of it): forward inside
+ * tf.variableGrads, one Adam update, afterUpdate. Its f and g are a seed-9
+ * network whose running statistics one training-mode pass has moved (a trained
+ * encoder, as --init loads it); the method is built for the config's seed 5.
+ * Returns the encoder file, and the views, losses and states for the driver.
+ */
+async function appMethodRun(config: ExperimentConfig, steps: number, trainCount: number) {
+  const n = config.batchSize;
+  const rng = createRng(31);
+  const shape = [2 * n, 28, 28, 1] as const;
+  const pixels = () => Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng());
+  const { encoderWidth, projectionHead, projectionDim } = config;
+  const network = new EncoderNetwork({ channels: 1, encoderWidth, projectionHead, projectionDim, seed: 9 });
+  tf.tidy(() => { network.encode(tf.tensor4d(pixels(), [...shape]), true); });
+  const init = await encoderSafetensors(network, { method: config.method, step: 3, dataset: 'test', imageSize: 28 });
+  const trainImages = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
+  const method = APP_METHODS[config.method as TwoViewMethod].create({ network, config, trainCount, channels: 1, trainImages });
+  const initial = await appMethodState(method, network);
+  const out: NamedTensor[] = initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => ({ ...t, name: `app.initial.${t.name}` }));
+  const pointers: (number | null)[] = [];
+  const optimizer: tf.Optimizer = tf.train.adam(config.learningRate, TFJS_ADAM.beta1, TFJS_ADAM.beta2, PARITY_ADAM_EPSILON);
+  for (let s = 0; s < steps; s++) {
+    const values = pixels();
+    const views = tf.tensor4d(values, [...shape]);
+    const batch = { views, indices: Int32Array.from({ length: n }, (_, i) => i), n };
+    const { value: loss, grads } = tf.variableGrads(() => method.forward(batch, { config, capture: false, lossPath: 'composed' }).loss, method.trainableVariables);
+    optimizer.applyGradients(grads);
+    await method.afterUpdate(batch, config);
+    const after = await appMethodState(method, network);
+    out.push(
+      { name: `views.${s}`, dtype: 'F32', shape: [2 * n, 1, 28, 28], data: toNchw(values, shape) },
+      { name: `app.loss.${s}`, dtype: 'F32', shape: [], data: (await loss.data()) as Float32Array },
+      ...after.tensors.map((t) => ({ ...t, name: `app.after.${s}.${t.name}` })),
+    );
+    pointers.push(after.pointer);
+    tf.dispose([views, loss, ...Object.values(grads)]);
+  }
+  optimizer.dispose();
+  method.dispose();
+  network.dispose();
+  trainImages.dispose();
+  return { init, steps: encodeSafetensors(out, { steps: String(steps), train_count: String(trainCount) }), initial, pointers };
+}
+
+interface MethodParity {
+  initial_names: string[];
+  initial: Record<string, number>;
+  steps: { loss: number; app_loss: number; names_match: boolean; after: Record<string, number>; worst: string | null; moved: Record<string, number>; pointer: number | null }[];
+}
+
+/**
+ * Small two-view experiments for the parity runs: momentum 0.5, so the moving
+ * averages move visibly in two steps. BYOL, SimSiam and Barlow Twins train
+ * without a head g (z = h, so d = 32): their losses do not change when a
+ * constant is added to g's output (batch standardization, or the predictor's
+ * batch norm), so g's last bias (and the first layer's bias of a unit active on
+ * every image) have a gradient of exactly zero in exact arithmetic and of
+ * rounding noise (~1e-6) in float32, which Adam scales up to a step of ±lr in
+ * either program alike. Those steps cannot agree; without g there are none, and
+ * the head itself is checked by SimCLR's and MoCo's runs.
+ */
+const PARITY_CONFIGS: Record<TwoViewMethod, ExperimentConfig> = {
+  moco: smallConfig({ method: 'moco', temperature: 0.2, queueSize: 10, momentum: 0.5 }),
+  byol: smallConfig({ method: 'byol', projectionHead: 'none', momentum: 0.5, predictorHidden: 8, usePredictor: true, emaTarget: true }),
+  simsiam: smallConfig({ method: 'simsiam', projectionHead: 'none', predictorHidden: 8, stopGradient: true }),
+  'barlow-twins': smallConfig({ method: 'barlow-twins', projectionHead: 'none', barlowLambda: 0.05 }),
+};
+
+/** What the method keeps beside f and g, by train.py's first name part. */
+const OWN_PARTS: Record<TwoViewMethod, string[]> = {
+  moco: ['key_network', 'queue'],
+  byol: ['predictor', 'target'],
+  simsiam: ['predictor'],
+  'barlow-twins': [],
+};
+
+/** Runs the app's method and train.py's on the same views from the same state, two steps; the driver's JSON. */
+async function methodParity(method: TwoViewMethod): Promise<{ out: MethodParity; app: Awaited<ReturnType<typeof appMethodRun>> }> {
+  const config = PARITY_CONFIGS[method];
+  const app = await appMethodRun(config, 2, 40);
+  const dir = mkdtempSync(join(tmpdir(), `ssp-pytorch-${method}-`));
+  const files = pytorchExportFiles(config, GREY_28, { encoder: app.init });
+  const cfg = JSON.parse(files['config.json']) as PytorchConfig;
+  writeFiles(dir, { ...files, 'config.json': JSON.stringify({ ...cfg, optimizer: { ...cfg.optimizer, epsilon: PARITY_ADAM_EPSILON } }), 'steps.safetensors': app.steps });
+  const out = JSON.parse(pythonOk([DRIVER, 'method', dir, join(dir, 'config.json'), join(dir, 'encoder.safetensors'), join(dir, 'steps.safetensors')])) as MethodParity;
+  return { out, app };
+}
+
+/** The checks every two-view method shares: the method's own initial state, each step's loss, and every tensor after each step. */
+function expectParity(method: TwoViewMethod, out: MethodParity): void {
+  expect(Object.keys(out.initial).sort(), 'initial state').toEqual(OWN_PARTS[method]);
+  for (const [group, diff] of Object.entries(out.initial)) expect(diff, `initial ${group}`).toBeLessThan(1e-6);
+  expect(out.steps).toHaveLength(2);
+  out.steps.forEach((step, s) => {
+    expect(step.names_match, `step ${s + 1}: the same tensors`).toBe(true);
+    expect(Math.abs(step.loss - step.app_loss), `step ${s + 1} loss ${step.loss} vs ${step.app_loss}`).toBeLessThan(1e-4);
+    expect(Object.keys(step.after).sort()).toEqual(['online', ...OWN_PARTS[method]].sort());
+    for (const [group, diff] of Object.entries(step.after)) expect(diff, `step ${s + 1} ${group} (worst: ${step.worst})`).toBeLessThan(1e-4);
+    // each compared part did move in the step, so the comparison above is not of untouched starting values
+    for (const [group, moved] of Object.entries(step.moved)) expect(moved, `step ${s + 1}: ${group} moved`).toBeGreaterThan(2e-4);
+  });
+}
+
 describe('the PyTorch export’s files', () => {
   it('config.json carries every setting train.py reads, and nothing of the dataset but its image shape', () => {
     const config: ExperimentConfig = {
@@ -118,9 +280,9 @@ describe('the PyTorch export’s files', () => {
     };
     const cfg = pytorchConfig(config, dataset, { steps: 250 });
     expect(cfg).toEqual({
-      format: 'ssl-playground-pytorch-config', version: 1, method: 'simclr', seed: 7, steps: 250, batch_size: 64, learning_rate: 0.002,
+      format: 'ssl-playground-pytorch-config', version: 2, method: 'simclr', seed: 7, steps: 250, batch_size: 64, learning_rate: 0.002,
       optimizer: { name: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
-      loss: { temperature: 0.2, normalize: false },
+      method_settings: { temperature: 0.2, normalize: false },
       model: { in_channels: 3, encoder_width: 8, projection_head: 'linear', projection_dim: 32, batch_norm: { momentum: 0.1, epsilon: 1e-5 } },
       data: { image_size: 32, channels: 3, source: 'upload' },
       view_size: 24,
@@ -135,13 +297,16 @@ describe('the PyTorch export’s files', () => {
   });
 
   it('a method train.py does not cover gets the message, by its label, and no files', () => {
-    expect(PYTORCH_EXPORT_METHODS).toEqual(['simclr']);
-    expect(pytorchExportProblem(smallConfig())).toBeNull();
-    expect(pytorchExportProblem(smallConfig({ method: 'moco' }))).toBe('PyTorch export covers SimCLR so far; MoCo v2 is not covered yet');
-    for (const method of METHOD_IDS.filter((m) => m !== 'simclr')) {
-      expect(pytorchExportProblem(smallConfig({ method }))).toBe(`PyTorch export covers SimCLR so far; ${METHOD_CATALOG[method].label} is not covered yet`);
+    expect(PYTORCH_EXPORT_METHODS).toEqual(['simclr', 'moco', 'byol', 'simsiam', 'barlow-twins']);
+    const covered = 'PyTorch export covers SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins so far';
+    for (const method of PYTORCH_EXPORT_METHODS) expect(pytorchExportProblem(withMethodDefaults(smallConfig({ method }))), method).toBeNull();
+    expect(pytorchExportProblem(smallConfig({ method: 'rotation' }))).toBe(`${covered}; Rotation (RotNet) is not covered yet`);
+    const others = METHOD_IDS.filter((m) => !PYTORCH_EXPORT_METHODS.includes(m));
+    expect(others).toHaveLength(METHOD_IDS.length - 5);
+    for (const method of others) {
+      expect(pytorchExportProblem(smallConfig({ method }))).toBe(`${covered}; ${METHOD_CATALOG[method].label} is not covered yet`);
     }
-    expect(() => pytorchExportFiles(smallConfig({ method: 'byol' }), GREY_28)).toThrow('PyTorch export covers SimCLR so far; BYOL is not covered yet');
+    expect(() => pytorchExportFiles(smallConfig({ method: 'memory-bank' }), GREY_28)).toThrow(`${covered}; Memory bank (InstDisc) is not covered yet`);
     const broken = smallConfig({ augmentation: { operators: [{ kind: 'blur', enabled: true, p: 0.5, sigma: [2, 1] }] } });
     expect(pytorchExportProblem(broken)).toMatch(/^The augmentation pipeline needs fixing.*Gaussian blur: σ min \(2\) is greater than max \(1\)/);
   });
@@ -152,7 +317,7 @@ describe('the PyTorch export’s files', () => {
     expect(Object.keys(files).sort()).toEqual(['README.md', 'config.json', 'train.py']);
     expect(files['train.py']).toBe(PYTORCH_TRAIN_SCRIPT);
     expect(files['train.py'].startsWith('#!/usr/bin/env python3\n')).toBe(true);
-    expect(files['train.py']).toContain("METHODS = {'simclr': simclr_loss}");
+    expect(files['train.py']).toContain("METHODS = {'simclr': SimCLR, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam, 'barlow-twins': BarlowTwins}");
     expect(JSON.parse(files['config.json'])).toEqual(pytorchConfig(config, GREY_28, { steps: 120 }));
     expect(files['README.md']).toContain('torchrun --nproc_per_node=K train.py --config config.json --data DIR');
     expect(files['README.md']).toContain('the global batch is K × 64');
@@ -161,6 +326,53 @@ describe('the PyTorch export’s files', () => {
     const withEncoder = pytorchExportFiles(config, GREY_28, { encoder });
     expect(withEncoder['encoder.safetensors']).toBe(encoder);
     expect(withEncoder['README.md']).toContain('python train.py --config config.json --data DIR --init encoder.safetensors');
+  });
+
+  it('each covered method exports exactly the settings it reads, in snake_case, and a README that says what it keeps', () => {
+    const base = smallConfig({
+      temperature: 0.3, normalize: false, queueSize: 512, momentum: 0.95, predictorHidden: 24, usePredictor: false, emaTarget: true,
+      stopGradient: false, barlowLambda: 0.02,
+    });
+    const expected: Record<string, Record<string, number | boolean>> = {
+      simclr: { temperature: 0.3, normalize: false },
+      moco: { temperature: 0.3, queue_size: 512, momentum: 0.95 },
+      byol: { momentum: 0.95, predictor_hidden: 24, use_predictor: false, ema_target: true },
+      simsiam: { predictor_hidden: 24, stop_gradient: false },
+      'barlow-twins': { barlow_lambda: 0.02 },
+    };
+    for (const method of PYTORCH_EXPORT_METHODS) {
+      const cfg = pytorchConfig({ ...base, method }, GREY_28);
+      expect(cfg.method, method).toBe(method);
+      expect(cfg.method_settings, method).toEqual(expected[method]);
+    }
+    // what each keeps, and what --init leaves to the method: f and g are loaded, its own parts start as the method starts them
+    // paragraphs are wrapped at 115 characters: read them as one line
+    const readme = (method: MethodId, encoder: boolean) =>
+      pytorchExportFiles({ ...base, method }, GREY_28, encoder ? { encoder: Uint8Array.of(1) } : {})['README.md'].replace(/\s*\n\s*/g, ' ');
+    expect(readme('moco', true)).toContain('MoCo v2 keeps a key encoder and a queue. The key encoder is a moving average of f and g (momentum m = 0.95, batch-norm running statistics included)');
+    expect(readme('moco', true)).toContain('The queue holds 512 keys');
+    expect(readme('moco', true)).toContain('It loads f and g only: the key encoder starts as a copy of the loaded f and g and the queue as the random unit vectors of the seed');
+    expect(readme('moco', false)).toContain('the keys of all processes are gathered and enqueued, so every process holds the same queue');
+    expect(readme('moco', false)).not.toContain('It loads f and g only');
+    expect(readme('byol', true)).toContain('BYOL keeps a target network and a predictor q (24 hidden units). The target is a moving average of f and g (momentum m = 0.95');
+    expect(readme('byol', true)).toContain('Predictor q: off; target = moving average: on');
+    expect(readme('byol', true)).toContain('It loads f and g only: the target starts as a copy of the loaded f and g and the predictor q from the seed');
+    expect(readme('simsiam', true)).toContain('SimSiam keeps a predictor q (24 hidden units)');
+    expect(readme('simsiam', true)).toContain('Stop-gradient on the target: off.');
+    expect(readme('simsiam', true)).toContain('It loads f and g only: the predictor q starts from the seed');
+    expect(readme('barlow-twins', true)).toContain('Barlow Twins keeps nothing beside f and g; λ = 0.02.');
+    expect(readme('barlow-twins', false)).toContain('the cross-correlation C are over the global batch');
+    expect(readme('barlow-twins', true)).toContain('It loads f and g only.');
+    expect(readme('simclr', false)).toContain('(τ = 0.3, L2-normalized z: off)');
+    // a setting outside its field's limits is named; one the method does not read does not stop it
+    const problem = (overrides: Partial<ExperimentConfig>) => pytorchExportProblem({ ...base, ...overrides });
+    expect(problem({ method: 'moco', momentum: 1 })).toBe('The setting “Momentum m” (1) cannot be exported: set a valid value first');
+    expect(problem({ method: 'moco', queueSize: 0 })).toBe('The setting “Queue size K” (0) cannot be exported: set a valid value first');
+    expect(problem({ method: 'byol', predictorHidden: 2.5 })).toBe('The setting “Predictor hidden units” (2.5) cannot be exported: set a valid value first');
+    expect(problem({ method: 'barlow-twins', barlowLambda: 0 })).toBe('The setting “Off-diagonal weight λ” (0) cannot be exported: set a valid value first');
+    expect(problem({ method: 'simclr', temperature: 0 })).toBe('The setting “Temperature τ” (0) cannot be exported: set a valid value first');
+    expect(problem({ method: 'byol', temperature: 0 })).toBeNull();
+    expect(() => pytorchConfig({ ...base, method: 'moco', momentum: 1 }, GREY_28)).toThrow('“Momentum m” (1)');
   });
 });
 
@@ -172,11 +384,17 @@ describe('train.py against the app (PyTorch)', () => {
     const noData = python(['train.py', '--config', 'config.json'], { cwd: dir });
     expect(noData.status).toBe(2);
     expect(noData.stderr).toMatch(/^train\.py: no --data: give your images as an ImageFolder directory/);
-    writeFileSync(join(dir, 'moco.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'moco' }));
-    const other = python(['train.py', '--config', 'moco.json', '--data', dir], { cwd: dir });
+    writeFileSync(join(dir, 'rotation.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'rotation' }));
+    const other = python(['train.py', '--config', 'rotation.json', '--data', dir], { cwd: dir });
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('config.json asks for method "moco"; this train.py covers simclr');
+    expect(other.stderr).toContain('config.json asks for method "rotation"; this train.py covers barlow-twins, byol, moco, simclr, simsiam');
     expect(other.stderr).not.toContain('Traceback');
+    // a setting another method reads, left in by hand: refused by name, not ignored
+    const mixed = JSON.parse(files['config.json']) as { method_settings: Record<string, unknown> };
+    writeFileSync(join(dir, 'mixed.json'), JSON.stringify({ ...mixed, method_settings: { ...mixed.method_settings, queue_size: 5 } }));
+    const stray = python(['train.py', '--config', 'mixed.json', '--data', dir], { cwd: dir });
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('config.json: method_settings.queue_size is not a setting of simclr (it reads temperature, normalize)');
     const wider = new EncoderNetwork({ channels: 1, encoderWidth: 8, projectionHead: 'mlp', projectionDim: 16, seed: 5 });
     writeFileSync(join(dir, 'wider.safetensors'), await encoderSafetensors(wider, { method: 'simclr', step: 40, dataset: 'test', imageSize: 28 }));
     wider.dispose();
@@ -233,6 +451,36 @@ describe('train.py against the app (PyTorch)', () => {
     expect(out.max_abs_running).toBeLessThan(1e-4);
     expect(out.largest_step_move).toBeGreaterThan(5e-4);
     expect(out.max_abs_after_step).toBeLessThan(1e-4);
+  }, 30_000);
+
+  it('MoCo v2: from the app’s f and g (--init), the same queue of unit rows from the seed and key encoder; for 2 steps of the app’s views (shuffled key halves) the same InfoNCE loss, and after Adam, the EMA and the enqueue the same weights, key encoder and queue, wrapping at K = 10 (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('moco');
+    expectParity('moco', out);
+    const queue = app.initial.tensors.find((t) => t.name === 'queue')!;
+    expect(queue.shape).toEqual([10, 16]);
+    // random unit rows: each of norm 1
+    for (let r = 0; r < 10; r++) expect(Math.hypot(...queue.data.subarray(16 * r, 16 * r + 16))).toBeCloseTo(1, 5);
+    // 6 keys a step into 10 slots: written 0…5, then 6…9 and 0, 1
+    expect(app.pointers).toEqual([6, 2]);
+    expect(out.steps.map((s) => s.pointer)).toEqual([6, 2]);
+  }, 30_000);
+
+  it('BYOL: from the app’s f and g (--init), the target a copy of them and the same predictor from the seed; for 2 steps the same symmetrized loss, and after Adam and the EMA the same weights, predictor and target, running statistics included (max |Δ| < 1e-4)', async () => {
+    const { out } = await methodParity('byol');
+    expectParity('byol', out);
+    expect(out.steps[0].app_loss).toBeGreaterThan(0.5);
+  }, 30_000);
+
+  it('SimSiam: the same predictor from the seed; for 2 steps the same negative-cosine loss behind the stop-gradient, and the same weights and predictor after Adam (max |Δ| < 1e-4)', async () => {
+    const { out } = await methodParity('simsiam');
+    expectParity('simsiam', out);
+    expect(out.steps[0].app_loss).toBeLessThan(0);
+  }, 30_000);
+
+  it('Barlow Twins: for 2 steps the same loss of the batch-standardized cross-correlation with λ, and the same weights after Adam (max |Δ| < 1e-4)', async () => {
+    const { out } = await methodParity('barlow-twins');
+    expectParity('barlow-twins', out);
+    expect(out.steps[0].app_loss).toBeGreaterThan(1);
   }, 30_000);
 
   it('apply_views makes the app’s views from the app’s ViewParams, every operator, before and after the crop (max |Δ| < 1e-4)', () => {
@@ -335,6 +583,43 @@ describe('train.py against the app (PyTorch)', () => {
       expect(r.loss, `rank ${r.rank} loss`).toBeLessThan(1e-5);
       expect(r.loss_grad, `rank ${r.rank} loss gradient`).toBeLessThan(1e-6);
       expect(r.local_loss).not.toBeCloseTo(r.global_loss as number, 3);
+    }
+  }, 30_000);
+
+  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam and Barlow Twins each train 3 steps and the ranks end with the same state, MoCo’s queue included; Barlow Twins’ C and the predictor’s batch norm over two half batches equal one process over the whole batch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-methods-'));
+    writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
+    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins'] as const;
+    // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots
+    const configs = methods.map((method) => pytorchConfig(withMethodDefaults(smallConfig({ method, seed: 3, batchSize: 4, queueSize: 10 })), GREY_28, { steps: 3 }));
+    writeFileSync(join(dir, 'configs.json'), JSON.stringify(configs));
+    await torchrun(DRIVER, ['methods', dir, join(dir, 'configs.json')], dir);
+    type Trained = { losses: number[]; digests: string[]; pointer: number | null; queue_rows: number | null };
+    type RankOut = { rank: number; world: number; methods: Record<string, Trained>; barlow: Record<string, number>; predictor: Record<string, number> };
+    const ranks = [0, 1].map((rank) => JSON.parse(readFileSync(join(dir, `methods-rank${rank}.json`), 'utf8')) as RankOut);
+    expect(ranks.map((r) => [r.rank, r.world])).toEqual([[0, 2], [1, 2]]);
+    for (const method of methods) {
+      const [a, b] = ranks.map((r) => r.methods[method]);
+      expect(a.losses, method).toHaveLength(3);
+      for (const loss of a.losses) expect(Number.isFinite(loss), `${method} loss ${loss}`).toBe(true);
+      // the ranks' mean loss, reported alike on both
+      expect(b.losses, method).toEqual(a.losses);
+      // the digest of the whole method state (f, g, predictor, key encoder or target, queue and its pointer) agrees
+      expect(a.digests[0], method).toMatch(/^[0-9a-f]{64}$/);
+      expect(a.digests[1], `${method}: rank 1's state is rank 0's`).toBe(a.digests[0]);
+      expect(b.digests, method).toEqual(a.digests);
+    }
+    // MoCo: 3 steps of 2 × 4 gathered keys into 10 slots, every rank's pointer at 24 mod 10
+    expect(ranks.map((r) => [r.methods.moco.queue_rows, r.methods.moco.pointer])).toEqual([[10, 4], [10, 4]]);
+    for (const r of ranks) {
+      // Barlow Twins: the ranks' C and loss are the whole batch's, and DDP's averaged gradient is its gradient
+      expect(r.barlow.c, `rank ${r.rank} C`).toBeLessThan(1e-5);
+      expect(r.barlow.loss, `rank ${r.rank} loss`).toBeLessThan(1e-4);
+      expect(r.barlow.grad, `rank ${r.rank} gradient`).toBeLessThan(1e-5);
+      // a half batch's own C is far from the whole batch's: the check is not of two equal things
+      expect(r.barlow.c_local_differs).toBeGreaterThan(0.05);
+      // the predictor's batch norm: output and gradients of half a batch per rank are the whole batch's
+      for (const key of ['output', 'input_grad', 'weight_grad']) expect(r.predictor[key], `rank ${r.rank} predictor ${key}`).toBeLessThan(1e-5);
     }
   }, 30_000);
 });

@@ -4,14 +4,16 @@
  * encoder's safetensors when there is one. The script (./pytorch/train.py,
  * kept as Python and imported as text) rebuilds f and g under the names of
  * encoderWeights.ts, the augmentation pipeline with the pixel math of
- * src/augment, the method's loss and Adam with tfjs's defaults, and scales out
- * under torchrun with DistributedDataParallel.
+ * src/augment, the method (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins: its
+ * loss, its own parts started as the app starts them, its after-step update)
+ * and Adam with tfjs's defaults, and scales out under torchrun with
+ * DistributedDataParallel.
  *
  * Pure TypeScript, no tfjs: runs in the worker, on the page and in Node.
  */
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import trainPy from './pytorch/train.py?raw';
-import type { ExperimentConfig } from '../core/config';
+import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { BUILTIN_DATASETS } from '../core/datasets';
 import { METHOD_CATALOG, type MethodId } from '../core/methods';
 import { validatePipeline, type AugmentOperator } from '../core/pipeline';
@@ -19,12 +21,15 @@ import { validatePipeline, type AugmentOperator } from '../core/pipeline';
 /** The script, as the export writes it. */
 export const PYTORCH_TRAIN_SCRIPT: string = trainPy;
 
-/** Methods whose loss train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
-export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = ['simclr'];
+/** Methods train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
+export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = ['simclr', 'moco', 'byol', 'simsiam', 'barlow-twins'];
 
-/** What config.json says it is; train.py refuses any other format or version. */
+/**
+ * What config.json says it is; train.py refuses any other format or version.
+ * Version 2: the method's settings moved from `loss` into `method_settings`.
+ */
 export const PYTORCH_CONFIG_FORMAT = 'ssl-playground-pytorch-config';
-export const PYTORCH_CONFIG_VERSION = 1;
+export const PYTORCH_CONFIG_VERSION = 2;
 
 /** Steps written when the run has not trained yet (the app trains until paused, so a fresh run has no count of its own). */
 export const DEFAULT_PYTORCH_STEPS = 1000;
@@ -50,6 +55,13 @@ export interface PytorchDatasetShape {
   channels: 1 | 3;
 }
 
+/**
+ * A method's settings in config.json: the keys of its catalog entry's
+ * `settings` (src/core/methods.ts) in snake_case, e.g. MoCo's
+ * { temperature, queue_size, momentum }.
+ */
+export type PytorchMethodSettings = Record<string, number | boolean>;
+
 /** config.json: every setting train.py reads, in its snake_case. */
 export interface PytorchConfig {
   format: typeof PYTORCH_CONFIG_FORMAT;
@@ -61,7 +73,8 @@ export interface PytorchConfig {
   batch_size: number;
   learning_rate: number;
   optimizer: { name: 'adam'; beta1: number; beta2: number; epsilon: number };
-  loss: { temperature: number; normalize: boolean };
+  /** exactly the settings the method reads (pytorchMethodSettings); train.py refuses a missing or unknown one */
+  method_settings: PytorchMethodSettings;
   model: {
     in_channels: number;
     encoder_width: number;
@@ -88,6 +101,41 @@ export type PytorchExportFiles = {
 const positiveInteger = (v: number) => Number.isInteger(v) && v >= 1;
 const positiveNumber = (v: number) => Number.isFinite(v) && v > 0;
 
+/** The config keys of the method's settings config.json carries: its catalog settings but fusedLoss, which picks the browser's WGSL kernel, not the math. */
+function exportedSettingKeys(method: MethodId): (keyof ExperimentConfig)[] {
+  return METHOD_CATALOG[method].settings.filter((key) => key !== 'fusedLoss');
+}
+
+/** A setting's name in config.json: the app's key in snake_case (queueSize → queue_size). */
+export function pytorchSettingName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * config.json's method_settings: the settings the config's method reads, by
+ * their snake_case names, with the config's values (SimCLR: temperature,
+ * normalize; MoCo v2: temperature, queue_size, momentum; BYOL: momentum,
+ * predictor_hidden, use_predictor, ema_target; SimSiam: predictor_hidden,
+ * stop_gradient; Barlow Twins: barlow_lambda).
+ */
+export function pytorchMethodSettings(config: ExperimentConfig): PytorchMethodSettings {
+  const out: PytorchMethodSettings = {};
+  for (const key of exportedSettingKeys(config.method)) out[pytorchSettingName(key)] = config[key] as number | boolean;
+  return out;
+}
+
+/** Why a method setting's value is outside its declared field (CONFIG_SCHEMA: type, whole number, limits), or null. */
+function settingProblem(key: keyof ExperimentConfig, value: unknown): string | null {
+  const spec = CONFIG_SCHEMA[key];
+  const bad = `The setting “${spec.label}” (${String(value)}) cannot be exported: set a valid value first`;
+  if (spec.kind === 'boolean') return typeof value === 'boolean' ? null : bad;
+  if (spec.kind !== 'number') return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || (spec.integer && !Number.isInteger(value))) return bad;
+  const aboveMin = spec.minExclusive ? value > spec.min : value >= spec.min;
+  const belowMax = spec.maxExclusive ? value < spec.max : value <= spec.max;
+  return aboveMin && belowMax ? null : bad;
+}
+
 /**
  * Why this config cannot be exported as PyTorch, in the user's words, or null
  * when it can: a method train.py does not cover yet, or a setting it cannot
@@ -106,10 +154,13 @@ export function pytorchExportProblem(config: ExperimentConfig): string | null {
     ['encoder width', config.encoderWidth, positiveInteger],
     ['z dimensions', config.projectionDim, positiveInteger],
     ['learning rate', config.learningRate, positiveNumber],
-    ['temperature τ', config.temperature, positiveNumber],
   ];
   for (const [label, value, ok] of numbers) {
     if (!ok(value)) return `The ${label} (${String(value)}) cannot be exported: set a valid value first`;
+  }
+  for (const key of exportedSettingKeys(config.method)) {
+    const problem = settingProblem(key, config[key]);
+    if (problem) return problem;
   }
   if (!Number.isInteger(config.seed) || config.seed < 0) return `The seed (${String(config.seed)}) cannot be exported: set a whole number ≥ 0 first`;
   return null;
@@ -122,7 +173,7 @@ function dataSource(datasetId: string): string {
 
 /**
  * config.json for train.py: the method, seed, steps, batch size, learning
- * rate, Adam's constants, the loss's τ and normalization, f and g's
+ * rate, Adam's constants, the method's settings, f and g's
  * architecture, the data's image size and channels, the view size and the
  * augmentation pipeline. Nothing else of the dataset (no name, classes,
  * images or upload id) goes in. `steps`: the run's steps so far (0 or absent:
@@ -147,7 +198,7 @@ export function pytorchConfig(config: ExperimentConfig, dataset: PytorchDatasetS
     batch_size: config.batchSize,
     learning_rate: config.learningRate,
     optimizer: { name: 'adam', ...TFJS_ADAM },
-    loss: { temperature: config.temperature, normalize: config.normalize },
+    method_settings: pytorchMethodSettings(config),
     model: {
       // f's input: the dataset's channels unless the method fixes them (Trainer.modelConfig)
       in_channels: entry.encoderChannels ?? channels,
@@ -162,6 +213,87 @@ export function pytorchConfig(config: ExperimentConfig, dataset: PytorchDatasetS
   };
 }
 
+/** What the README says of a method: what it keeps beside f and g, what --init leaves to it, and what K processes change. */
+interface MethodReadme {
+  /** what the method keeps beside f and g, and how each part starts */
+  keeps: string;
+  /** after --init: how the method's own parts start (none for a method with no parts of its own) */
+  afterInit?: string;
+  /** what changes with K processes, after "Each process takes N images per step, so the global batch is K × N." */
+  scaling: string;
+}
+
+const on = (value: unknown) => (value ? 'on' : 'off');
+
+/** A paragraph as lines of at most `width` characters, broken at spaces (a word longer than that keeps its own line). */
+function wrap(text: string, width = 115): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function methodReadme(cfg: PytorchConfig): MethodReadme {
+  const s = cfg.method_settings;
+  const oneProcess = 'so K processes train exactly as one process with a batch of K × N would';
+  switch (cfg.method) {
+    case 'moco':
+      return {
+        keeps: `MoCo v2 keeps a key encoder and a queue. The key encoder is a moving average of f and g (momentum m = ${s.momentum}, ` +
+          'batch-norm running statistics included) and starts as their copy. The queue holds ' +
+          `${s.queue_size} keys (or as many as your images, when fewer); it starts as the same random unit vectors as the app's ` +
+          'for the seed, and after each step the ' +
+          `batch's keys replace the oldest. τ = ${s.temperature}. Shuffling BN as in the app: queries, and keys of a shuffled ` +
+          'batch (the shuffle drawn from the app\'s seeded stream), are encoded in two halves with batch statistics of their own.',
+        afterInit: 'the key encoder starts as a copy of the loaded f and g and the queue as the random unit vectors of the seed (the app\'s key encoder and queue are not exported)',
+        scaling: 'Each process encodes its queries in two halves with batch norm over each half: MoCo\'s shuffling BN needs ' +
+          'statistics per device, so they are not synchronized. The keys\' images are shuffled across all K processes and each ' +
+          'encodes its share (MoCo\'s batch shuffle); the keys of all processes are gathered and enqueued, so every process ' +
+          'holds the same queue, and K × N keys enter it per step. The running statistics are averaged across processes after each step.',
+      };
+    case 'byol':
+      return {
+        keeps: `BYOL keeps a target network and a predictor q (${s.predictor_hidden} hidden units). The target is a moving average ` +
+          `of f and g (momentum m = ${s.momentum}, batch-norm running statistics included) and starts as their copy; q starts ` +
+          `with the app's initial weights for the seed. Predictor q: ${on(s.use_predictor)}; target = moving average: ${on(s.ema_target)} ` +
+          '(off: the target is the online z behind a stop-gradient).',
+        afterInit: 'the target starts as a copy of the loaded f and g and the predictor q from the seed (the app\'s target and q are not exported)',
+        scaling: 'Each process\'s loss is the mean over its N pairs and DistributedDataParallel averages the gradients; batch ' +
+          `norm in f, g, the target and q takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'simsiam':
+      return {
+        keeps: `SimSiam keeps a predictor q (${s.predictor_hidden} hidden units) beside f and g, starting with the app's initial ` +
+          `weights for the seed. Stop-gradient on the target: ${on(s.stop_gradient)}.`,
+        afterInit: 'the predictor q starts from the seed (the app\'s q is not exported)',
+        scaling: 'Each process\'s loss is the mean over its N pairs and DistributedDataParallel averages the gradients; batch ' +
+          `norm in f, g and q takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'barlow-twins':
+      return {
+        keeps: `Barlow Twins keeps nothing beside f and g; λ = ${s.barlow_lambda}.`,
+        scaling: 'The standardization of z and the cross-correlation C are over the global batch: their sums are all-reduced ' +
+          'across processes (as the paper\'s implementation does), so every process computes the same loss, and batch norm ' +
+          `takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    default:
+      return {
+        keeps: `SimCLR keeps nothing beside f and g: its negatives are the other views of the batch (τ = ${s.temperature}, ` +
+          `L2-normalized z: ${on(s.normalize)}).`,
+        scaling: 'SimCLR\'s NT-Xent compares each process\'s 2 × N views with all 2 × K × N views gathered from every process ' +
+          `(as SimCLR does at scale), and batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+  }
+}
+
 /** The README beside the script: when to move from the browser to PyTorch, how, and what matches the app. */
 export function pytorchReadme(cfg: PytorchConfig, options: { withEncoder?: boolean } = {}): string {
   const label = METHOD_CATALOG[cfg.method].label;
@@ -169,6 +301,7 @@ export function pytorchReadme(cfg: PytorchConfig, options: { withEncoder?: boole
   const init = options.withEncoder ? ' --init encoder.safetensors' : '';
   const operators = cfg.augmentation.filter((op) => op.enabled).map((op) => op.kind).join(' → ') || 'none';
   const source = cfg.data.source === 'upload' ? 'your uploaded images' : `the built-in ${cfg.data.source}`;
+  const method = methodReadme(cfg);
   return [
     `# ${label} in PyTorch`,
     '',
@@ -176,8 +309,10 @@ export function pytorchReadme(cfg: PytorchConfig, options: { withEncoder?: boole
     '',
     '- the same encoder f and head g, and the same initial weights for the seed;',
     `- the same augmentations (${operators}) with the same settings;`,
-    `- the same ${label} loss and the same Adam;`,
+    `- the same ${label}: its loss, its own parts started as the app starts them, the same updates after each step, and the same Adam;`,
     `- batch size ${n}, learning rate ${cfg.learning_rate}, seed ${cfg.seed}, ${cfg.steps} steps, ${cfg.view_size}×${cfg.view_size} views.`,
+    '',
+    ...wrap(method.keeps),
     '',
     "It runs on one CPU or GPU, and on several GPUs or machines with PyTorch's DistributedDataParallel.",
     '',
@@ -185,15 +320,16 @@ export function pytorchReadme(cfg: PytorchConfig, options: { withEncoder?: boole
     '- `config.json`: every setting above; edit it to change the run (`train.py` checks it and says what is wrong).',
     ...(options.withEncoder
       ? ['- `encoder.safetensors`: the weights the app had trained. `--init encoder.safetensors` starts from them instead of the',
-        "  seed's initial weights and trains the config's steps more (`--steps` to choose); Adam's moments start afresh."]
+        "  seed's initial weights and trains the config's steps more (`--steps` to choose); Adam's moments start afresh.",
+        ...wrap(`It loads f and g only${method.afterInit ? `: ${method.afterInit}` : ''}.`, 113).map((line) => `  ${line}`)]
       : []),
     '',
     '## When to move from the browser to the script',
     '',
-    'The browser is for seeing: small runs on small images where every view, matrix and loss is on screen. Move to the',
-    'script when the run outgrows the tab: a dataset of your own with tens of thousands of images or more, batches the',
-    'browser runs out of memory for (SimCLR wants large batches: its negatives are the batch), runs of hours, or a',
-    'machine with one or more GPUs.',
+    ...wrap('The browser is for seeing: small runs on small images where every view, matrix and loss is on screen. Move to the ' +
+      'script when the run outgrows the tab: a dataset of your own with tens of thousands of images or more, batches the ' +
+      `browser runs out of memory for${cfg.method === 'simclr' ? ' (SimCLR wants large batches: its negatives are the batch)' : ''}, ` +
+      'runs of hours, or a machine with one or more GPUs.'),
     '',
     '## How',
     '',
@@ -216,8 +352,8 @@ export function pytorchReadme(cfg: PytorchConfig, options: { withEncoder?: boole
     '',
     '`--steps STEPS` overrides the step count, `--out DIR` says where the trained weights go (default `trained/`),',
     '`--device cpu` keeps off the GPU. Each step prints one JSON line, `{"step": 1, "loss": …}`; at the end',
-    '`trained/encoder.safetensors` holds the weights under the same names as the app\'s export, and a last line gives',
-    'each process\'s weight digest (they must agree).',
+    '`trained/encoder.safetensors` holds f and g under the same names as the app\'s export, and a last line gives',
+    'each process\'s digest of the whole method state (they must agree).',
     '',
     'Debian 12\'s python3-torch (1.13 on Python 3.11) has a torchrun bug that stops it at launch with',
     '`AttributeError: \'NoneType\' object has no attribute \'get\'`; give it `--redirects 2 --tee 2` (before',
@@ -225,18 +361,16 @@ export function pytorchReadme(cfg: PytorchConfig, options: { withEncoder?: boole
     '',
     '## Scaling out: what changes with K processes',
     '',
-    `Each process takes N = ${n} images per step, so the global batch is K × ${n}. ${label}'s NT-Xent compares each`,
-    `process's 2 × ${n} views with all 2 × K × ${n} views gathered from every process (as SimCLR does at scale), and batch`,
-    'norm takes its statistics over the global batch, so K processes train exactly as one process with a batch of',
-    `K × ${n} would. That is a different experiment from the app's batch of ${n}: to keep it, set \`batch_size\` to`,
-    `${n} / K in config.json (the learning rate is not scaled for you).`,
+    ...wrap(`Each process takes N = ${n} images per step, so the global batch is K × ${n}. ${method.scaling} That is a different ` +
+      `experiment from the app's batch of ${n}: to keep it, set \`batch_size\` to ${n} / K in config.json (the learning rate is ` +
+      'not scaled for you).'),
     '',
     '## What matches the app, and what does not',
     '',
     '- The same: the architecture and its initial weights for the seed (the app\'s own generator), the pixel math of',
-    '  every augmentation operator for given random choices, the loss, Adam (β1 0.9, β2 0.999, ε 1e-7, tfjs\'s values),',
-    '  batch norm (momentum 0.1, ε 1e-5).',
-    '- Not the same: the random numbers. Crops, jitter, noise and the batch order are drawn from the same',
+    `  every augmentation operator for given random choices, ${label}'s loss and its own parts' starting values for the`,
+    '  seed, Adam (β1 0.9, β2 0.999, ε 1e-7, tfjs\'s values), batch norm (momentum 0.1, ε 1e-5).',
+    '- Not the same: the random numbers of the data. Crops, jitter, noise and the batch order are drawn from the same',
     '  distributions with torch\'s generator instead of the app\'s, so a run matches the app\'s in distribution, not',
     '  image for image, and its losses are close rather than equal.',
     '',

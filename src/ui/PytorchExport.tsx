@@ -50,8 +50,9 @@ export function PytorchExport() {
         The browser is for seeing and for small runs. For a real dataset, or several GPUs, export this experiment as a
         PyTorch script: the same encoder and head, augmentations with the same parameters, the same loss and Adam. It reads
         an ImageFolder directory (one folder of images per class) and runs on one CPU or GPU, or on K GPUs under
-        DistributedDataParallel, with NT-Xent’s negatives gathered from every GPU and batch norm synchronized across them.
-        Covered so far: {PYTORCH_EXPORT_METHODS.map((m) => METHOD_CATALOG[m].label).join(', ')}.
+        DistributedDataParallel, computing the loss over all K GPUs’ batches as the papers do at scale (SimCLR’s negatives
+        and MoCo’s keys gathered from every GPU, Barlow Twins’ cross-correlation over the global batch, batch norm
+        synchronized). Covered so far: {PYTORCH_EXPORT_METHODS.map((m) => METHOD_CATALOG[m].label).join(', ')}.
       </p>
       <pre className="pytorch-commands" data-testid="pytorch-commands">{[
         'python train.py --config config.json --data path/to/imagefolder' + (includeEncoder ? ' --init encoder.safetensors' : ''),

@@ -8,6 +8,13 @@ against numbers the app computed. Not part of the export.
         app's own; then, from those weights, h, z and the loss of one training-mode
         forward over the exported views, the running statistics it leaves, and
         every weight after one Adam step, against the app's.
+    parity_check.py method TRAIN_DIR config.json init.safetensors steps.safetensors
+        MoCo v2, BYOL, SimSiam, Barlow Twins: train.py's method built around the
+        app's f and g (as --init loads them) against the app's method: its own
+        initial state (predictor, queue, key encoder or target), then for each
+        step of the app's views the loss, and after Adam and the method's
+        after-step update every tensor of its state (f, g, predictor, key
+        encoder or target, queue) and the queue's pointer.
     parity_check.py views  TRAIN_DIR cases.json
         apply_views on the app's ViewParams against the app's applyViews, and
         sample_view_params's structure against the app's sampleViewParams'.
@@ -16,8 +23,14 @@ against numbers the app computed. Not part of the export.
         whole batch in one process: outputs, gradients, running statistics; and
         nt_xent with negatives gathered from the ranks against NT-Xent over the
         whole batch in one process: the loss and its gradient.
+    parity_check.py methods TRAIN_DIR configs.json   (under torch.distributed.run, 2 ranks)
+        train_steps of each config's method for 3 steps on the same images: each
+        rank's losses and the digest of its method's whole state; Barlow Twins'
+        C and loss over two half batches against one process's over the whole
+        batch; the predictor's batch norm likewise.
 
-Each prints JSON: the largest absolute differences, for the test to bound.
+Each prints JSON (the distributed ones write a file per rank): the largest
+absolute differences, for the test to bound.
 """
 import importlib.util
 import json
@@ -49,14 +62,13 @@ def check_model(train, config_path, weights_path, batch_path):
 
     model = train.build_model(config)
     train.load_weights(model, weights_path, config)
-    model.train()
+    method = train.build_method(config, model, 1)
+    method.train()
     batch, _ = train.read_safetensors(batch_path)
-    views = batch['parity.views']
-    n = views.shape[0] // 2
-    h, z = model(views)
-    loss = train.METHODS[config['method']](z[:n], z[n:], config)
+    out = method(batch['parity.views'])
+    h, z, loss = out['h'], out['z'], out['loss']
     running = {k: v.clone() for k, v in train.weight_tensors(model).items() if 'running' in k}
-    optimizer = train.build_optimizer(config, model.parameters())
+    optimizer = train.build_optimizer(config, method.parameters())
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
@@ -73,6 +85,58 @@ def check_model(train, config_path, weights_path, batch_path):
         'max_abs_after_step': max(max_abs(after[k], batch[f'parity.after.{k}']) for k in after),
         'largest_step_move': moved,
     }))
+
+
+def _state(method):
+    """The method's whole state by name (f and g under online., predictor., key_network., target., queue), cloned."""
+    return {k: v.detach().clone() for k, v in method.state_dict().items() if not k.endswith('num_batches_tracked') and k != 'pointer'}
+
+
+def _by_group(diffs):
+    """{name: |Δ|} → {first part of the name: largest |Δ|}: online, predictor, key_network, target, queue."""
+    out = {}
+    for name, value in diffs.items():
+        group = name.split('.')[0]
+        out[group] = max(out.get(group, 0.0), value)
+    return out
+
+
+def check_method(train, config_path, init_path, steps_path):
+    config = train.load_config(config_path)
+    app, meta = train.read_safetensors(steps_path)
+    steps = int(meta['steps'])
+    model = train.build_model(config)
+    train.load_weights(model, init_path, config)  # --init: the app's f and g; the method's own parts start from the seed
+    method = train.build_method(config, model, int(meta['train_count']))
+    method.train()
+    state = _state(method)
+    initial = {k[len('app.initial.'):]: v for k, v in app.items() if k.startswith('app.initial.')}
+    result = {
+        'initial_names': sorted(initial),
+        'initial': _by_group({k: max_abs(state[k], v) for k, v in initial.items()}),
+        'steps': [],
+    }
+    optimizer = train.build_optimizer(config, [p for p in method.parameters() if p.requires_grad])
+    for s in range(steps):
+        before = state
+        loss = method(app[f'views.{s}'])['loss']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        method.after_step()
+        state = _state(method)
+        prefix = f'app.after.{s}.'
+        expected = {k[len(prefix):]: v for k, v in app.items() if k.startswith(prefix)}
+        diffs = {k: max_abs(state[k], v) for k, v in expected.items() if k in state}
+        result['steps'].append({
+            'loss': float(loss), 'app_loss': float(app[f'app.loss.{s}'].reshape(())),
+            'names_match': sorted(expected) == sorted(state),
+            'after': _by_group(diffs),
+            'worst': max(diffs, key=diffs.get) if diffs else None,
+            'moved': _by_group({k: max_abs(state[k], before[k]) for k in state}),
+            'pointer': int(method.pointer) if hasattr(method, 'pointer') else None,
+        })
+    print(json.dumps(result))
 
 
 def check_views(train, cases_path):
@@ -169,11 +233,89 @@ def check_distributed(train, directory):
     dist.destroy_process_group()
 
 
+def reference_barlow(z1, z2, lam):
+    """Barlow Twins over one process's whole batch, written as the paper's Algorithm 1: BatchNorm1d without affine, C, L."""
+    def bn(z):
+        return torch.nn.functional.batch_norm(z, None, None, training=True, eps=1e-5)
+    c = bn(z1).T @ bn(z2) / z1.shape[0]
+    off = c - torch.diag(torch.diagonal(c))
+    return ((torch.diagonal(c) - 1) ** 2).sum() + lam * (off ** 2).sum(), c
+
+
+def check_methods(train, directory, configs_path):
+    import torch.distributed as dist
+    dist.init_process_group('gloo')
+    rank, world = dist.get_rank(), dist.get_world_size()
+    with open(configs_path) as f:
+        configs = json.load(f)
+    out = {'rank': rank, 'world': world, 'methods': {}}
+    # the same images on every rank (each trains on its own share of them)
+    images = (torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(4)) * 255).to(torch.uint8)
+    for raw in configs:
+        config = train.validate_config(raw)
+        method = train.build_method(config, train.build_model(config), len(images))
+        losses = []
+        train.train_steps(method, config, images, 3, torch.device('cpu'), on_step=lambda step, value: losses.append(value))
+        digests = [None] * world
+        dist.all_gather_object(digests, train.state_digest(method))
+        out['methods'][config['method']] = {
+            'losses': losses, 'digests': digests,
+            'pointer': int(method.pointer) if hasattr(method, 'pointer') else None,
+            'queue_rows': int(method.queue.shape[0]) if hasattr(method, 'queue') else None,
+        }
+    # Barlow Twins: this rank's half of z1 and z2 against one process's whole batch
+    torch.manual_seed(1)
+    per_rank, d, lam = 5, 6, 0.05
+    whole1, whole2 = torch.randn(world * per_rank, d) * 2 + 1, torch.randn(world * per_rank, d)
+    whole2 = whole2 + 0.5 * whole1  # correlated views, as two views of one image are
+    z1_all, z2_all = whole1.clone().requires_grad_(True), whole2.clone().requires_grad_(True)
+    expected, c_expected = reference_barlow(z1_all, z2_all, lam)
+    expected.backward()
+    mine = slice(rank * per_rank, (rank + 1) * per_rank)
+    z1, z2 = whole1[mine].clone().requires_grad_(True), whole2[mine].clone().requires_grad_(True)
+    loss, c = train.barlow_twins(z1, z2, lam)
+    loss.backward()
+    _, c_local = reference_barlow(whole1[mine], whole2[mine], lam)
+    out['barlow'] = {
+        'c': max_abs(c.detach(), c_expected.detach()), 'loss': abs(float(loss) - float(expected)),
+        # every rank holds the global L; DDP averages the K ranks' gradients, 1/K of each is its share
+        'grad': max(max_abs(z1.grad / world, z1_all.grad[mine]), max_abs(z2.grad / world, z2_all.grad[mine])),
+        'c_local_differs': max_abs(c_local, c_expected.detach()), 'global_loss': float(expected),
+    }
+    # the predictor's batch norm: half a batch per rank against the whole batch in one process
+    predictor = train.Predictor(d, 7, 3)
+    whole = torch.randn(world * per_rank, d) * 3
+    upstream = torch.randn(world * per_rank, d)
+    x_all = whole.clone().requires_grad_(True)
+    a = torch.nn.functional.linear(x_all, predictor.layer1.weight)
+    a = torch.nn.functional.batch_norm(a, None, None, predictor.bn.weight, predictor.bn.bias, training=True, eps=1e-5)
+    y_all = predictor.layer2(torch.relu(a))
+    (y_all * upstream).sum().backward()
+    reference_grads = [p.grad.clone() for p in predictor.parameters()]
+    predictor.zero_grad()
+    x = whole[mine].clone().requires_grad_(True)
+    y = predictor(x)
+    (y * upstream[mine]).sum().backward()
+    grads = torch.cat([p.grad.reshape(-1) for p in predictor.parameters()])
+    dist.all_reduce(grads)  # each rank holds its share of the parameters' gradient; DDP would reduce them
+    out['predictor'] = {
+        'output': max_abs(y.detach(), y_all.detach()[mine]), 'input_grad': max_abs(x.grad, x_all.grad[mine]),
+        'weight_grad': max_abs(grads, torch.cat([g.reshape(-1) for g in reference_grads])),
+    }
+    with open(os.path.join(directory, f'methods-rank{rank}.json'), 'w') as f:
+        json.dump(out, f)
+    dist.destroy_process_group()
+
+
 if __name__ == '__main__':
     command, directory = sys.argv[1], sys.argv[2]
     train = load_train(directory)
     if command == 'model':
         check_model(train, *sys.argv[3:6])
+    elif command == 'method':
+        check_method(train, *sys.argv[3:6])
+    elif command == 'methods':
+        check_methods(train, directory, sys.argv[3])
     elif command == 'views':
         check_views(train, sys.argv[3])
     elif command == 'distributed':

@@ -18,28 +18,58 @@ What it reproduces, from config.json (written by the app's "Export as PyTorch"):
     (the same He-normal values, drawn from the app's mulberry32 generator);
   - the augmentation pipeline t ~ T: the same operators, parameters, order,
     probabilities and pixel math (apply_views; src/augment in the app);
-  - the method's loss (SimCLR: NT-Xent over the 2N×2N cosine similarities at
-    temperature τ) and Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
+  - the method, in the app's formulation (src/methods, src/loss), one class each
+    (METHODS below): its loss, what it keeps beside f and g, and what it updates
+    after the optimizer step:
+      SimCLR        NT-Xent over the 2N×2N cosine similarities at temperature τ;
+      MoCo v2       InfoNCE of each query against its key and a queue of K keys; the
+                    key encoder is an EMA of f and g (running statistics included),
+                    the queue starts as random unit rows from the seed, the keys are
+                    enqueued after the step; shuffling BN over two halves;
+      BYOL          2 − 2·cos of the predictor's output with the target network's
+                    projection of the other view, symmetrized; target = EMA of f and g;
+      SimSiam       −cos of the predictor's output with the other view's projection
+                    behind a stop-gradient, symmetrized;
+      Barlow Twins  Σ(1 − C_ii)² + λ Σ_{i≠j} C_ij² of the cross-correlation C of the
+                    batch-standardized projections;
+    the method's own parts (predictor, queue, shuffle order) start from the app's
+    seeded streams, as the app starts them; a key encoder or target starts as a
+    copy of f and g (after --init, of the loaded ones);
+  - Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
   - batch size N, learning rate, steps, seed and view size.
-What differs: the random numbers. The app draws crops, jitter, noise and the
-batch order from its own generator; this script draws the same distributions
-from torch's. Runs agree in distribution, not image for image.
+What differs: the random numbers of the data. The app draws crops, jitter, noise
+and the batch order from its own generator; this script draws the same
+distributions from torch's. Runs agree in distribution, not image for image.
 
 Scaling out: under torchrun each of the K processes (ranks) takes N images per
-step, so the global batch is K × N; NT-Xent compares each rank's 2N views with
-the 2·K·N views gathered from all ranks (as SimCLR does at scale), batch norm
-statistics are taken over the global batch (SyncBatchNorm's rule), and
-DistributedDataParallel averages the gradients, so K ranks of N images train as
-one process with K × N would. To keep the app's batch, set batch_size to N / K
-in config.json. Backend: nccl on CUDA, gloo on CPU.
+step, so the global batch is K × N, and DistributedDataParallel averages the
+gradients. Batch norm statistics are taken over the global batch
+(SyncBatchNorm's rule) in f, g and the predictor, MoCo's excepted, so K ranks of
+N images train as one process with K × N would; per method:
+  - SimCLR: NT-Xent compares each rank's 2N views with the 2·K·N views gathered
+    from all ranks (as SimCLR does at scale);
+  - MoCo v2: batch norm stays per process and per half (shuffling BN needs it
+    local); the keys' images are shuffled across all ranks and the keys put back
+    (MoCo's batch_shuffle_ddp), the keys of all ranks are gathered before they
+    are enqueued (MoCo's concat_all_gather), so every rank holds the same queue,
+    and the running statistics are averaged over the ranks after each step;
+  - BYOL, SimSiam: the loss is each rank's mean over its pairs; the target's and
+    the predictor's batch norm see the global batch;
+  - Barlow Twins: the standardization and C are over the global batch (their
+    sums all-reduced, as the paper's implementation does), so every rank has
+    the global loss.
+To keep the app's batch, set batch_size to N / K in config.json. Backend: nccl
+on CUDA, gloo on CPU.
 
 Output: one JSON line per step from rank 0, {"step": k, "loss": L}; at the end
 the trained weights as OUT/encoder.safetensors (same names and layout as the
-app's export) and a line with each rank's weight digest (they must agree).
+app's export) and a line with each rank's digest of the method's whole state
+(f, g, predictor, key encoder or target, queue: they must agree).
 
 Needs torch, numpy and Pillow only.
 """
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -55,7 +85,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 CONFIG_FORMAT = 'ssl-playground-pytorch-config'
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 
 
@@ -97,20 +127,19 @@ def validate_config(config):
     for key in ('steps', 'batch_size', 'view_size'):
         _number('', key, config.get(key), integer=True, low=0 if key == 'steps' else 1)
     _number('', 'learning_rate', config.get('learning_rate'), low=0, low_open=True)
-    for name in ('optimizer', 'loss', 'model', 'data'):
+    for name in ('optimizer', 'method_settings', 'model', 'data'):
         _require(isinstance(config.get(name), dict), f'config.json has no "{name}" object')
     optimizer, model, data = config['optimizer'], config['model'], config['data']
     for key in ('beta1', 'beta2'):
         _number('optimizer.', key, optimizer.get(key), low=0)
         _require(optimizer[key] < 1, f'config.json: optimizer.{key} must be below 1, got {optimizer[key]}')
     _number('optimizer.', 'epsilon', optimizer.get('epsilon'), low=0, low_open=True)
-    _number('loss.', 'temperature', config['loss'].get('temperature'), low=0, low_open=True)
     for key in ('in_channels', 'encoder_width', 'projection_dim'):
         _number('model.', key, model.get(key), integer=True, low=1)
     for key in ('image_size', 'channels'):
         _number('data.', key, data.get(key), integer=True, low=1)
     _require(config['optimizer'].get('name') == 'adam', 'config.json: optimizer.name must be "adam"')
-    _require(isinstance(config['loss'].get('normalize'), bool), 'config.json: loss.normalize must be true or false')
+    validate_method_settings(method, config['method_settings'])
     _require(config['model'].get('projection_head') in ('none', 'linear', 'mlp'),
              'config.json: model.projection_head must be "none", "linear" or "mlp"')
     bn = config['model'].get('batch_norm')
@@ -120,6 +149,26 @@ def validate_config(config):
     _require(config['data']['channels'] in (1, 3), 'config.json: data.channels must be 1 (grey) or 3 (RGB)')
     validate_pipeline(config.get('augmentation'))
     return config
+
+
+def validate_method_settings(method, settings):
+    """method_settings: exactly the settings the method reads (its class's SETTINGS), each in its range."""
+    wanted = METHODS[method].SETTINGS
+    for key in settings:
+        _require(key in wanted, f'config.json: method_settings.{key} is not a setting of {method} '
+                                f'(it reads {", ".join(wanted) or "none"}); export the config again from the app')
+    for key, kind in wanted.items():
+        _require(key in settings, f'config.json: method_settings has no "{key}", which {method} reads')
+        value = settings[key]
+        if kind == 'switch':
+            _require(isinstance(value, bool), f'config.json: method_settings.{key} must be true or false, got {json.dumps(value)}')
+        elif kind == 'positive':
+            _number('method_settings.', key, value, low=0, low_open=True)
+        elif kind == 'count':
+            _number('method_settings.', key, value, integer=True, low=1)
+        elif kind == 'momentum':
+            _number('method_settings.', key, value, low=0)
+            _require(value < 1, f'config.json: method_settings.{key} must be below 1 (θ ← m·θ + (1 − m)·θ_online), got {value}')
 
 
 def validate_pipeline(operators):
@@ -195,20 +244,53 @@ def mulberry32(seed, count, skip=0):
     return (t ^ (t >> np.uint64(14))).astype(np.float64) / 4294967296.0
 
 
+class AppRng:
+    """One of the app's seeded streams, createRng(seed), continued draw after draw as the app's closure is.
+
+    The app seeds each stream from the run's seed XOR a constant of its own (the
+    network 0x5EED, MoCo's queue and shuffle 0x40C0, the predictor 0x9E3D), so the
+    streams are independent of each other and of the order things are built in.
+    """
+
+    def __init__(self, seed):
+        self.seed = seed & 0xFFFFFFFF  # createRng's seed >>> 0
+        self.drawn = 0
+
+    def uniform(self, count):
+        r = mulberry32(self.seed, count, self.drawn)
+        self.drawn += count
+        return r
+
+    def normal(self, count):
+        """count standard normals, float64: Box–Muller on two draws each, u clamped at 1e-12 (random.ts normal)."""
+        r = self.uniform(2 * count)
+        u, v = np.maximum(r[0::2], 1e-12), r[1::2]
+        return np.sqrt(-2 * np.log(u)) * np.cos(2 * math.pi * v)
+
+    def he_normal(self, shape, fan_in):
+        """normal · √(2 / fan_in) in float64, then float32, row-major in the app's (tfjs) layout."""
+        return (self.normal(int(np.prod(shape))) * math.sqrt(2 / fan_in)).astype(np.float32).reshape(shape)
+
+    def permutation(self, n):
+        """random.ts permutation: Fisher–Yates from the end, j = ⌊r·(i + 1)⌋, n − 1 draws."""
+        p = np.arange(n, dtype=np.int64)
+        r = self.uniform(max(n - 1, 0))
+        for k, i in enumerate(range(n - 1, 0, -1)):
+            j = int(math.floor(r[k] * (i + 1)))
+            p[i], p[j] = p[j], p[i]
+        return p
+
+
+def app_unit_rows(rows, dim, rng):
+    """normalize.ts randomUnitRows: Gaussian rows (float32) ℓ2-normalized, how MoCo's queue starts."""
+    raw = torch.from_numpy(rng.normal(rows * dim).astype(np.float32).reshape(rows, dim))
+    return l2_normalize(raw)
+
+
 def app_initial_state(config):
     """The weights the app starts from for config's seed, as a state dict: the same float32 values as the browser's."""
     model = config['model']
-    seed = (config['seed'] ^ 0x5EED) & 0xFFFFFFFF
-    drawn = [0]
-
-    def he_normal(shape, fan_in):
-        # normal(rng) · √(2 / fan_in), normal by Box–Muller on two draws (u clamped at 1e-12), as the app
-        size = int(np.prod(shape))
-        r = mulberry32(seed, 2 * size, drawn[0])
-        drawn[0] += 2 * size
-        u, v = np.maximum(r[0::2], 1e-12), r[1::2]
-        normal = np.sqrt(-2 * np.log(u)) * np.cos(2 * math.pi * v)
-        return (normal * math.sqrt(2 / fan_in)).astype(np.float32).reshape(shape)
+    he_normal = AppRng(config['seed'] ^ 0x5EED).he_normal
 
     state = {}
     w = model['encoder_width']
@@ -246,10 +328,13 @@ class BatchNorm2d(nn.BatchNorm2d):
     global batch's. The running statistics move as nn.BatchNorm2d's over the whole batch:
     running ← (1 − m)·running + m·batch, with the unbiased variance for running_var.
     Parameters and buffers keep nn.BatchNorm2d's names: the state dict is the same.
+    With sync False (MoCo's shuffling BN) the statistics are this process's batch's.
     """
 
+    sync = True
+
     def forward(self, x):
-        if not self.training or _world() == 1:
+        if not self.training or _world() == 1 or not self.sync:
             return super().forward(x)
         from torch.distributed.nn.functional import all_reduce
         channels = x.shape[1]
@@ -420,7 +505,53 @@ def load_weights(model, path, config):
 
 
 # ---------------------------------------------------------------------------
-# Losses: one per method, each (z1, z2, config) → scalar; the loop knows no method
+# Losses (src/loss in the app): small functions of tensors; the methods below assemble them
+
+def _rank():
+    return dist.get_rank() if _world() > 1 else 0
+
+
+def l2_normalize(x):
+    """x̂ = x / max(‖x‖, 1e-12) per row, computed as x·rsqrt(max(‖x‖², 1e-24)) as the app's l2NormalizeRows: finite gradient at a zero row."""
+    return x * torch.rsqrt(torch.clamp((x * x).sum(dim=1, keepdim=True), min=1e-24))
+
+
+def cosine_per_row(a, b):
+    """cos(a_b, b_b) of each row pair (normalize.ts cosinePerRow)."""
+    return (l2_normalize(a) * l2_normalize(b)).sum(dim=1)
+
+
+def global_sum(x):
+    """Σ of x over the ranks, differentiable (the gradient of the sum is every rank's gradient, summed); x on one process."""
+    if _world() == 1:
+        return x
+    from torch.distributed.nn.functional import all_reduce
+    return all_reduce(x)
+
+
+def gather_rows(x):
+    """Every rank's rows of x, concatenated in rank order, without gradient (MoCo's concat_all_gather); x on one process."""
+    if _world() == 1:
+        return x
+    parts = [torch.empty_like(x) for _ in range(_world())]
+    dist.all_gather(parts, x.contiguous())
+    return torch.cat(parts)
+
+
+def row_moments(x):
+    """(μ, σ², B) of each column of x [B, d] over its rows, σ² biased (tf.moments over axis 0); under several ranks over
+    the global batch: Σx, then Σ(x − μ)², all-reduced with their gradients, as BatchNorm2d here does per channel."""
+    if _world() == 1:
+        mean = x.mean(dim=0)
+        centred = x - mean
+        return mean, (centred * centred).mean(dim=0), x.shape[0]
+    d = x.shape[1]
+    sums = global_sum(torch.cat([x.sum(dim=0), x.new_tensor([x.shape[0]])]))
+    count = sums[d].detach()
+    mean = sums[:d] / count
+    centred = x - mean
+    return mean, global_sum((centred * centred).sum(dim=0)) / count, count
+
 
 def nt_xent(z1, z2, temperature, normalize):
     """NT-Xent (Chen et al. 2020, Algorithm 1), with negatives gathered from every rank.
@@ -437,7 +568,7 @@ def nt_xent(z1, z2, temperature, normalize):
     """
     n = z1.shape[0]
     world = _world()
-    rank = dist.get_rank() if world > 1 else 0
+    rank = _rank()
     if world > 1:
         from torch.distributed.nn.functional import all_gather
         gathered = all_gather(torch.cat([z1, z2]))
@@ -445,8 +576,7 @@ def nt_xent(z1, z2, temperature, normalize):
     else:
         z = torch.cat([z1, z2])
     if normalize:
-        # rsqrt of the clamped squared norm, as the app: finite gradient for an all-zero row
-        z = z * torch.rsqrt(torch.clamp((z * z).sum(dim=1, keepdim=True), min=1e-24))
+        z = l2_normalize(z)
     total = world * n  # KN
     own = torch.arange(n, device=z.device) + rank * n
     anchors = torch.cat([own, own + total])  # this rank's rows of z
@@ -459,11 +589,327 @@ def nt_xent(z1, z2, temperature, normalize):
     return (torch.logsumexp(logits, dim=1) - positive).mean()
 
 
-def simclr_loss(z1, z2, config):
-    return nt_xent(z1, z2, config['loss']['temperature'], config['loss']['normalize'])
+def info_nce(q, k, queue, temperature):
+    """InfoNCE with a queue (He et al. 2020, Eq. 1; src/loss/infoNce.ts).
+
+    l_pos(b) = q̂_b·k̂_b / τ, l_neg(b, j) = q̂_b·queue_j / τ (the queue's rows used as
+    stored, unit already), L = 1/B Σ_b [logsumexp(l_pos(b), l_neg(b, ·)) − l_pos(b)]:
+    cross-entropy with label 0 over [l_pos, l_neg], as Algorithm 1.
+    """
+    q_hat, k_hat = l2_normalize(q), l2_normalize(k)
+    positive = (q_hat * k_hat).sum(dim=1, keepdim=True) / temperature
+    negative = q_hat @ queue.T / temperature
+    logits = torch.cat([positive, negative], dim=1)
+    return (torch.logsumexp(logits, dim=1) - positive[:, 0]).mean()
 
 
-METHODS = {'simclr': simclr_loss}
+def byol_loss(p, z):
+    """BYOL's regression loss (Grill et al. 2020, Eq. 2; src/loss/byol.ts): mean over rows of ‖p̂ − ẑ‖² = 2 − 2·cos(p, z)."""
+    return (2 - 2 * cosine_per_row(p, z)).mean()
+
+
+def negative_cosine(p, z):
+    """SimSiam's D(p, z) (Chen & He 2021, Eq. 1; src/loss/simsiam.ts): −mean over rows of cos(p, z)."""
+    return -cosine_per_row(p, z).mean()
+
+
+def barlow_twins(z1, z2, lam):
+    """Barlow Twins (Zbontar et al. 2021, Eq. 1–2; src/loss/barlowTwins.ts); returns (L, C).
+
+    ẑ = (z − μ) / √(σ² + 1e-5) per column, μ and the biased σ² over the batch; C = ẑ1ᵀẑ2 / B
+    (d × d); L = Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij². Under K ranks, μ, σ² and C are over the
+    global batch of KN rows: their sums are all-reduced (the paper's main.py all-reduces
+    C) with their gradients, so every rank holds the global C and L, and DDP's average of
+    the ranks' gradients is the gradient of L.
+    """
+    def standardize(z):
+        mean, variance, count = row_moments(z)
+        return (z - mean) * torch.rsqrt(variance + 1e-5), count
+
+    a, count = standardize(z1)
+    b, _ = standardize(z2)
+    c = global_sum(a.T @ b) / count
+    on_diagonal = ((1 - torch.diagonal(c)) ** 2).sum()
+    # masked, not Σ C² − Σ C_ii², which cancels in float32 when the diagonal dominates (as the app)
+    off_diagonal = (c * c * (1 - torch.eye(c.shape[0], device=c.device))).sum()
+    return on_diagonal + lam * off_diagonal, c
+
+
+# ---------------------------------------------------------------------------
+# Methods (src/methods in the app): one class each, its loss and what it keeps.
+#
+# forward(views) takes the 2N views (rows 0…N−1 t(x), N…2N−1 t′(x), as the app's
+# MethodBatch) and returns {'loss', 'z', …}; after_step() runs after the optimizer
+# step (EMA, enqueue). SETTINGS: the keys of config.json's method_settings it reads,
+# with their kind (validate_method_settings). The online network f, g is `online`,
+# under the names the app's encoder.safetensors uses.
+
+# Below 4 images a half would hold one image: MoCo encodes the batch as one group (moco.ts MIN_SHUFFLE_BATCH)
+MIN_SHUFFLE_BATCH = 4
+
+
+def z_dim(config):
+    m = config['model']
+    return 8 * m['encoder_width'] if m['projection_head'] == 'none' else m['projection_dim']
+
+
+def frozen_copy(online):
+    """A key encoder or target network: a copy of f and g (MoCo's param_k.data.copy_(param_q.data)) that no optimizer sees."""
+    network = copy.deepcopy(online)
+    network.requires_grad_(False)
+    return network
+
+
+def _ema_tensors(network):
+    """What a moving average follows: every parameter and the running statistics (EncoderNetwork.allVariables)."""
+    return [t for _, t in network.named_parameters()] + \
+        [b for name, b in network.named_buffers() if name.endswith(('running_mean', 'running_var'))]
+
+
+@torch.no_grad()
+def follow_ema(target, online, momentum):
+    """θ_target ← m·θ_target + (1 − m)·θ_online over every weight and running statistic (EncoderNetwork.followEma)."""
+    for t, s in zip(_ema_tensors(target), _ema_tensors(online)):
+        t.mul_(momentum).add_(s, alpha=1 - momentum)
+
+
+def project_in_groups(network, x):
+    """z = g(f(x)) in training mode, batch norm over each half of x (moco.ts projectInGroups: two virtual devices)."""
+    n = x.shape[0]
+    if n < MIN_SHUFFLE_BATCH:
+        return network(x)[1]
+    half = n // 2
+    return torch.cat([network(x[:half])[1], network(x[half:])[1]])
+
+
+class BatchNorm1d(nn.BatchNorm1d):
+    """The predictor's batch norm (siamese.ts): the batch's statistics, always (the app's keeps no running ones);
+    under several ranks, the global batch's (row_moments)."""
+
+    def __init__(self, features):
+        super().__init__(features, eps=1e-5, track_running_stats=False)
+
+    def forward(self, x):
+        if _world() == 1:
+            return super().forward(x)
+        mean, variance, _ = row_moments(x)
+        return (x - mean) * (self.weight * torch.rsqrt(variance + self.eps)) + self.bias
+
+
+class Predictor(nn.Module):
+    """q of BYOL and SimSiam (siamese.ts Predictor): p = W₂ ReLU(BN(W₁ z)) + b₂, d → hidden → d.
+
+    W₁ has no bias (batch norm follows). Its initial weights are the app's: He-normal
+    from the stream seed ^ 0x9E3D, W₁ then W₂, drawn in tfjs's [in, out] layout.
+    """
+
+    def __init__(self, dim, hidden, seed):
+        super().__init__()
+        self.layer1 = nn.Linear(dim, hidden, bias=False)
+        self.bn = BatchNorm1d(hidden)
+        self.layer2 = nn.Linear(hidden, dim)
+        rng = AppRng(seed ^ 0x9E3D)
+        w1 = rng.he_normal((dim, hidden), dim)
+        w2 = rng.he_normal((hidden, dim), hidden)
+        with torch.no_grad():
+            self.layer1.weight.copy_(torch.from_numpy(w1.T.copy()))
+            self.layer2.weight.copy_(torch.from_numpy(w2.T.copy()))
+            self.layer2.bias.zero_()
+
+    def forward(self, z):
+        return self.layer2(torch.relu(self.bn(self.layer1(z))))
+
+
+class SimCLR(nn.Module):
+    """SimCLR (Chen et al. 2020; simclr.ts): NT-Xent over both views' z. Keeps nothing beside f and g."""
+
+    SETTINGS = {'temperature': 'positive', 'normalize': 'switch'}
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        self.online = online
+        s = config['method_settings']
+        self.temperature, self.normalize = s['temperature'], s['normalize']
+
+    def forward(self, views):
+        n = views.shape[0] // 2
+        h, z = self.online(views)
+        return {'loss': nt_xent(z[:n], z[n:], self.temperature, self.normalize), 'h': h, 'z': z}
+
+    def after_step(self):
+        pass
+
+
+class MoCo(nn.Module):
+    """MoCo v2 (He et al. 2020; Chen et al. 2020; moco.ts).
+
+    Queries q = g(f(t(x))), keys k = g_k(f_k(t′(x))) from the key encoder, an EMA of f and g
+    (running statistics included) that starts as their copy; L = InfoNCE(q, k̂, queue) at τ.
+    The queue holds K = min(queue_size, training images) unit keys; it starts as random
+    unit rows from the stream seed ^ 0x40C0, and after each step the batch's k̂ are
+    written at the pointer, FIFO. Shuffling BN: queries are encoded in two halves, keys in
+    two halves of a shuffle drawn from the same stream, then put back in order; batch norm
+    is per half (local to each process), so a query and its key never share statistics.
+
+    Under K ranks: the shuffle (one permutation of the K·N images, the same on every rank)
+    spans all ranks and each rank encodes its slice, as MoCo's batch_shuffle_ddp; the keys
+    of every rank are gathered before the enqueue, so each rank's queue is the same; and
+    since batch norm is local, the running statistics of both encoders are averaged over
+    the ranks after each step (MoCo's own code lets DDP copy rank 0's instead).
+    """
+
+    SETTINGS = {'temperature': 'positive', 'queue_size': 'count', 'momentum': 'momentum'}
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        s = config['method_settings']
+        self.online = online
+        self.key_network = frozen_copy(online)
+        for module in self.modules():
+            if isinstance(module, BatchNorm2d):
+                module.sync = False
+        self.temperature, self.momentum = s['temperature'], s['momentum']
+        self.rng = AppRng(config['seed'] ^ 0x40C0)
+        self.register_buffer('queue', app_unit_rows(max(1, min(s['queue_size'], train_count)), z_dim(config), self.rng))
+        self.register_buffer('pointer', torch.zeros((), dtype=torch.int64))
+        self.pending = None
+
+    def forward(self, views):
+        n = views.shape[0] // 2
+        q = project_in_groups(self.online, views[:n])
+        with torch.no_grad():
+            k = self.shuffled_keys(views[n:])
+            self.pending = l2_normalize(k)
+        loss = info_nce(q, self.pending, self.queue, self.temperature)
+        return {'loss': loss, 'z': torch.cat([q, k])}
+
+    def shuffled_keys(self, x):
+        """g_k(f_k(x)) of this rank's images, encoded in halves of the global batch's seeded shuffle, in x's order."""
+        world, rank, n = _world(), _rank(), x.shape[0]
+        total = world * n
+        if total < MIN_SHUFFLE_BATCH:
+            return project_in_groups(self.key_network, x)
+        order = torch.from_numpy(self.rng.permutation(total)).to(x.device)
+        everyone = gather_rows(x)
+        mine = project_in_groups(self.key_network, everyone[order[rank * n:(rank + 1) * n]])
+        shuffled = gather_rows(mine)  # row i: the key of image order[i]
+        keys = torch.empty_like(shuffled)
+        keys[order] = shuffled
+        return keys[rank * n:(rank + 1) * n]
+
+    @torch.no_grad()
+    def after_step(self):
+        world = _world()
+        if world > 1:
+            for name, buffer in self.named_buffers():
+                if name.endswith(('running_mean', 'running_var')):
+                    dist.all_reduce(buffer)
+                    buffer /= world
+        follow_ema(self.key_network, self.online, self.momentum)
+        self.enqueue(gather_rows(self.pending))
+        self.pending = None
+
+    def enqueue(self, keys):
+        """moco.ts enqueueKeys: row (pointer + i) mod K ← keys[i], as one-by-one FIFO writes (of more than K keys, the last K stay)."""
+        size, count, pointer = self.queue.shape[0], keys.shape[0], int(self.pointer)
+        slots = (pointer + torch.arange(count, device=keys.device)) % size
+        last = slice(max(0, count - size), count)
+        self.queue[slots[last]] = keys[last]
+        self.pointer.fill_((pointer + count) % size)
+
+
+class BYOL(nn.Module):
+    """BYOL (Grill et al. 2020; byol.ts).
+
+    z = g(f(v)) of both views, p = q(z) (or z without the predictor); the target's
+    projections z′ = g_ξ(f_ξ(v)) of both views, in training mode, without gradient (or
+    sg(z) when ema_target is off); L = ½[(2 − 2cos(p₁, z′₂)) + (2 − 2cos(p₂, z′₁))]; after
+    the step ξ ← m·ξ + (1 − m)·θ, running statistics included. ξ starts as a copy of f and g.
+    """
+
+    SETTINGS = {'momentum': 'momentum', 'predictor_hidden': 'count', 'use_predictor': 'switch', 'ema_target': 'switch'}
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        s = config['method_settings']
+        self.online = online
+        self.predictor = Predictor(z_dim(config), s['predictor_hidden'], config['seed'])
+        self.target = frozen_copy(online)
+        self.momentum, self.use_predictor, self.ema_target = s['momentum'], s['use_predictor'], s['ema_target']
+        # without the predictor q has no gradient (the app's Adam skips it) and DDP must not wait for one
+        self.predictor.requires_grad_(self.use_predictor)
+
+    def forward(self, views):
+        n = views.shape[0] // 2
+        _, z = self.online(views)
+        p = self.predictor(z) if self.use_predictor else z
+        if self.ema_target:
+            with torch.no_grad():
+                _, target = self.target(views)
+        else:
+            target = z.detach()
+        loss = (byol_loss(p[:n], target[n:]) + byol_loss(p[n:], target[:n])) / 2
+        return {'loss': loss, 'z': z}
+
+    @torch.no_grad()
+    def after_step(self):
+        if self.ema_target:
+            follow_ema(self.target, self.online, self.momentum)
+
+
+class SimSiam(nn.Module):
+    """SimSiam (Chen & He 2021; simsiam.ts): L = ½[D(p₁, sg(z₂)) + D(p₂, sg(z₁))], p = q(z); no stop-gradient when stop_gradient is off."""
+
+    SETTINGS = {'predictor_hidden': 'count', 'stop_gradient': 'switch'}
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        s = config['method_settings']
+        self.online = online
+        self.predictor = Predictor(z_dim(config), s['predictor_hidden'], config['seed'])
+        self.stop_gradient = s['stop_gradient']
+
+    def forward(self, views):
+        n = views.shape[0] // 2
+        _, z = self.online(views)
+        p = self.predictor(z)
+        target = z.detach() if self.stop_gradient else z
+        loss = (negative_cosine(p[:n], target[n:]) + negative_cosine(p[n:], target[:n])) / 2
+        return {'loss': loss, 'z': z}
+
+    def after_step(self):
+        pass
+
+
+class BarlowTwins(nn.Module):
+    """Barlow Twins (Zbontar et al. 2021; barlowTwins.ts): barlow_twins(z₁, z₂, λ) over the (global) batch. Keeps nothing beside f and g."""
+
+    SETTINGS = {'barlow_lambda': 'positive'}
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        _require(_world() * config['batch_size'] >= 2, 'Barlow Twins standardizes each feature over the batch: '
+                                                       'batch_size × processes must be at least 2 in config.json')
+        self.online = online
+        self.lam = config['method_settings']['barlow_lambda']
+
+    def forward(self, views):
+        n = views.shape[0] // 2
+        _, z = self.online(views)
+        loss, c = barlow_twins(z[:n], z[n:], self.lam)
+        return {'loss': loss, 'z': z, 'c': c}
+
+    def after_step(self):
+        pass
+
+
+# the catalog: config.json's "method" → its class (solo-learn's METHODS)
+METHODS = {'simclr': SimCLR, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam, 'barlow-twins': BarlowTwins}
+
+
+def build_method(config, online, train_count):
+    """The config's method around the online network f, g; its own parts start as the app starts them."""
+    return METHODS[config['method']](online, config, train_count)
 
 
 # ---------------------------------------------------------------------------
@@ -963,6 +1409,49 @@ def emit(obj):
     print(json.dumps(obj), flush=True)
 
 
+def train_steps(method, config, images, steps, device, on_step=None):
+    """Trains a method (build_method, on `device`) `steps` steps on this rank's share of `images` (uint8 [n, C, S₀, S₀]).
+
+    Each step: N images, two views each (t(x) then t′(x)), the method's loss, Adam, then
+    the method's after-step update. Under several ranks the method is wrapped in
+    DistributedDataParallel, which averages the gradients; it does not broadcast rank 0's
+    buffers before each forward (broadcast_buffers=False): they agree by construction
+    (synchronized batch norm, MoCo's averaged statistics and gathered keys). on_step(step,
+    loss) gets the mean of the ranks' losses.
+    """
+    world, rank = _world(), _rank()
+    trainer = method
+    if world > 1:
+        trainer = nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == 'cuda' else None,
+                                                      broadcast_buffers=False)
+    optimizer = build_optimizer(config, [p for p in method.parameters() if p.requires_grad])
+    batches = ShardedBatches(len(images), rank, world, config['seed'], config['batch_size'])
+    # each rank its own augmentation stream
+    views_generator = torch.Generator().manual_seed(config['seed'] * 1_000_003 + 7919 * (rank + 1))
+    size = config['view_size']
+    hint = f'Lower the learning rate ({config["learning_rate"]})'
+    if 'temperature' in method.SETTINGS:
+        hint += f' or raise the temperature ({config["method_settings"]["temperature"]})'
+    trainer.train()
+    for step in range(1, steps + 1):
+        x = images[batches.next()].to(device, torch.float32) / 255
+        views = torch.cat([augment_views(x, views_generator, config['augmentation'], size) for _ in range(2)])
+        loss = trainer(views)['loss']
+        reported = loss.detach().clone()
+        if world > 1:
+            dist.all_reduce(reported)
+            reported /= world
+        value = float(reported)
+        if not math.isfinite(value):
+            raise UserError(f'the loss is {value} at step {step}; nothing was applied. {hint} in config.json')
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        method.after_step()
+        if on_step:
+            on_step(step, value)
+
+
 def train(args):
     config = load_config(args.config)
     steps = config['steps'] if args.steps is None else args.steps
@@ -991,40 +1480,15 @@ def train(args):
         if args.init:
             step_text = load_weights(model, args.init, config).get('step', '0')
             done_before = int(step_text) if step_text.isdigit() else 0
-        model = model.to(device)
-        if world > 1:
-            model = nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None)
-        module = model.module if world > 1 else model
-        optimizer = build_optimizer(config, model.parameters())
-        batches = ShardedBatches(len(images), rank, world, config['seed'], config['batch_size'])
-        # each rank its own augmentation stream
-        views_generator = torch.Generator().manual_seed(config['seed'] * 1_000_003 + 7919 * (rank + 1))
-        loss_of = METHODS[config['method']]
-        n, size = config['batch_size'], config['view_size']
+        # after --init: a key encoder or target starts as a copy of the loaded f and g
+        method = build_method(config, model, len(images)).to(device)
+        n = config['batch_size']
         if rank == 0:
             emit({'event': 'start', 'method': config['method'], 'images': len(images), 'world_size': world,
                   'batch_per_rank': n, 'global_batch': world * n, 'steps': steps, 'device': str(device),
                   'init': args.init or f'the app\'s initial weights for seed {config["seed"]}'})
-        model.train()
-        for step in range(1, steps + 1):
-            x = images[batches.next()].to(device, torch.float32) / 255
-            views = torch.cat([augment_views(x, views_generator, config['augmentation'], size) for _ in range(2)])
-            _, z = model(views)
-            loss = loss_of(z[:n], z[n:], config)
-            reported = loss.detach().clone()
-            if world > 1:
-                dist.all_reduce(reported)
-                reported /= world
-            value = float(reported)
-            if not math.isfinite(value):
-                raise UserError(f'the loss is {value} at step {step}; nothing was applied. Lower the learning rate '
-                                f'({config["learning_rate"]}) or raise the temperature ({config["loss"]["temperature"]}) in config.json')
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if rank == 0:
-                emit({'step': step, 'loss': value})
-        digest = state_digest(module)
+        train_steps(method, config, images, steps, device, on_step=(lambda step, value: emit({'step': step, 'loss': value})) if rank == 0 else None)
+        digest = state_digest(method)
         digests = [None] * world
         if world > 1:
             dist.all_gather_object(digests, digest)
@@ -1034,12 +1498,12 @@ def train(args):
             path = os.path.join(args.out, 'encoder.safetensors')
             try:
                 os.makedirs(args.out, exist_ok=True)
-                write_safetensors(path, weight_tensors(module), encoder_metadata(config, done_before + steps, f'ImageFolder ({len(images)} images)'))
+                write_safetensors(path, weight_tensors(method.online), encoder_metadata(config, done_before + steps, f'ImageFolder ({len(images)} images)'))
             except OSError as e:
                 raise UserError(f'cannot write the trained weights to {path}: {e.strerror or e}; choose another --out')
             emit({'event': 'done', 'saved': path, 'weights_sha256': digests, 'ranks_agree': len(set(digests)) == 1})
             if len(set(digests)) != 1:
-                print('train.py: warning: the ranks\' weights differ; the saved file is rank 0\'s', file=sys.stderr)
+                print('train.py: warning: the ranks\' states differ; the saved file is rank 0\'s', file=sys.stderr)
     finally:
         if world > 1 and dist.is_initialized():
             dist.destroy_process_group()
