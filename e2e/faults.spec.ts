@@ -111,3 +111,26 @@ test('Pause interrupts a long probe within seconds, and Probe now runs again aft
   await page.getByTestId('train-step').click();
   await waitForStep(page, 2);
 });
+
+test('a worker that fails after the run was saved resumes from that save in a new worker, with the saved history', async ({ page }) => {
+  await openApp(page, withParams(TINY, 'probeEvery=0'));
+  for (let i = 1; i <= 3; i++) {
+    await page.getByTestId('train-step').click();
+    await waitForStep(page, i);
+  }
+  // saved a moment after the last Step (the checkpoint panel is mounted in its hidden tab)
+  await expect(page.getByTestId('checkpoint-status')).toHaveAttribute('data-saved-step', '3', { timeout: 30_000 });
+  await page.getByTestId('train-start').click();
+  await waitForStep(page, 5);
+  await injectFault(page, 'throw-mid-step');
+  await expect(page.getByTestId('error-banner')).toContainText('the training worker crashed', { timeout: 60_000 });
+  const resume = page.getByTestId('error-recover-checkpoint');
+  await expect(resume).toHaveText('Resume from the save at step 3');
+  await resume.click();
+  await expect(page.getByTestId('error-banner')).toHaveCount(0);
+  await expect(page.getByTestId('checkpoint-message')).toContainText('at step 3', { timeout: 120_000 });
+  expect(await metricValue(page, 'metric-step')).toBe(3);
+  await page.getByTestId('train-step').click();
+  await waitForStep(page, 4);
+  expect(Number.isFinite(await metricValue(page, 'metric-loss'))).toBe(true);
+});

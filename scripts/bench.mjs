@@ -26,7 +26,7 @@
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
- * accuracy, trainStep, augment, memory, methods, pretext, families, generators, legacy, soak), BENCH_OUT (default
+ * accuracy, trainStep, augment, memory, methods, pretext, families, generators, checkpoint, legacy, soak), BENCH_OUT (default
  * bench/results), BENCH_SOAK_STEPS (default 2000), CHROMIUM_PATH. With
  * BENCH_PARTS, the parts not run are kept from the last results.
  */
@@ -432,6 +432,49 @@ if (PARTS.includes('generators')) {
   results.generators = await runCheck(GENERATOR_CHECK, 1_200_000);
   log('generators', results.generators.rows);
 }
+/**
+ * BENCH_PARTS=checkpoint (on request: a few minutes on SwiftShader): issue 21's
+ * checkpoints, for the two-view methods at METHOD_CONFIG (MoCo holds the
+ * largest state: a 4096-key queue and the key encoder). After 3 steps (Step
+ * clicks), Save a checkpoint: ms from the click to the message (the worker
+ * reads every variable, Adam's moments and the method's state back, the page
+ * encodes the file and IndexedDB commits it); the file's size; Resume: ms from
+ * the click to the message (decode, a new trainer built beside the old one,
+ * the state assigned, the swap); then one step, and the live tensors after it
+ * minus those after step 3 (0: resuming left nothing of the old run behind).
+ */
+async function checkpointRows(ids) {
+  const rows = [];
+  for (const method of ids) {
+    const page = await openApp(`${METHOD_CONFIG}&method=${method}#export`);
+    for (let step = 1; step <= 3; step++) {
+      await page.getByTestId('train-step').click();
+      await waitStep(page, step, 600_000);
+    }
+    await page.getByTestId('run-status').filter({ hasText: /paused/i }).waitFor({ timeout: 60_000 }).catch(() => {});
+    // let the automatic save that follows a pause go first
+    await page.waitForFunction(() => document.querySelector('[data-testid="checkpoint-status"]')?.getAttribute('data-saved-step') === '3', null, { timeout: 120_000 });
+    const tensorsBefore = await value(page, 'metric-tensors');
+    let t = Date.now();
+    await page.getByTestId('checkpoint-save').click();
+    await page.getByTestId('checkpoint-message').filter({ hasText: 'Saved step 3' }).waitFor({ timeout: 300_000 });
+    const saveMs = Date.now() - t;
+    const row = page.locator('[data-testid="checkpoint-row"][data-auto="no"]');
+    const bytes = Number(await row.getAttribute('data-bytes'));
+    t = Date.now();
+    await row.getByTestId('checkpoint-resume').click();
+    await page.getByTestId('checkpoint-message').filter({ hasText: 'Resumed' }).waitFor({ timeout: 300_000 });
+    const resumeMs = Date.now() - t;
+    await page.getByTestId('train-step').click();
+    await waitStep(page, 4, 600_000);
+    const tensorsAfter = await value(page, 'metric-tensors');
+    await page.close();
+    rows.push({ method, config: METHOD_CONFIG, saveMs, resumeMs, megabytes: +(bytes / 1e6).toFixed(2), leakedTensors: tensorsAfter - tensorsBefore });
+    log('checkpoint', rows.at(-1));
+  }
+  return rows;
+}
+if (PARTS.includes('checkpoint')) results.checkpoint = await checkpointRows(METHOD_IDS);
 if (PARTS.includes('soak')) {
   results.soak = await soak();
   log('soak', results.soak);
@@ -577,6 +620,18 @@ if (results.generators) {
     '| backend | DCGAN ms/step | VAE ms/step | DCGAN: 256 samples, ms | VAE: 256 samples, ms | leaked during steps (DCGAN / VAE) | left after dispose |',
     '|---|---|---|---|---|---|---|',
     ...g.map((r) => `| ${r.backend} | ${r.dcgan.msPerStep} | ${r.vae.msPerStep} | ${r.dcgan.sample256Ms} | ${r.vae.sample256Ms} | ${r.dcgan.leakedTensors} / ${r.vae.leakedTensors} | ${r.tensorsLeftAfterDispose} |`),
+    '',
+  );
+}
+if (results.checkpoint) {
+  lines.push(
+    '## Checkpoints (issue 21)',
+    '',
+    `\`${results.checkpoint[0].config}\` on webgpu, after 3 steps. Save: ms from the click to the message (the worker reads every variable, Adam's moments and the method's state back; the page encodes the file; IndexedDB commits it). Resume: ms from the click to the message (decode and check the file, build the run beside the old one, assign the state, swap). Leaked: live tensors after one more step minus after step 3 (0: nothing of the old run is left behind).`,
+    '',
+    '| method | save ms | file MB | resume ms | leaked tensors |',
+    '|---|---|---|---|---|',
+    ...results.checkpoint.map((r) => `| ${r.method} | ${r.saveMs} | ${r.megabytes} | ${r.resumeMs} | ${r.leakedTensors} |`),
     '',
   );
 }

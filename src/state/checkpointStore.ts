@@ -3,8 +3,8 @@
  * it pauses, every AUTOSAVE_MS while it trains and when the page is hidden
  * (where the browser still lets the save finish), each run's automatic save
  * replacing the last; the user can save one to keep, download any as a file,
- * load one from a file, delete them. After a reload the newest automatic save
- * is offered for resuming. Resuming builds the checkpoint's run in the worker
+ * load one from a file, delete them. After a reload the newest save is offered
+ * for resuming. Resuming builds the checkpoint's run in the worker
  * (src/train/worker.ts restoreCheckpoint) and puts back its settings and the
  * history behind every chart.
  */
@@ -18,7 +18,7 @@ import {
 } from '../train/checkpoint';
 import { useConfigStore } from './configStore';
 import { useRunStore } from './runStore';
-import { checkpointClient, onWorkerMessage, workerClaimed } from './trainingClient';
+import { checkpointClient, onWorkerMessage, restartWorker, workerClaimed } from './trainingClient';
 
 /** While the run trains, it is saved this often. */
 export const AUTOSAVE_MS = 2 * 60 * 1000;
@@ -120,8 +120,11 @@ export async function saveCheckpoint(reason: CheckpointReason): Promise<StoredCh
     await refreshCheckpoints();
     return info;
   } catch (error) {
-    // an automatic save that fails is said too: a run the user believes is kept must not silently not be
-    say('error', `${auto ? 'The automatic save failed' : 'Could not save the checkpoint'}: ${errorText(error)}`);
+    // an automatic save that fails is said too, in the command bar (seen from any tab), once per reason: a run the
+    // user believes is kept must not silently not be
+    const text = `${auto ? 'The automatic save failed' : 'Could not save the checkpoint'}: ${errorText(error)}`;
+    say('error', text);
+    if (auto) useRunStore.setState((s) => (s.notices.includes(text) ? {} : { notices: [...s.notices, text] }));
     return null;
   } finally {
     useCheckpointStore.setState({ busy: null });
@@ -215,6 +218,26 @@ export async function removeCheckpoint(id: string): Promise<void> {
   await refreshCheckpoints();
 }
 
+/**
+ * After a lost device or a failed worker: a new worker, then the run's latest
+ * automatic save resumed in it, so the run carries on from that save rather
+ * than from an untrained encoder (the steps since the save are redone).
+ */
+export async function restartFromCheckpoint(reason: string): Promise<boolean> {
+  const { runId } = useCheckpointStore.getState();
+  const ready = new Promise<void>((resolve) => {
+    const stop = onWorkerMessage((message) => {
+      if (message.type === 'model-ready') {
+        stop();
+        resolve();
+      }
+    });
+  });
+  restartWorker(reason);
+  await ready;
+  return resumeStored(`auto-${runId}`);
+}
+
 /** Not now: the offer goes, and this checkpoint is not offered again (it stays in the list). */
 export async function dismissOffer(): Promise<void> {
   const { offer } = useCheckpointStore.getState();
@@ -246,9 +269,10 @@ export function startCheckpoints(): void {
   started = true;
   void (async () => {
     await refreshCheckpoints();
-    const newest = useCheckpointStore.getState().checkpoints.find((c) => c.auto && !c.dismissed && c.step > 0);
+    // the newest save, automatic or the user's (a manual save also counts as the run's latest), unless declined;
     // offered only while nothing has trained on this page yet
-    if (newest && (useRunStore.getState().steps.length === 0)) useCheckpointStore.setState({ offer: newest });
+    const [newest] = useCheckpointStore.getState().checkpoints;
+    if (newest && !newest.dismissed && newest.step > 0 && useRunStore.getState().steps.length === 0) useCheckpointStore.setState({ offer: newest });
   })();
   // a new encoder (Reset, a new dataset or method) is a new run: its saves do not replace the old run's
   onWorkerMessage((message) => {

@@ -1,12 +1,14 @@
 import { useConfigStore } from '../state/configStore';
 import { useRunStore } from '../state/runStore';
 import { restartWorker } from '../state/trainingClient';
+import { restartFromCheckpoint, useCheckpointStore } from '../state/checkpointStore';
 import type { ErrorSource } from '../train/protocol';
 
 /** Shown only when training stopped with an error; the run's history stays on the charts. It sits in the sticky command bar, so it is in view wherever the page is scrolled. */
 export function ErrorBanner() {
   const error = useRunStore((s) => s.error);
   const source = useRunStore((s) => s.errorSource);
+  const savedStep = useCheckpointStore((s) => s.savedStep);
   if (!error) return null;
   // a lost device or a failed worker took the encoder with it: one click starts a new worker, the history stays
   const recover = source === 'device' || source === 'worker';
@@ -16,6 +18,12 @@ export function ErrorBanner() {
       {recover && (
         <button type="button" className="primary" data-testid="error-recover" onClick={() => restartWorker(source === 'device' ? 'the GPU device was lost' : 'the worker failed')}>
           {source === 'device' ? 'Continue on a new device' : 'Continue in a new worker'}
+        </button>
+      )}
+      {recover && savedStep !== null && (
+        <button type="button" data-testid="error-recover-checkpoint" title="A new worker, then this run's latest save resumed in it: the steps since that save are trained again"
+          onClick={() => void restartFromCheckpoint(source === 'device' ? 'the GPU device was lost' : 'the worker failed')}>
+          Resume from the save at step {savedStep.toLocaleString('en-US')}
         </button>
       )}
     </div>

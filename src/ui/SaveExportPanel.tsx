@@ -61,7 +61,7 @@ function CheckpointRow({ id }: { id: string }) {
     if (file) downloadBlob(new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), file.fileName);
   };
   return (
-    <tr data-testid="checkpoint-row" data-step={info.step} data-auto={info.auto ? 'yes' : 'no'}>
+    <tr data-testid="checkpoint-row" data-step={info.step} data-auto={info.auto ? 'yes' : 'no'} data-bytes={info.bytes}>
       <td>{info.step.toLocaleString('en-US')}</td>
       <td>{info.methodLabel}</td>
       <td className="checkpoint-dataset" title={info.datasetName}>{info.datasetName}</td>
