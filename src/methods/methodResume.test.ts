@@ -1,9 +1,10 @@
 /**
  * Every method resumes exactly from a checkpoint (issue 21): its own state
  * (queues, banks, momentum encoders, centroids, counters, random streams) is
- * saved and put back, so the resumed losses are the uninterrupted run's.
- * Method files add cases that cross their own events (a queue wrapping, a
- * clustering round) in their own tests.
+ * saved and put back, so the resumed losses are the uninterrupted run's. Here
+ * the guard that no method (a new one included) lacks it: one step, save, one
+ * step. Method files add longer cases that cross their own events (a queue
+ * wrapping, a clustering round) in their own tests.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, it } from 'vitest';
@@ -30,7 +31,7 @@ describe('resuming from a checkpoint', () => {
   for (const method of implementedMethods()) {
     it(`${method}: the losses after resuming are the uninterrupted run’s`, async () => {
       const setup = SETUPS[method] ?? {};
-      await checkResumesExactly(methodConfig(method, setup.config), { dataset: toyDataset(128, 32, 7, setup.colour ?? false) });
+      await checkResumesExactly(methodConfig(method, setup.config), { before: 1, after: 1, dataset: toyDataset(128, 32, 7, setup.colour ?? false) });
     }, 60_000);
   }
 });
