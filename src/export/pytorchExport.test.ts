@@ -12,13 +12,17 @@ import { METHOD_CATALOG, METHOD_IDS, type MethodId } from '../core/methods';
 import type { AugmentOperator } from '../core/pipeline';
 import { createRng } from '../core/random';
 import { ntXent } from '../loss/ntxent';
+import { autoencoder } from '../methods/autoencoder';
 import { barlowTwins } from '../methods/barlowTwins';
 import { byol } from '../methods/byol';
+import { exemplar } from '../methods/exemplar';
+import { memoryBank } from '../methods/memoryBank';
 import type { SslMethod } from '../methods/method';
 import { moco } from '../methods/moco';
+import { rotation } from '../methods/rotation';
 import { simsiam } from '../methods/simsiam';
 import { EncoderNetwork } from '../model/encoderNetwork';
-import { denseToPytorch, encoderSafetensors, pytorchTensors } from './encoderWeights';
+import { convToPytorch, denseToPytorch, encoderSafetensors, pytorchTensors } from './encoderWeights';
 import { encodePng } from './png';
 import {
   DEFAULT_PYTORCH_STEPS, PYTORCH_EXPORT_METHODS, PYTORCH_TRAIN_SCRIPT, pytorchConfig, pytorchExportFiles, pytorchExportProblem, pytorchExportZip,
@@ -121,30 +125,66 @@ const GREY_28: PytorchDatasetShape = { imageSize: 28, channels: 1 };
  */
 const PARITY_ADAM_EPSILON = 1e-5;
 
-/** The app's method factories this file runs against train.py. */
-const APP_METHODS = { moco, byol, simsiam, 'barlow-twins': barlowTwins } as const;
-type TwoViewMethod = keyof typeof APP_METHODS;
+/** The app's method factories this file runs against train.py's (SimCLR has its own test). */
+const APP_METHODS = {
+  'memory-bank': memoryBank, moco, byol, simsiam, 'barlow-twins': barlowTwins, rotation, exemplar, autoencoder,
+} as const;
+type ParityMethod = keyof typeof APP_METHODS;
 
 /**
- * The method's whole state under train.py's names: f and g (online.), the
- * predictor q (predictor.: W₁ and W₂ transposed to PyTorch's [out, in]), the
+ * A method's own trained variables (beyond f and g) under train.py's names,
+ * in PyTorch's layouts: the predictor q (W₁, W₂ transposed to [out, in]), a
+ * pretext task's classifier head (W [in, K] → [K, in]) or the autoencoder's
+ * decoder (dense [h, cells] → [cells, h]; each filter [k, k, out, in] →
+ * ConvTranspose2d's [in, out, k, k]).
+ */
+async function ownTensors(id: ParityMethod, own: tf.Variable[]): Promise<NamedTensor[]> {
+  if (own.length === 0) return [];
+  const data = await Promise.all(own.map(async (v) => (await v.data()) as Float32Array));
+  const shapes = own.map((v) => v.shape);
+  if (id === 'rotation' || id === 'exemplar') {
+    const [inDim, classes] = shapes[0];
+    return [
+      { name: 'classifier.weight', dtype: 'F32', shape: [classes, inDim], data: denseToPytorch(data[0], [inDim, classes]) },
+      { name: 'classifier.bias', dtype: 'F32', shape: [classes], data: data[1] },
+    ];
+  }
+  if (id === 'autoencoder') {
+    const [hDim, cells] = shapes[0];
+    const out: NamedTensor[] = [
+      { name: 'decoder.dense.weight', dtype: 'F32', shape: [cells, hDim], data: denseToPytorch(data[0], [hDim, cells]) },
+      { name: 'decoder.dense.bias', dtype: 'F32', shape: [cells], data: data[1] },
+    ];
+    for (let i = 0; 2 + 2 * i < own.length; i++) {
+      const [k, , outC, inC] = shapes[2 + 2 * i];
+      out.push(
+        { name: `decoder.layers.${i}.weight`, dtype: 'F32', shape: [inC, outC, k, k], data: convToPytorch(data[2 + 2 * i], shapes[2 + 2 * i]) },
+        { name: `decoder.layers.${i}.bias`, dtype: 'F32', shape: [outC], data: data[3 + 2 * i] },
+      );
+    }
+    return out;
+  }
+  const [w1, gamma, beta, w2, b2] = data;
+  const [dim, hidden] = shapes[0];
+  return [
+    { name: 'predictor.layer1.weight', dtype: 'F32', shape: [hidden, dim], data: denseToPytorch(w1, [dim, hidden]) },
+    { name: 'predictor.bn.weight', dtype: 'F32', shape: [hidden], data: gamma },
+    { name: 'predictor.bn.bias', dtype: 'F32', shape: [hidden], data: beta },
+    { name: 'predictor.layer2.weight', dtype: 'F32', shape: [dim, hidden], data: denseToPytorch(w2, [hidden, dim]) },
+    { name: 'predictor.layer2.bias', dtype: 'F32', shape: [dim], data: b2 },
+  ];
+}
+
+/**
+ * The method's whole state under train.py's names: f and g (online.), its
+ * own trained variables (ownTensors: predictor., classifier., decoder.), the
  * key encoder or target (key_network., target.: read from saveState, where
- * the app keeps them) and the queue; with MoCo's pointer.
+ * the app keeps them), the queue and the memory bank; with MoCo's pointer.
  */
 async function appMethodState(method: SslMethod, network: EncoderNetwork): Promise<{ tensors: NamedTensor[]; pointer: number | null }> {
   const tensors = (await pytorchTensors(network)).map((t) => ({ ...t, name: `online.${t.name}` }));
-  const own = method.trainableVariables.slice(network.trainableVariables.length);
-  if (own.length > 0) {
-    const [w1, gamma, beta, w2, b2] = await Promise.all(own.map(async (v) => (await v.data()) as Float32Array));
-    const [dim, hidden] = own[0].shape;
-    tensors.push(
-      { name: 'predictor.layer1.weight', dtype: 'F32', shape: [hidden, dim], data: denseToPytorch(w1, [dim, hidden]) },
-      { name: 'predictor.bn.weight', dtype: 'F32', shape: [hidden], data: gamma },
-      { name: 'predictor.bn.bias', dtype: 'F32', shape: [hidden], data: beta },
-      { name: 'predictor.layer2.weight', dtype: 'F32', shape: [dim, hidden], data: denseToPytorch(w2, [hidden, dim]) },
-      { name: 'predictor.layer2.bias', dtype: 'F32', shape: [dim], data: b2 },
-    );
-  }
+  // a pretext task trains f without g: what is not the network's is the method's own
+  tensors.push(...(await ownTensors(method.id as ParityMethod, method.trainableVariables.filter((v) => !network.trainableVariables.includes(v)))));
   const state = await method.saveState();
   for (const [appName, name] of [['keyNetwork', 'key_network'], ['target', 'target']] as const) {
     if (!state.arrays[`${appName}.0`]) continue;
@@ -157,8 +197,10 @@ async function appMethodState(method: SslMethod, network: EncoderNetwork): Promi
     tensors.push(...(await pytorchTensors(shadow)).map((t) => ({ ...t, name: `${name}.${t.name}` })));
     shadow.dispose();
   }
-  const queue = state.arrays.queue;
-  if (queue) tensors.push({ name: 'queue', dtype: 'F32', shape: queue.shape, data: queue.data as Float32Array });
+  for (const name of ['queue', 'bank'] as const) {
+    const array = state.arrays[name];
+    if (array) tensors.push({ name, dtype: 'F32', shape: array.shape, data: array.data as Float32Array });
+  }
   return { tensors, pointer: typeof state.values.pointer === 'number' ? state.values.pointer : null };
 }
 
@@ -168,33 +210,38 @@ async function appMethodState(method: SslMethod, network: EncoderNetwork): Promi
  * tf.variableGrads, one Adam update, afterUpdate. Its f and g are a seed-9
  * network whose running statistics one training-mode pass has moved (a trained
  * encoder, as --init loads it); the method is built for the config's seed 5.
- * Returns the encoder file, and the views, losses and states for the driver.
+ * The views per image are the catalog's (trainStep: one for RotNet and the
+ * autoencoder); each step's training indices are `indices[s]` (0…N−1 when
+ * not given). Returns the encoder file, and the views, indices, losses and
+ * states for the driver.
  */
-async function appMethodRun(config: ExperimentConfig, steps: number, trainCount: number) {
+async function appMethodRun(config: ExperimentConfig, steps: number, trainCount: number, indices?: number[][]) {
   const n = config.batchSize;
   const rng = createRng(31);
   const shape = [2 * n, 28, 28, 1] as const;
-  const pixels = () => Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng());
+  const viewShape = [(METHOD_CATALOG[config.method].views ?? 2) * n, 28, 28, 1] as const;
+  const pixels = (dims: readonly number[] = shape) => Float32Array.from({ length: dims.reduce((a, b) => a * b) }, () => rng());
   const { encoderWidth, projectionHead, projectionDim } = config;
   const network = new EncoderNetwork({ channels: 1, encoderWidth, projectionHead, projectionDim, seed: 9 });
   tf.tidy(() => { network.encode(tf.tensor4d(pixels(), [...shape]), true); });
   const init = await encoderSafetensors(network, { method: config.method, step: 3, dataset: 'test', imageSize: 28 });
   const trainImages = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
-  const method = APP_METHODS[config.method as TwoViewMethod].create({ network, config, trainCount, channels: 1, trainImages });
+  const method = APP_METHODS[config.method as ParityMethod].create({ network, config, trainCount, channels: 1, trainImages });
   const initial = await appMethodState(method, network);
   const out: NamedTensor[] = initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => ({ ...t, name: `app.initial.${t.name}` }));
   const pointers: (number | null)[] = [];
   const optimizer: tf.Optimizer = tf.train.adam(config.learningRate, TFJS_ADAM.beta1, TFJS_ADAM.beta2, PARITY_ADAM_EPSILON);
   for (let s = 0; s < steps; s++) {
-    const values = pixels();
-    const views = tf.tensor4d(values, [...shape]);
-    const batch = { views, indices: Int32Array.from({ length: n }, (_, i) => i), n };
+    const values = pixels(viewShape);
+    const views = tf.tensor4d(values, [...viewShape]);
+    const batch = { views, indices: Int32Array.from(indices?.[s] ?? Array.from({ length: n }, (_, i) => i)), n };
     const { value: loss, grads } = tf.variableGrads(() => method.forward(batch, { config, capture: false, lossPath: 'composed' }).loss, method.trainableVariables);
     optimizer.applyGradients(grads);
     await method.afterUpdate(batch, config);
     const after = await appMethodState(method, network);
     out.push(
-      { name: `views.${s}`, dtype: 'F32', shape: [2 * n, 1, 28, 28], data: toNchw(values, shape) },
+      { name: `views.${s}`, dtype: 'F32', shape: [viewShape[0], 1, 28, 28], data: toNchw(values, viewShape) },
+      { name: `indices.${s}`, dtype: 'F32', shape: [n], data: Float32Array.from(batch.indices) },
       { name: `app.loss.${s}`, dtype: 'F32', shape: [], data: (await loss.data()) as Float32Array },
       ...after.tensors.map((t) => ({ ...t, name: `app.after.${s}.${t.name}` })),
     );
@@ -215,7 +262,7 @@ interface MethodParity {
 }
 
 /**
- * Small two-view experiments for the parity runs: momentum 0.5, so the moving
+ * Small experiments for the parity runs: momentum 0.5, so the moving
  * averages move visibly in two steps. BYOL, SimSiam and Barlow Twins train
  * without a head g (z = h, so d = 32): their losses do not change when a
  * constant is added to g's output (batch standardization, or the predictor's
@@ -223,27 +270,49 @@ interface MethodParity {
  * every image) have a gradient of exactly zero in exact arithmetic and of
  * rounding noise (~1e-6) in float32, which Adam scales up to a step of ±lr in
  * either program alike. Those steps cannot agree; without g there are none, and
- * the head itself is checked by SimCLR's and MoCo's runs.
+ * the head itself is checked by SimCLR's, MoCo's and the memory bank's runs.
+ * The pretext tasks keep g (untrained, it must stay as it was); the
+ * autoencoder denoises, so the app's noise stream is compared too.
  */
-const PARITY_CONFIGS: Record<TwoViewMethod, ExperimentConfig> = {
+const PARITY_CONFIGS: Record<ParityMethod, ExperimentConfig> = {
+  'memory-bank': smallConfig({ method: 'memory-bank', temperature: 0.1, bankMomentum: 0.5 }),
   moco: smallConfig({ method: 'moco', temperature: 0.2, queueSize: 10, momentum: 0.5 }),
   byol: smallConfig({ method: 'byol', projectionHead: 'none', momentum: 0.5, predictorHidden: 8, usePredictor: true, emaTarget: true }),
   simsiam: smallConfig({ method: 'simsiam', projectionHead: 'none', predictorHidden: 8, stopGradient: true }),
   'barlow-twins': smallConfig({ method: 'barlow-twins', projectionHead: 'none', barlowLambda: 0.05 }),
+  rotation: smallConfig({ method: 'rotation' }),
+  exemplar: smallConfig({ method: 'exemplar', exemplarCount: 5 }),
+  autoencoder: smallConfig({ method: 'autoencoder', denoise: true }),
+};
+
+/**
+ * Each step's training indices, where the method reads them: the memory
+ * bank's rows among 40 (image 3 twice in the first batch, as in a batch
+ * across an epoch's end: its entry is written once, from its first row; 3
+ * and 7 again in the second, so a written entry is written again) and the
+ * exemplars' classes among K = 5.
+ */
+const PARITY_INDICES: Partial<Record<ParityMethod, number[][]>> = {
+  'memory-bank': [[7, 3, 12, 3, 30, 0], [3, 39, 7, 21, 5, 16]],
+  exemplar: [[4, 0, 2, 2, 1, 3], [1, 3, 0, 4, 2, 0]],
 };
 
 /** What the method keeps beside f and g, by train.py's first name part. */
-const OWN_PARTS: Record<TwoViewMethod, string[]> = {
+const OWN_PARTS: Record<ParityMethod, string[]> = {
+  'memory-bank': ['bank'],
   moco: ['key_network', 'queue'],
   byol: ['predictor', 'target'],
   simsiam: ['predictor'],
   'barlow-twins': [],
+  rotation: ['classifier'],
+  exemplar: ['classifier'],
+  autoencoder: ['decoder'],
 };
 
 /** Runs the app's method and train.py's on the same views from the same state, two steps; the driver's JSON. */
-async function methodParity(method: TwoViewMethod): Promise<{ out: MethodParity; app: Awaited<ReturnType<typeof appMethodRun>> }> {
+async function methodParity(method: ParityMethod): Promise<{ out: MethodParity; app: Awaited<ReturnType<typeof appMethodRun>> }> {
   const config = PARITY_CONFIGS[method];
-  const app = await appMethodRun(config, 2, 40);
+  const app = await appMethodRun(config, 2, 40, PARITY_INDICES[method]);
   const dir = mkdtempSync(join(tmpdir(), `ssp-pytorch-${method}-`));
   const files = pytorchExportFiles(config, GREY_28, { encoder: app.init });
   const cfg = JSON.parse(files['config.json']) as PytorchConfig;
@@ -252,8 +321,8 @@ async function methodParity(method: TwoViewMethod): Promise<{ out: MethodParity;
   return { out, app };
 }
 
-/** The checks every two-view method shares: the method's own initial state, each step's loss, and every tensor after each step. */
-function expectParity(method: TwoViewMethod, out: MethodParity): void {
+/** The checks every method shares: the method's own initial state, each step's loss, and every tensor after each step. */
+function expectParity(method: ParityMethod, out: MethodParity): void {
   expect(Object.keys(out.initial).sort(), 'initial state').toEqual(OWN_PARTS[method]);
   for (const [group, diff] of Object.entries(out.initial)) expect(diff, `initial ${group}`).toBeLessThan(1e-6);
   expect(out.steps).toHaveLength(2);
@@ -297,16 +366,16 @@ describe('the PyTorch export’s files', () => {
   });
 
   it('a method train.py does not cover gets the message, by its label, and no files', () => {
-    expect(PYTORCH_EXPORT_METHODS).toEqual(['simclr', 'moco', 'byol', 'simsiam', 'barlow-twins']);
-    const covered = 'PyTorch export covers SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins so far';
+    expect(PYTORCH_EXPORT_METHODS).toEqual(['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder']);
+    const covered = 'PyTorch export covers SimCLR, Memory bank (InstDisc), MoCo v2, BYOL, SimSiam, Barlow Twins, Rotation (RotNet), Exemplar CNN, Autoencoder so far';
     for (const method of PYTORCH_EXPORT_METHODS) expect(pytorchExportProblem(withMethodDefaults(smallConfig({ method }))), method).toBeNull();
-    expect(pytorchExportProblem(smallConfig({ method: 'rotation' }))).toBe(`${covered}; Rotation (RotNet) is not covered yet`);
+    expect(pytorchExportProblem(smallConfig({ method: 'jigsaw' }))).toBe(`${covered}; ${METHOD_CATALOG.jigsaw.label} is not covered yet`);
     const others = METHOD_IDS.filter((m) => !PYTORCH_EXPORT_METHODS.includes(m));
-    expect(others).toHaveLength(METHOD_IDS.length - 5);
+    expect(others).toHaveLength(METHOD_IDS.length - 9);
     for (const method of others) {
       expect(pytorchExportProblem(smallConfig({ method }))).toBe(`${covered}; ${METHOD_CATALOG[method].label} is not covered yet`);
     }
-    expect(() => pytorchExportFiles(smallConfig({ method: 'memory-bank' }), GREY_28)).toThrow(`${covered}; Memory bank (InstDisc) is not covered yet`);
+    expect(() => pytorchExportFiles(smallConfig({ method: 'pirl' }), GREY_28)).toThrow(`${covered}; ${METHOD_CATALOG.pirl.label} is not covered yet`);
     const broken = smallConfig({ augmentation: { operators: [{ kind: 'blur', enabled: true, p: 0.5, sigma: [2, 1] }] } });
     expect(pytorchExportProblem(broken)).toMatch(/^The augmentation pipeline needs fixing.*Gaussian blur: σ min \(2\) is greater than max \(1\)/);
   });
@@ -317,7 +386,8 @@ describe('the PyTorch export’s files', () => {
     expect(Object.keys(files).sort()).toEqual(['README.md', 'config.json', 'train.py']);
     expect(files['train.py']).toBe(PYTORCH_TRAIN_SCRIPT);
     expect(files['train.py'].startsWith('#!/usr/bin/env python3\n')).toBe(true);
-    expect(files['train.py']).toContain("METHODS = {'simclr': SimCLR, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam, 'barlow-twins': BarlowTwins}");
+    expect(files['train.py']).toContain("METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,\n"
+      + "           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder}");
     expect(JSON.parse(files['config.json'])).toEqual(pytorchConfig(config, GREY_28, { steps: 120 }));
     expect(files['README.md']).toContain('torchrun --nproc_per_node=K train.py --config config.json --data DIR');
     expect(files['README.md']).toContain('the global batch is K × 64');
@@ -331,7 +401,7 @@ describe('the PyTorch export’s files', () => {
   it('each covered method exports exactly the settings it reads, in snake_case, and a README that says what it keeps', () => {
     const base = smallConfig({
       temperature: 0.3, normalize: false, queueSize: 512, momentum: 0.95, predictorHidden: 24, usePredictor: false, emaTarget: true,
-      stopGradient: false, barlowLambda: 0.02,
+      stopGradient: false, barlowLambda: 0.02, bankMomentum: 0.6, exemplarCount: 300, denoise: true,
     });
     const expected: Record<string, Record<string, number | boolean>> = {
       simclr: { temperature: 0.3, normalize: false },
@@ -339,7 +409,12 @@ describe('the PyTorch export’s files', () => {
       byol: { momentum: 0.95, predictor_hidden: 24, use_predictor: false, ema_target: true },
       simsiam: { predictor_hidden: 24, stop_gradient: false },
       'barlow-twins': { barlow_lambda: 0.02 },
+      'memory-bank': { temperature: 0.3, bank_momentum: 0.6 },
+      rotation: {},
+      exemplar: { exemplar_count: 300 },
+      autoencoder: { denoise: true },
     };
+    expect(Object.keys(expected).sort()).toEqual([...PYTORCH_EXPORT_METHODS].sort());
     for (const method of PYTORCH_EXPORT_METHODS) {
       const cfg = pytorchConfig({ ...base, method }, GREY_28);
       expect(cfg.method, method).toBe(method);
@@ -364,6 +439,19 @@ describe('the PyTorch export’s files', () => {
     expect(readme('barlow-twins', false)).toContain('the cross-correlation C are over the global batch');
     expect(readme('barlow-twins', true)).toContain('It loads f and g only.');
     expect(readme('simclr', false)).toContain('(τ = 0.3, L2-normalized z: off)');
+    expect(readme('memory-bank', true)).toContain('The memory bank (InstDisc) keeps a bank of one unit vector per training image');
+    expect(readme('memory-bank', true)).toContain('softmax at τ = 0.3');
+    expect(readme('memory-bank', true)).toContain('normalize(m · entry + (1 − m) · the two views\' mean unit feature), m = 0.6');
+    expect(readme('memory-bank', true)).toContain('It loads f and g only: the bank starts as the random unit vectors of the seed');
+    expect(readme('memory-bank', false)).toContain('every process writes the K × N entries of the global batch, so the banks stay identical');
+    expect(readme('rotation', true)).toContain('RotNet keeps a linear head on h that names the rotation');
+    expect(readme('rotation', true)).toContain('It loads f and g only: the rotation head starts from the seed');
+    expect(readme('exemplar', true)).toContain('Exemplar CNN takes the first 300 images of the ImageFolder');
+    expect(readme('exemplar', false)).toContain('Every process draws its share of the same pool of exemplars');
+    expect(readme('autoencoder', true)).toContain('Denoising: on (f sees the view under Gaussian noise of σ 0.2, the same noise as the app\'s for the seed');
+    expect(readme('autoencoder', true)).toContain('It loads f and g only: the decoder starts from the seed');
+    expect(readme('autoencoder', false)).toContain('each process draws its own noise');
+    expect(pytorchExportFiles({ ...base, method: 'autoencoder', denoise: false }, GREY_28)['README.md'].replace(/\s*\n\s*/g, ' ')).toContain('Denoising: off. g plays no part');
     // a setting outside its field's limits is named; one the method does not read does not stop it
     const problem = (overrides: Partial<ExperimentConfig>) => pytorchExportProblem({ ...base, ...overrides });
     expect(problem({ method: 'moco', momentum: 1 })).toBe('The setting “Momentum m” (1) cannot be exported: set a valid value first');
@@ -372,6 +460,9 @@ describe('the PyTorch export’s files', () => {
     expect(problem({ method: 'barlow-twins', barlowLambda: 0 })).toBe('The setting “Off-diagonal weight λ” (0) cannot be exported: set a valid value first');
     expect(problem({ method: 'simclr', temperature: 0 })).toBe('The setting “Temperature τ” (0) cannot be exported: set a valid value first');
     expect(problem({ method: 'byol', temperature: 0 })).toBeNull();
+    expect(problem({ method: 'memory-bank', bankMomentum: 1 })).toBe('The setting “Bank momentum” (1) cannot be exported: set a valid value first');
+    expect(problem({ method: 'exemplar', exemplarCount: 1 })).toBe('The setting “Exemplars K” (1) cannot be exported: set a valid value first');
+    expect(problem({ method: 'rotation', temperature: 0 })).toBeNull();
     expect(() => pytorchConfig({ ...base, method: 'moco', momentum: 1 }, GREY_28)).toThrow('“Momentum m” (1)');
   });
 });
@@ -384,10 +475,10 @@ describe('train.py against the app (PyTorch)', () => {
     const noData = python(['train.py', '--config', 'config.json'], { cwd: dir });
     expect(noData.status).toBe(2);
     expect(noData.stderr).toMatch(/^train\.py: no --data: give your images as an ImageFolder directory/);
-    writeFileSync(join(dir, 'rotation.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'rotation' }));
-    const other = python(['train.py', '--config', 'rotation.json', '--data', dir], { cwd: dir });
+    writeFileSync(join(dir, 'jigsaw.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'jigsaw' }));
+    const other = python(['train.py', '--config', 'jigsaw.json', '--data', dir], { cwd: dir });
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('config.json asks for method "rotation"; this train.py covers barlow-twins, byol, moco, simclr, simsiam');
+    expect(other.stderr).toContain('config.json asks for method "jigsaw"; this train.py covers autoencoder, barlow-twins, byol, exemplar, memory-bank, moco, rotation, simclr, simsiam');
     expect(other.stderr).not.toContain('Traceback');
     // a setting another method reads, left in by hand: refused by name, not ignored
     const mixed = JSON.parse(files['config.json']) as { method_settings: Record<string, unknown> };
@@ -481,6 +572,46 @@ describe('train.py against the app (PyTorch)', () => {
     const { out } = await methodParity('barlow-twins');
     expectParity('barlow-twins', out);
     expect(out.steps[0].app_loss).toBeGreaterThan(1);
+  }, 30_000);
+
+  it('memory bank (InstDisc): the same bank of 40 random unit rows from the seed; for 2 steps of the app’s views and training indices the same softmax over all 40 entries, and after Adam and the bank write the same weights and bank, a repeated image written once (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('memory-bank');
+    expectParity('memory-bank', out);
+    const bank = app.initial.tensors.find((t) => t.name === 'bank')!;
+    expect(bank.shape).toEqual([40, 16]);
+    for (let r = 0; r < 40; r++) expect(Math.hypot(...bank.data.subarray(16 * r, 16 * r + 16))).toBeCloseTo(1, 5);
+    // a random bank: the loss starts near log 40
+    expect(out.steps[0].app_loss).toBeGreaterThan(Math.log(40) - 1);
+    // the rows the first step wrote are the batch's images, each once, and only they (train.py's bank equals this one)
+    const saved = decodeSafetensors(app.steps).tensors;
+    const after = saved.find((t) => t.name === 'app.after.0.bank')!.data as Float32Array;
+    const written = Array.from({ length: 40 }, (_, r) => r).filter((r) => after.subarray(16 * r, 16 * r + 16).some((v, k) => v !== bank.data[16 * r + k]));
+    expect(written).toEqual([0, 3, 7, 12, 30]);
+  }, 30_000);
+
+  it('RotNet: the same rotation head from the seed; for 2 steps of the app’s single views the same cross-entropy over the four quarter turns, and after Adam the same f and head, g untouched (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('rotation');
+    expectParity('rotation', out);
+    expect(app.initial.tensors.find((t) => t.name === 'classifier.weight')!.shape).toEqual([4, 32]);
+    expect(out.steps[0].app_loss).toBeGreaterThan(0.5);
+  }, 30_000);
+
+  it('Exemplar CNN: the same K = 5 head from the seed; for 2 steps of the app’s views of exemplars 0…4 the same cross-entropy, and after Adam the same f and head (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('exemplar');
+    expectParity('exemplar', out);
+    expect(app.initial.tensors.find((t) => t.name === 'classifier.weight')!.shape).toEqual([5, 32]);
+    expect(out.steps[0].app_loss).toBeGreaterThan(0.5);
+  }, 30_000);
+
+  it('denoising autoencoder: the same decoder from the seed, the same noise from the app’s stream (tf.randomNormal’s), for 2 steps the same reconstruction error of the clean views, and after Adam the same f and decoder (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('autoencoder');
+    expectParity('autoencoder', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    expect(names).toEqual([
+      'decoder.dense.weight [256, 32]', 'decoder.dense.bias [256]', 'decoder.layers.0.weight [16, 8, 4, 4]', 'decoder.layers.0.bias [8]',
+      'decoder.layers.1.weight [8, 4, 4, 4]', 'decoder.layers.1.bias [4]', 'decoder.layers.2.weight [4, 1, 4, 4]', 'decoder.layers.2.bias [1]',
+    ]);
+    expect(out.steps[0].app_loss).toBeGreaterThan(0.01);
   }, 30_000);
 
   it('apply_views makes the app’s views from the app’s ViewParams, every operator, before and after the crop (max |Δ| < 1e-4)', () => {
@@ -586,15 +717,17 @@ describe('train.py against the app (PyTorch)', () => {
     }
   }, 30_000);
 
-  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam and Barlow Twins each train 3 steps and the ranks end with the same state, MoCo’s queue included; Barlow Twins’ C and the predictor’s batch norm over two half batches equal one process over the whole batch', async () => {
+  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN and the denoising autoencoder each train 3 steps and the ranks end with the same state, MoCo’s queue and the bank included; Barlow Twins’ C and the predictor’s batch norm over two half batches equal one process over the whole batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-methods-'));
     writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
-    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins'] as const;
-    // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots
-    const configs = methods.map((method) => pytorchConfig(withMethodDefaults(smallConfig({ method, seed: 3, batchSize: 4, queueSize: 10 })), GREY_28, { steps: 3 }));
+    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder'] as const;
+    // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots; Exemplar's pool is the first 5 of the 16 images
+    const configs = methods.map((method) => pytorchConfig(
+      withMethodDefaults(smallConfig({ method, seed: 3, batchSize: 4, queueSize: 10, exemplarCount: 5, denoise: true })), GREY_28, { steps: 3 },
+    ));
     writeFileSync(join(dir, 'configs.json'), JSON.stringify(configs));
     await torchrun(DRIVER, ['methods', dir, join(dir, 'configs.json')], dir);
-    type Trained = { losses: number[]; digests: string[]; pointer: number | null; queue_rows: number | null };
+    type Trained = { losses: number[]; digests: string[]; indices: number[]; pointer: number | null; queue_rows: number | null; bank_rows_written: number | null };
     type RankOut = { rank: number; world: number; methods: Record<string, Trained>; barlow: Record<string, number>; predictor: Record<string, number> };
     const ranks = [0, 1].map((rank) => JSON.parse(readFileSync(join(dir, `methods-rank${rank}.json`), 'utf8')) as RankOut);
     expect(ranks.map((r) => [r.rank, r.world])).toEqual([[0, 2], [1, 2]]);
@@ -611,6 +744,14 @@ describe('train.py against the app (PyTorch)', () => {
     }
     // MoCo: 3 steps of 2 × 4 gathered keys into 10 slots, every rank's pointer at 24 mod 10
     expect(ranks.map((r) => [r.methods.moco.queue_rows, r.methods.moco.pointer])).toEqual([[10, 4], [10, 4]]);
+    // the memory bank: each rank's batches held images the other's did not, and both banks hold the writes of all of them
+    const [bank0, bank1] = ranks.map((r) => r.methods['memory-bank']);
+    expect(bank0.indices.some((i) => !bank1.indices.includes(i))).toBe(true);
+    const union = new Set([...bank0.indices, ...bank1.indices]);
+    expect([bank0.bank_rows_written, bank1.bank_rows_written]).toEqual([union.size, union.size]);
+    // Exemplar CNN: both ranks drew from the same pool of the first 5 images, all of them between the two
+    for (const r of ranks) expect(Math.max(...r.methods.exemplar.indices), `rank ${r.rank}`).toBeLessThan(5);
+    expect(new Set([...ranks[0].methods.exemplar.indices, ...ranks[1].methods.exemplar.indices]).size).toBe(5);
     for (const r of ranks) {
       // Barlow Twins: the ranks' C and loss are the whole batch's, and DDP's averaged gradient is its gradient
       expect(r.barlow.c, `rank ${r.rank} C`).toBeLessThan(1e-5);

@@ -4,8 +4,9 @@
  * encoder's safetensors when there is one. The script (./pytorch/train.py,
  * kept as Python and imported as text) rebuilds f and g under the names of
  * encoderWeights.ts, the augmentation pipeline with the pixel math of
- * src/augment, the method (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins: its
- * loss, its own parts started as the app starts them, its after-step update)
+ * src/augment, the method (SimCLR, memory bank, MoCo v2, BYOL, SimSiam,
+ * Barlow Twins, RotNet, Exemplar CNN, autoencoder: its loss, its own parts
+ * started as the app starts them, its after-step update)
  * and Adam with tfjs's defaults, and scales out under torchrun with
  * DistributedDataParallel.
  *
@@ -22,7 +23,9 @@ import { validatePipeline, type AugmentOperator } from '../core/pipeline';
 export const PYTORCH_TRAIN_SCRIPT: string = trainPy;
 
 /** Methods train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
-export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = ['simclr', 'moco', 'byol', 'simsiam', 'barlow-twins'];
+export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = [
+  'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder',
+];
 
 /**
  * What config.json says it is; train.py refuses any other format or version.
@@ -114,9 +117,11 @@ export function pytorchSettingName(key: string): string {
 /**
  * config.json's method_settings: the settings the config's method reads, by
  * their snake_case names, with the config's values (SimCLR: temperature,
- * normalize; MoCo v2: temperature, queue_size, momentum; BYOL: momentum,
- * predictor_hidden, use_predictor, ema_target; SimSiam: predictor_hidden,
- * stop_gradient; Barlow Twins: barlow_lambda).
+ * normalize; memory bank: temperature, bank_momentum; MoCo v2: temperature,
+ * queue_size, momentum; BYOL: momentum, predictor_hidden, use_predictor,
+ * ema_target; SimSiam: predictor_hidden, stop_gradient; Barlow Twins:
+ * barlow_lambda; RotNet: none; Exemplar CNN: exemplar_count; autoencoder:
+ * denoise).
  */
 export function pytorchMethodSettings(config: ExperimentConfig): PytorchMethodSettings {
   const out: PytorchMethodSettings = {};
@@ -276,6 +281,47 @@ function methodReadme(cfg: PytorchConfig): MethodReadme {
         afterInit: 'the predictor q starts from the seed (the app\'s q is not exported)',
         scaling: 'Each process\'s loss is the mean over its N pairs and DistributedDataParallel averages the gradients; batch ' +
           `norm in f, g and q takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'memory-bank':
+      return {
+        keeps: `The memory bank (InstDisc) keeps a bank of one unit vector per training image (its row: the image's place in ` +
+          'the sorted ImageFolder), random unit vectors from the seed to start with, as the app\'s. Both views of each image are ' +
+          `scored against all n entries by a softmax at τ = ${s.temperature}, the image's own entry the right answer; after each ` +
+          `step its entry becomes normalize(m · entry + (1 − m) · the two views' mean unit feature), m = ${s.bank_momentum}.`,
+        afterInit: 'the bank starts as the random unit vectors of the seed (the app\'s bank is not exported)',
+        scaling: 'Every process holds the whole bank and scores its own 2 × N views against it; DistributedDataParallel ' +
+          'averages the gradients. The features and image indices of all processes are gathered after each step and every ' +
+          'process writes the K × N entries of the global batch, so the banks stay identical; batch norm takes its statistics ' +
+          `over the global batch, ${oneProcess}.`,
+      };
+    case 'rotation':
+      return {
+        keeps: 'RotNet keeps a linear head on h that names the rotation, starting with the app\'s initial weights for the seed. ' +
+          'Each image gives one view, seen at 0°, 90°, 180° and 270°; f and the head train on the cross-entropy, and g plays ' +
+          'no part (it stays as it was).',
+        afterInit: 'the rotation head starts from the seed (the app\'s head is not exported)',
+        scaling: 'Each process\'s loss is the mean over its 4 × N turned views and DistributedDataParallel averages the ' +
+          `gradients; batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'exemplar':
+      return {
+        keeps: `Exemplar CNN takes the first ${s.exemplar_count} images of the ImageFolder (in its sorted order; all of them, when ` +
+          'fewer) as that many classes and draws every batch from them; a linear head on h, starting with the app\'s initial ' +
+          'weights for the seed, names the image each of the two views came from. g plays no part (it stays as it was).',
+        afterInit: 'the exemplar head starts from the seed (the app\'s head is not exported)',
+        scaling: 'Every process draws its share of the same pool of exemplars; each process\'s loss is the mean over its ' +
+          `2 × N views and DistributedDataParallel averages the gradients; batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'autoencoder':
+      return {
+        keeps: 'The autoencoder keeps a decoder of transposed convolutions that rebuilds each view from h, starting with the ' +
+          `app's initial weights for the seed; the loss is the mean squared error over every pixel. Denoising: ${on(s.denoise)}` +
+          (s.denoise ? ' (f sees the view under Gaussian noise of σ 0.2, the same noise as the app\'s for the seed, and the target is the clean view).' : '.') +
+          ' g plays no part (it stays as it was).',
+        afterInit: 'the decoder starts from the seed (the app\'s decoder is not exported)',
+        scaling: 'Each process\'s loss is the mean over its own views and DistributedDataParallel averages the gradients' +
+          `${s.denoise ? '; each process draws its own noise, from a stream of its own' : ''}; batch norm takes its statistics ` +
+          `over the global batch, ${oneProcess}.`,
       };
     case 'barlow-twins':
       return {

@@ -9,12 +9,12 @@ against numbers the app computed. Not part of the export.
         forward over the exported views, the running statistics it leaves, and
         every weight after one Adam step, against the app's.
     parity_check.py method TRAIN_DIR config.json init.safetensors steps.safetensors
-        MoCo v2, BYOL, SimSiam, Barlow Twins: train.py's method built around the
-        app's f and g (as --init loads them) against the app's method: its own
-        initial state (predictor, queue, key encoder or target), then for each
-        step of the app's views the loss, and after Adam and the method's
-        after-step update every tensor of its state (f, g, predictor, key
-        encoder or target, queue) and the queue's pointer.
+        Every method but SimCLR: train.py's method built around the app's f and g
+        (as --init loads them) against the app's method: its own initial state
+        (predictor, queue, key encoder or target, bank, classifier head,
+        decoder), then for each step of the app's views and training indices the
+        loss, and after Adam and the method's after-step update every tensor of
+        its state (f, g and the parts above) and the queue's pointer.
     parity_check.py views  TRAIN_DIR cases.json
         apply_views on the app's ViewParams against the app's applyViews, and
         sample_view_params's structure against the app's sampleViewParams'.
@@ -65,7 +65,8 @@ def check_model(train, config_path, weights_path, batch_path):
     method = train.build_method(config, model, 1)
     method.train()
     batch, _ = train.read_safetensors(batch_path)
-    out = method(batch['parity.views'])
+    views = batch['parity.views']
+    out = method(views, torch.arange(views.shape[0] // 2))
     h, z, loss = out['h'], out['z'], out['loss']
     running = {k: v.clone() for k, v in train.weight_tensors(model).items() if 'running' in k}
     optimizer = train.build_optimizer(config, method.parameters())
@@ -119,7 +120,7 @@ def check_method(train, config_path, init_path, steps_path):
     optimizer = train.build_optimizer(config, [p for p in method.parameters() if p.requires_grad])
     for s in range(steps):
         before = state
-        loss = method(app[f'views.{s}'])['loss']
+        loss = method(app[f'views.{s}'], app[f'indices.{s}'].to(torch.int64))['loss']
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -254,14 +255,19 @@ def check_methods(train, directory, configs_path):
     for raw in configs:
         config = train.validate_config(raw)
         method = train.build_method(config, train.build_model(config), len(images))
+        bank = method.bank.clone() if hasattr(method, 'bank') else None
+        # the training indices this rank's batches held (the bank's rows, the exemplars' classes)
+        seen = set()
+        method.register_forward_pre_hook(lambda module, args: seen.update(args[1].tolist()))
         losses = []
         train.train_steps(method, config, images, 3, torch.device('cpu'), on_step=lambda step, value: losses.append(value))
         digests = [None] * world
         dist.all_gather_object(digests, train.state_digest(method))
         out['methods'][config['method']] = {
-            'losses': losses, 'digests': digests,
+            'losses': losses, 'digests': digests, 'indices': sorted(seen),
             'pointer': int(method.pointer) if hasattr(method, 'pointer') else None,
             'queue_rows': int(method.queue.shape[0]) if hasattr(method, 'queue') else None,
+            'bank_rows_written': int((method.bank != bank).any(dim=1).sum()) if bank is not None else None,
         }
     # Barlow Twins: this rank's half of z1 and z2 against one process's whole batch
     torch.manual_seed(1)

@@ -32,9 +32,22 @@ What it reproduces, from config.json (written by the app's "Export as PyTorch"):
                     behind a stop-gradient, symmetrized;
       Barlow Twins  Σ(1 − C_ii)² + λ Σ_{i≠j} C_ij² of the cross-correlation C of the
                     batch-standardized projections;
-    the method's own parts (predictor, queue, shuffle order) start from the app's
-    seeded streams, as the app starts them; a key encoder or target starts as a
-    copy of f and g (after --init, of the loaded ones);
+      Memory bank   (InstDisc) the non-parametric softmax of both views' z over a bank of
+                    one unit vector per training image (row: its index in DIR's sorted
+                    order), which starts random from the seed; after the step each
+                    image's entry moves to normalize(m·entry + (1 − m)·mean unit feature);
+      RotNet        one view of each image at four quarter turns, a linear head on h
+                    names the turn (cross-entropy);
+      Exemplar      the first K images of DIR are K classes, batches drawn from them; a
+                    K-way linear head on h names each of the two views' image;
+      Autoencoder   a decoder of transposed convolutions rebuilds one view from h (mean
+                    squared error); with denoise, f sees the view under the app's
+                    Gaussian noise (σ 0.2, the same numbers as the app's for the seed);
+    the method's own parts (predictor, queue, shuffle order, bank, classifier head,
+    decoder, noise) start from the app's seeded streams, as the app starts them; a
+    key encoder or target starts as a copy of f and g (after --init, of the loaded
+    ones); the pretext tasks (RotNet, Exemplar, Autoencoder) train f and their own
+    head or decoder, and leave g as it is, as the app does;
   - Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
   - batch size N, learning rate, steps, seed and view size.
 What differs: the random numbers of the data. The app draws crops, jitter, noise
@@ -57,14 +70,21 @@ N images train as one process with K × N would; per method:
     the predictor's batch norm see the global batch;
   - Barlow Twins: the standardization and C are over the global batch (their
     sums all-reduced, as the paper's implementation does), so every rank has
-    the global loss.
+    the global loss;
+  - Memory bank: every rank holds the whole bank and scores its own views
+    against it; the features and indices of all ranks are gathered and every
+    rank writes the global batch's entries, so the banks stay identical;
+  - RotNet, Exemplar, Autoencoder: each rank's loss is the mean over its own
+    views, DDP averages the gradients; Exemplar's ranks draw from the same
+    K-image pool; the denoising noise is a stream of its own per rank.
 To keep the app's batch, set batch_size to N / K in config.json. Backend: nccl
 on CUDA, gloo on CPU.
 
 Output: one JSON line per step from rank 0, {"step": k, "loss": L}; at the end
 the trained weights as OUT/encoder.safetensors (same names and layout as the
 app's export) and a line with each rank's digest of the method's whole state
-(f, g, predictor, key encoder or target, queue: they must agree).
+(f, g, predictor, key encoder or target, queue, bank, head or decoder: they
+must agree).
 
 Needs torch, numpy and Pillow only.
 """
@@ -248,8 +268,10 @@ class AppRng:
     """One of the app's seeded streams, createRng(seed), continued draw after draw as the app's closure is.
 
     The app seeds each stream from the run's seed XOR a constant of its own (the
-    network 0x5EED, MoCo's queue and shuffle 0x40C0, the predictor 0x9E3D), so the
-    streams are independent of each other and of the order things are built in.
+    network 0x5EED, MoCo's queue and shuffle 0x40C0, the predictor 0x9E3D, the memory
+    bank 0xBA4C, the rotation and exemplar heads 0x4F7A and 0xE8E3, the decoder 0xAE0D and
+    the denoising noise 0xDE70), so the streams are independent of each other and of
+    the order things are built in.
     """
 
     def __init__(self, seed):
@@ -267,9 +289,13 @@ class AppRng:
         u, v = np.maximum(r[0::2], 1e-12), r[1::2]
         return np.sqrt(-2 * np.log(u)) * np.cos(2 * math.pi * v)
 
+    def gaussian(self, shape, std):
+        """normal · std in float64, then float32, row-major in the app's (tfjs) layout."""
+        return (self.normal(int(np.prod(shape))) * std).astype(np.float32).reshape(shape)
+
     def he_normal(self, shape, fan_in):
-        """normal · √(2 / fan_in) in float64, then float32, row-major in the app's (tfjs) layout."""
-        return (self.normal(int(np.prod(shape))) * math.sqrt(2 / fan_in)).astype(np.float32).reshape(shape)
+        """gaussian with std √(2 / fan_in) (He et al. 2015)."""
+        return self.gaussian(shape, math.sqrt(2 / fan_in))
 
     def permutation(self, n):
         """random.ts permutation: Fisher–Yates from the end, j = ⌊r·(i + 1)⌋, n − 1 draws."""
@@ -282,9 +308,71 @@ class AppRng:
 
 
 def app_unit_rows(rows, dim, rng):
-    """normalize.ts randomUnitRows: Gaussian rows (float32) ℓ2-normalized, how MoCo's queue starts."""
+    """normalize.ts randomUnitRows: Gaussian rows (float32) ℓ2-normalized, how MoCo's queue and the memory bank start."""
     raw = torch.from_numpy(rng.normal(rows * dim).astype(np.float32).reshape(rows, dim))
     return l2_normalize(raw)
+
+
+def _uint32(x):
+    """JavaScript's x >>> 0 of a non-negative double."""
+    return int(x) % 4294967296
+
+
+def _alea(seed_text):
+    """seedrandom 3.0.5's alea(seed_text) (Baagøe 2010), the generator tfjs seeds from a number's decimal text: uniform in [0, 1)."""
+    n = 0xEFC8249D
+
+    def mash(data):
+        nonlocal n
+        for ch in data:
+            n += ord(ch)
+            h = 0.02519603282416938 * n
+            n = _uint32(h)
+            h -= n
+            h *= n
+            n = _uint32(h)
+            h -= n
+            n += h * 4294967296
+        return _uint32(n) * 2.3283064365386963e-10
+
+    s = [mash(' '), mash(' '), mash(' ')]
+    for i in range(3):
+        s[i] -= mash(seed_text)
+        if s[i] < 0:
+            s[i] += 1
+    c = 1
+
+    def next_value():
+        nonlocal c
+        t = 2091639 * s[0] + c * 2.3283064365386963e-10
+        s[0], s[1] = s[1], s[2]
+        c = int(t)  # t | 0: t is positive and below 2³¹
+        s[2] = t - c
+        return s[2]
+
+    return next_value
+
+
+def tfjs_random_normal(count, std, seed):
+    """tf.randomNormal([count], 0, std, 'float32', seed) of tfjs 4.22 (rand_util.ts MPRandGauss): Marsaglia's polar
+    method on alea(String(seed)), both values of each accepted pair used in turn, float32. Pure Python: a sequence
+    no vectorized generator reproduces; about a microsecond a value."""
+    random = _alea(str(seed))
+    out = np.empty(count, dtype=np.float64)
+    i = 0
+    while i < count:
+        while True:
+            v1 = 2 * random() - 1
+            v2 = 2 * random() - 1
+            s = v1 * v1 + v2 * v2
+            if 0 < s < 1:
+                break
+        mul = math.sqrt(-2.0 * math.log(s) / s)
+        out[i] = std * v1 * mul
+        if i + 1 < count:
+            out[i + 1] = std * v2 * mul
+        i += 2
+    return out.astype(np.float32)
 
 
 def app_initial_state(config):
@@ -635,14 +723,36 @@ def barlow_twins(z1, z2, lam):
     return on_diagonal + lam * off_diagonal, c
 
 
+def memory_bank_loss(v, indices, bank, temperature):
+    """InstDisc's non-parametric softmax (Wu et al. 2018, Eq. 2; src/loss/memoryBank.ts), exact over all n entries.
+
+    v̂_b = v_b / max(‖v_b‖, 1e-12), s_bj = v̂_b·bank_j (the bank's rows used as stored, unit
+    already), L = 1/B Σ_b [logsumexp_j(s_bj / τ) − s_{b,i_b} / τ], i_b = indices[b]. The bank
+    is a constant here: the method writes it after the step, outside the gradient.
+    """
+    logits = l2_normalize(v) @ bank.T / temperature
+    positive = logits.gather(1, indices.view(-1, 1))[:, 0]
+    return (torch.logsumexp(logits, dim=1) - positive).mean()
+
+
+def reconstruction_mse(reconstruction, target):
+    """The autoencoder's loss (src/loss/reconstruction.ts): L = 1/(N·H·W·C) Σ (x̂ − x)², pixels in [0, 1]."""
+    return ((reconstruction - target) ** 2).mean()
+
+
 # ---------------------------------------------------------------------------
 # Methods (src/methods in the app): one class each, its loss and what it keeps.
 #
-# forward(views) takes the 2N views (rows 0…N−1 t(x), N…2N−1 t′(x), as the app's
-# MethodBatch) and returns {'loss', 'z', …}; after_step() runs after the optimizer
-# step (EMA, enqueue). SETTINGS: the keys of config.json's method_settings it reads,
-# with their kind (validate_method_settings). The online network f, g is `online`,
-# under the names the app's encoder.safetensors uses.
+# forward(views, indices) takes the views, VIEWS per image (the catalog's `views`):
+# two, 2N rows (0…N−1 t(x), N…2N−1 t′(x), as the app's MethodBatch); one, N rows t(x),
+# from which a pretext task builds its task; and each image's index in the training
+# images (the ImageFolder loader's order: the memory bank's row, the exemplar's
+# class). It returns {'loss', 'z', …}; after_step() runs after the optimizer step
+# (EMA, enqueue, bank write). SETTINGS: the keys of config.json's method_settings it
+# reads, with their kind (validate_method_settings). POOL, when set: batches are drawn
+# from the first POOL images only (the app's batchPool). The online network f, g is
+# `online`, under the names the app's encoder.safetensors uses; a pretext task trains
+# f alone (g plays no part in it and stays as it was, as in the app).
 
 # Below 4 images a half would hold one image: MoCo encodes the batch as one group (moco.ts MIN_SHUFFLE_BATCH)
 MIN_SHUFFLE_BATCH = 4
@@ -724,6 +834,7 @@ class SimCLR(nn.Module):
     """SimCLR (Chen et al. 2020; simclr.ts): NT-Xent over both views' z. Keeps nothing beside f and g."""
 
     SETTINGS = {'temperature': 'positive', 'normalize': 'switch'}
+    VIEWS = 2
 
     def __init__(self, online, config, train_count):
         super().__init__()
@@ -731,7 +842,7 @@ class SimCLR(nn.Module):
         s = config['method_settings']
         self.temperature, self.normalize = s['temperature'], s['normalize']
 
-    def forward(self, views):
+    def forward(self, views, indices):
         n = views.shape[0] // 2
         h, z = self.online(views)
         return {'loss': nt_xent(z[:n], z[n:], self.temperature, self.normalize), 'h': h, 'z': z}
@@ -759,6 +870,7 @@ class MoCo(nn.Module):
     """
 
     SETTINGS = {'temperature': 'positive', 'queue_size': 'count', 'momentum': 'momentum'}
+    VIEWS = 2
 
     def __init__(self, online, config, train_count):
         super().__init__()
@@ -774,7 +886,7 @@ class MoCo(nn.Module):
         self.register_buffer('pointer', torch.zeros((), dtype=torch.int64))
         self.pending = None
 
-    def forward(self, views):
+    def forward(self, views, indices):
         n = views.shape[0] // 2
         q = project_in_groups(self.online, views[:n])
         with torch.no_grad():
@@ -828,6 +940,7 @@ class BYOL(nn.Module):
     """
 
     SETTINGS = {'momentum': 'momentum', 'predictor_hidden': 'count', 'use_predictor': 'switch', 'ema_target': 'switch'}
+    VIEWS = 2
 
     def __init__(self, online, config, train_count):
         super().__init__()
@@ -839,7 +952,7 @@ class BYOL(nn.Module):
         # without the predictor q has no gradient (the app's Adam skips it) and DDP must not wait for one
         self.predictor.requires_grad_(self.use_predictor)
 
-    def forward(self, views):
+    def forward(self, views, indices):
         n = views.shape[0] // 2
         _, z = self.online(views)
         p = self.predictor(z) if self.use_predictor else z
@@ -861,6 +974,7 @@ class SimSiam(nn.Module):
     """SimSiam (Chen & He 2021; simsiam.ts): L = ½[D(p₁, sg(z₂)) + D(p₂, sg(z₁))], p = q(z); no stop-gradient when stop_gradient is off."""
 
     SETTINGS = {'predictor_hidden': 'count', 'stop_gradient': 'switch'}
+    VIEWS = 2
 
     def __init__(self, online, config, train_count):
         super().__init__()
@@ -869,7 +983,7 @@ class SimSiam(nn.Module):
         self.predictor = Predictor(z_dim(config), s['predictor_hidden'], config['seed'])
         self.stop_gradient = s['stop_gradient']
 
-    def forward(self, views):
+    def forward(self, views, indices):
         n = views.shape[0] // 2
         _, z = self.online(views)
         p = self.predictor(z)
@@ -885,6 +999,7 @@ class BarlowTwins(nn.Module):
     """Barlow Twins (Zbontar et al. 2021; barlowTwins.ts): barlow_twins(z₁, z₂, λ) over the (global) batch. Keeps nothing beside f and g."""
 
     SETTINGS = {'barlow_lambda': 'positive'}
+    VIEWS = 2
 
     def __init__(self, online, config, train_count):
         super().__init__()
@@ -893,7 +1008,7 @@ class BarlowTwins(nn.Module):
         self.online = online
         self.lam = config['method_settings']['barlow_lambda']
 
-    def forward(self, views):
+    def forward(self, views, indices):
         n = views.shape[0] // 2
         _, z = self.online(views)
         loss, c = barlow_twins(z[:n], z[n:], self.lam)
@@ -903,8 +1018,222 @@ class BarlowTwins(nn.Module):
         pass
 
 
+@torch.no_grad()
+def write_bank_entries(bank, indices, features, momentum):
+    """memoryBank.ts writeBankEntries: bank_i ← normalize(m·bank_i + (1 − m)·features_r) for each index i, once (its
+    first row: an index may repeat in a batch that spans an epoch's end). Written as the app's bank + (new − old)."""
+    rows, seen = [], set()
+    for row, index in enumerate(indices.tolist()):
+        if index not in seen:
+            seen.add(index)
+            rows.append(row)
+    rows = torch.tensor(rows, dtype=torch.int64, device=bank.device)
+    entries = indices[rows]
+    old = bank[entries]
+    written = l2_normalize(old * momentum + features[rows] * (1 - momentum))
+    bank[entries] = old + (written - old)
+
+
+class MemoryBank(nn.Module):
+    """Instance discrimination with a memory bank (Wu et al. 2018, InstDisc; memoryBank.ts).
+
+    The bank holds one unit vector per training image, n rows, random unit rows from the
+    stream seed ^ 0xBA4C to start with. Both views' z of image b are scored against all
+    n entries, its own (row i_b, its index in the training images) the positive:
+    L = memory_bank_loss over the 2N views at τ. After the step, bank_{i_b} ←
+    normalize(m·bank_{i_b} + (1 − m)·(v̂_b + v̂′_b)/2), the mean of the two views' unit
+    features (m = bank_momentum).
+
+    Under K ranks every rank holds the whole bank; each scores its own 2N views against it
+    (DDP's average of the gradients is the global batch's mean loss's), and the features
+    and indices of every rank are gathered before the write, so every rank writes the K·N
+    entries of the global batch (first occurrence in rank order) and the banks stay equal.
+    """
+
+    SETTINGS = {'temperature': 'positive', 'bank_momentum': 'momentum'}
+    VIEWS = 2
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        s = config['method_settings']
+        self.online = online
+        self.temperature, self.momentum = s['temperature'], s['bank_momentum']
+        self.register_buffer('bank', app_unit_rows(train_count, z_dim(config), AppRng(config['seed'] ^ 0xBA4C)))
+        self.pending = None
+
+    def forward(self, views, indices):
+        n = views.shape[0] // 2
+        _require(int(indices.max()) < self.bank.shape[0], f'image {int(indices.max())} has no row in the memory bank of {self.bank.shape[0]}')
+        _, z = self.online(views)
+        loss = memory_bank_loss(z, torch.cat([indices, indices]), self.bank, self.temperature)
+        with torch.no_grad():
+            v = l2_normalize(z)
+            self.pending = ((v[:n] + v[n:]) / 2, indices)
+        return {'loss': loss, 'z': z}
+
+    @torch.no_grad()
+    def after_step(self):
+        features, indices = self.pending
+        write_bank_entries(self.bank, gather_rows(indices), gather_rows(features), self.momentum)
+        self.pending = None
+
+
+class ClassifierHead(nn.Linear):
+    """pretextHead.ts ClassifierHead: logits = h W + b, K classes; W Glorot-normal, √(2 / (in + K)), from the stream
+    seed ^ salt, drawn in tfjs's [in, K] layout; b zero. Stored as nn.Linear's [K, in]."""
+
+    def __init__(self, in_dim, classes, seed, salt):
+        super().__init__(in_dim, classes)
+        weight = AppRng(seed ^ salt).gaussian((in_dim, classes), math.sqrt(2 / (in_dim + classes)))
+        with torch.no_grad():
+            self.weight.copy_(torch.from_numpy(weight.T.copy()))
+            self.bias.zero_()
+
+
+def pretext_online(online):
+    """f for a pretext task: g plays no part, so it is frozen (no gradient, and DDP waits for none), as the app's
+    optimizer leaves it out."""
+    online.head.requires_grad_(False)
+    return online
+
+
+class RotNet(nn.Module):
+    """RotNet (Gidaris et al. 2018; rotation.ts): the N views at 0°, 90°, 180° and 270° (counter-clockwise quarter
+    turns, rows kN … kN + N − 1 turned k times, labelled k), f encodes the 4N, a linear head on h names the rotation,
+    L = softmax cross-entropy (log 4 for a head that cannot tell). The head starts from the stream seed ^ 0x4F7A."""
+
+    SETTINGS = {}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        self.online = pretext_online(online)
+        self.classifier = ClassifierHead(8 * config['model']['encoder_width'], 4, config['seed'], 0x4F7A)
+
+    def forward(self, views, indices):
+        n = views.shape[0]
+        inputs = torch.cat([torch.rot90(views, k, dims=(2, 3)) for k in range(4)])
+        labels = torch.arange(4, device=views.device).repeat_interleave(n)
+        h = self.online.encoder(inputs)
+        return {'loss': F.cross_entropy(self.classifier(h), labels), 'z': h[:n]}
+
+    def after_step(self):
+        pass
+
+
+class Exemplar(nn.Module):
+    """Exemplar CNN (Dosovitskiy et al. 2014; exemplar.ts): the first K training images are K surrogate classes and
+    batches are drawn from them only (POOL = K, at most the images there are), so an image's index is its class; f
+    encodes the 2N views, a K-way linear head on h names the exemplar of each, L = softmax cross-entropy. The head
+    starts from the stream seed ^ 0xE8E3. Under K ranks every rank draws its share of the same K-image pool."""
+
+    SETTINGS = {'exemplar_count': 'count'}
+    VIEWS = 2
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        self.online = pretext_online(online)
+        self.classes = min(config['method_settings']['exemplar_count'], train_count)
+        self.POOL = self.classes
+        self.classifier = ClassifierHead(8 * config['model']['encoder_width'], self.classes, config['seed'], 0xE8E3)
+
+    def forward(self, views, indices):
+        _require(int(indices.max()) < self.classes, f'Exemplar CNN was handed image {int(indices.max())}, outside its {self.classes} exemplars')
+        h = self.online.encoder(views)
+        return {'loss': F.cross_entropy(self.classifier(h), torch.cat([indices, indices])), 'z': h}
+
+    def after_step(self):
+        pass
+
+
+# the decoder's transposed convolutions: 4×4 kernels at stride 2 (a side divisible by the stride overlaps evenly), three doublings
+DECODER_KERNEL, DECODER_DOUBLINGS = 4, 3
+AUTOENCODER_NOISE_STD = 0.2
+
+
+class ConvDecoder(nn.Module):
+    """autoencoder.ts ConvDecoder: h → dense onto a g×g map of 4w channels (g = ⌈S/8⌉), ReLU, then transposed
+    convolutions 4w → 2w → w → C (4×4, stride 2, tfjs's 'same': padding 1 each side) with ReLU between, the central
+    S×S (an odd margin leaves the extra pixel below and to the right), sigmoid.
+
+    Initial weights from the stream seed ^ 0xAE0D, in this order, drawn in tfjs's layouts: the dense layer
+    [h, g·g·4w] He-normal √(2 / h), then each filter [4, 4, out, in], He-normal √(2 / (4·in)) (at stride 2 each
+    output pixel is reached by 2×2 taps of every input channel), the last Glorot √(2 / (4·in + 4·out)); zero biases.
+    The dense layer's outputs are in tfjs's g×g×4w (NHWC) order; a filter [k, k, out, in] is ConvTranspose2d's
+    [in, out, k, k] with no flip (both are the adjoint of the same cross-correlation).
+    """
+
+    def __init__(self, h_dim, width, size, channels, seed):
+        super().__init__()
+        rng = AppRng(seed ^ 0xAE0D)
+        self.size = size
+        self.side = -(-size // 2 ** DECODER_DOUBLINGS)
+        self.seed_channels = 4 * width
+        cells = self.side * self.side * self.seed_channels
+        self.dense = nn.Linear(h_dim, cells)
+        widths = (4 * width, 2 * width, width, channels)
+        self.layers = nn.ModuleList(nn.ConvTranspose2d(widths[i], widths[i + 1], DECODER_KERNEL, stride=2, padding=1)
+                                    for i in range(DECODER_DOUBLINGS))
+        taps = (DECODER_KERNEL // 2) ** 2
+        with torch.no_grad():
+            self.dense.weight.copy_(torch.from_numpy(rng.gaussian((h_dim, cells), math.sqrt(2 / h_dim)).T.copy()))
+            self.dense.bias.zero_()
+            for i, layer in enumerate(self.layers):
+                c_in, c_out = widths[i], widths[i + 1]
+                last = i == DECODER_DOUBLINGS - 1
+                std = math.sqrt(2 / (taps * c_in + taps * c_out)) if last else math.sqrt(2 / (taps * c_in))
+                kernel = rng.gaussian((DECODER_KERNEL, DECODER_KERNEL, c_out, c_in), std)
+                layer.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))
+                layer.bias.zero_()
+
+    def forward(self, h):
+        a = torch.relu(self.dense(h)).view(h.shape[0], self.side, self.side, self.seed_channels).permute(0, 3, 1, 2)
+        for i, layer in enumerate(self.layers):
+            a = layer(a)
+            if i < DECODER_DOUBLINGS - 1:
+                a = torch.relu(a)
+        margin = (a.shape[2] - self.size) // 2
+        return torch.sigmoid(a[:, :, margin:margin + self.size, margin:margin + self.size])
+
+
+class Autoencoder(nn.Module):
+    """Autoencoder (Hinton & Salakhutdinov 2006; autoencoder.ts): f encodes each view to h, the decoder rebuilds the
+    view from h alone, L = reconstruction_mse against the clean view. With denoise (Vincent et al. 2008) f sees
+    x̃ = clip(x + ε, 0, 1), ε ~ N(0, 0.2²) per pixel and channel: each step draws u from the stream seed ^ 0xDE70 and
+    ε is tf.randomNormal's sequence for the seed ⌊u·2³¹⌋ over the views in NHWC order (tfjs_random_normal), the
+    app's own noise. Under K ranks each step draws K values from that stream, the same on every rank, and rank r
+    uses the r-th (with one process, the app's).
+    """
+
+    SETTINGS = {'denoise': 'switch'}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        m = config['model']
+        self.online = pretext_online(online)
+        self.decoder = ConvDecoder(8 * m['encoder_width'], m['encoder_width'], config['view_size'], m['in_channels'], config['seed'])
+        self.denoise = config['method_settings']['denoise']
+        self.noise_rng = AppRng(config['seed'] ^ 0xDE70)
+
+    def corrupt(self, views):
+        n, c, s, _ = views.shape
+        seed = int(math.floor(self.noise_rng.uniform(_world())[_rank()] * 2 ** 31))
+        noise = torch.from_numpy(tfjs_random_normal(n * s * s * c, AUTOENCODER_NOISE_STD, seed)).view(n, s, s, c)
+        return (views + noise.permute(0, 3, 1, 2).to(views.device)).clamp(0, 1)
+
+    def forward(self, views, indices):
+        x = self.corrupt(views) if self.denoise else views
+        h = self.online.encoder(x)
+        return {'loss': reconstruction_mse(self.decoder(h), views), 'z': h}
+
+    def after_step(self):
+        pass
+
+
 # the catalog: config.json's "method" → its class (solo-learn's METHODS)
-METHODS = {'simclr': SimCLR, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam, 'barlow-twins': BarlowTwins}
+METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,
+           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder}
 
 
 def build_method(config, online, train_count):
@@ -1412,8 +1741,9 @@ def emit(obj):
 def train_steps(method, config, images, steps, device, on_step=None):
     """Trains a method (build_method, on `device`) `steps` steps on this rank's share of `images` (uint8 [n, C, S₀, S₀]).
 
-    Each step: N images, two views each (t(x) then t′(x)), the method's loss, Adam, then
-    the method's after-step update. Under several ranks the method is wrapped in
+    Each step: N images (of the method's POOL, when it has one), the method's views of
+    each (two, t(x) then t′(x), or one), the method's loss, Adam, then the method's
+    after-step update. Under several ranks the method is wrapped in
     DistributedDataParallel, which averages the gradients; it does not broadcast rank 0's
     buffers before each forward (broadcast_buffers=False): they agree by construction
     (synchronized batch norm, MoCo's averaged statistics and gathered keys). on_step(step,
@@ -1425,7 +1755,8 @@ def train_steps(method, config, images, steps, device, on_step=None):
         trainer = nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == 'cuda' else None,
                                                       broadcast_buffers=False)
     optimizer = build_optimizer(config, [p for p in method.parameters() if p.requires_grad])
-    batches = ShardedBatches(len(images), rank, world, config['seed'], config['batch_size'])
+    # a method with a POOL (exemplar) draws from the first POOL images only
+    batches = ShardedBatches(min(getattr(method, 'POOL', None) or len(images), len(images)), rank, world, config['seed'], config['batch_size'])
     # each rank its own augmentation stream
     views_generator = torch.Generator().manual_seed(config['seed'] * 1_000_003 + 7919 * (rank + 1))
     size = config['view_size']
@@ -1434,9 +1765,11 @@ def train_steps(method, config, images, steps, device, on_step=None):
         hint += f' or raise the temperature ({config["method_settings"]["temperature"]})'
     trainer.train()
     for step in range(1, steps + 1):
-        x = images[batches.next()].to(device, torch.float32) / 255
-        views = torch.cat([augment_views(x, views_generator, config['augmentation'], size) for _ in range(2)])
-        loss = trainer(views)['loss']
+        indices = batches.next()
+        x = images[indices].to(device, torch.float32) / 255
+        # the method's views per image (trainer.ts trainStep): two, or one for a pretext task, which builds its task from it
+        views = torch.cat([augment_views(x, views_generator, config['augmentation'], size) for _ in range(method.VIEWS)])
+        loss = trainer(views, indices.to(device))['loss']
         reported = loss.detach().clone()
         if world > 1:
             dist.all_reduce(reported)
