@@ -15,6 +15,11 @@ import { ntXent } from '../loss/ntxent';
 import { autoencoder } from '../methods/autoencoder';
 import { barlowTwins } from '../methods/barlowTwins';
 import { byol } from '../methods/byol';
+import { colorization } from '../methods/colorization';
+import { inpainting } from '../methods/inpainting';
+import { jigsaw } from '../methods/jigsaw';
+import { relativePatch } from '../methods/relativePatch';
+import { hammingPermutations } from '../methods/tiles';
 import { exemplar } from '../methods/exemplar';
 import { memoryBank } from '../methods/memoryBank';
 import type { SslMethod } from '../methods/method';
@@ -113,6 +118,7 @@ function smallConfig(overrides: Partial<ExperimentConfig> = {}): ExperimentConfi
 }
 
 const GREY_28: PytorchDatasetShape = { imageSize: 28, channels: 1 };
+const RGB_28: PytorchDatasetShape = { imageSize: 28, channels: 3 };
 
 /**
  * Adam's ε in the two-view parity runs, set alike in the app's optimizer and
@@ -128,6 +134,7 @@ const PARITY_ADAM_EPSILON = 1e-5;
 /** The app's method factories this file runs against train.py's (SimCLR has its own test). */
 const APP_METHODS = {
   'memory-bank': memoryBank, moco, byol, simsiam, 'barlow-twins': barlowTwins, rotation, exemplar, autoencoder,
+  'relative-patch': relativePatch, jigsaw, inpainting, colorization,
 } as const;
 type ParityMethod = keyof typeof APP_METHODS;
 
@@ -148,6 +155,28 @@ async function ownTensors(id: ParityMethod, own: tf.Variable[]): Promise<NamedTe
       { name: 'classifier.weight', dtype: 'F32', shape: [classes, inDim], data: denseToPytorch(data[0], [inDim, classes]) },
       { name: 'classifier.bias', dtype: 'F32', shape: [classes], data: data[1] },
     ];
+  }
+  if (id === 'relative-patch' || id === 'jigsaw') {
+    // FusionHead: the fusion layer [in, hidden] and the classifier [hidden, K], each W then b
+    const [inDim, hidden] = shapes[0] as [number, number];
+    const classes = shapes[2][1] as number;
+    return [
+      { name: 'head.fusion.weight', dtype: 'F32', shape: [hidden, inDim], data: denseToPytorch(data[0], [inDim, hidden]) },
+      { name: 'head.fusion.bias', dtype: 'F32', shape: [hidden], data: data[1] },
+      { name: 'head.classifier.weight', dtype: 'F32', shape: [classes, hidden], data: denseToPytorch(data[2], [hidden, classes]) },
+      { name: 'head.classifier.bias', dtype: 'F32', shape: [classes], data: data[3] },
+    ];
+  }
+  if (id === 'inpainting' || id === 'colorization') {
+    // MapDecoder: dense h → hidden, dense hidden → g·g·16, the per-cell layer 16 → Q; each W [in, out] then b
+    const prefix = id === 'inpainting' ? 'decoder' : 'head';
+    return ['layer1', 'layer2', 'cell'].flatMap((layer, i) => {
+      const [inDim, outDim] = shapes[2 * i] as [number, number];
+      return [
+        { name: `${prefix}.${layer}.weight`, dtype: 'F32' as const, shape: [outDim, inDim], data: denseToPytorch(data[2 * i], [inDim, outDim]) },
+        { name: `${prefix}.${layer}.bias`, dtype: 'F32' as const, shape: [outDim], data: data[2 * i + 1] },
+      ];
+    });
   }
   if (id === 'autoencoder') {
     const [hDim, cells] = shapes[0];
@@ -218,15 +247,18 @@ async function appMethodState(method: SslMethod, network: EncoderNetwork): Promi
 async function appMethodRun(config: ExperimentConfig, steps: number, trainCount: number, indices?: number[][]) {
   const n = config.batchSize;
   const rng = createRng(31);
-  const shape = [2 * n, 28, 28, 1] as const;
-  const viewShape = [(METHOD_CATALOG[config.method].views ?? 2) * n, 28, 28, 1] as const;
+  // colour views for colorization (its f sees the lightness alone: encoderChannels), grey for the others
+  const channels = config.method === 'colorization' ? 3 : 1;
+  const fChannels = METHOD_CATALOG[config.method].encoderChannels ?? channels;
+  const shape = [2 * n, 28, 28, fChannels] as const;
+  const viewShape = [(METHOD_CATALOG[config.method].views ?? 2) * n, 28, 28, channels] as const;
   const pixels = (dims: readonly number[] = shape) => Float32Array.from({ length: dims.reduce((a, b) => a * b) }, () => rng());
   const { encoderWidth, projectionHead, projectionDim } = config;
-  const network = new EncoderNetwork({ channels: 1, encoderWidth, projectionHead, projectionDim, seed: 9 });
+  const network = new EncoderNetwork({ channels: fChannels, encoderWidth, projectionHead, projectionDim, seed: 9 });
   tf.tidy(() => { network.encode(tf.tensor4d(pixels(), [...shape]), true); });
   const init = await encoderSafetensors(network, { method: config.method, step: 3, dataset: 'test', imageSize: 28 });
-  const trainImages = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
-  const method = APP_METHODS[config.method as ParityMethod].create({ network, config, trainCount, channels: 1, trainImages });
+  const trainImages = tf.zeros([1, 28, 28, channels]) as tf.Tensor4D;
+  const method = APP_METHODS[config.method as ParityMethod].create({ network, config, trainCount, channels, trainImages });
   const initial = await appMethodState(method, network);
   const out: NamedTensor[] = initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => ({ ...t, name: `app.initial.${t.name}` }));
   const pointers: (number | null)[] = [];
@@ -240,7 +272,7 @@ async function appMethodRun(config: ExperimentConfig, steps: number, trainCount:
     await method.afterUpdate(batch, config);
     const after = await appMethodState(method, network);
     out.push(
-      { name: `views.${s}`, dtype: 'F32', shape: [viewShape[0], 1, 28, 28], data: toNchw(values, viewShape) },
+      { name: `views.${s}`, dtype: 'F32', shape: [viewShape[0], channels, 28, 28], data: toNchw(values, viewShape) },
       { name: `indices.${s}`, dtype: 'F32', shape: [n], data: Float32Array.from(batch.indices) },
       { name: `app.loss.${s}`, dtype: 'F32', shape: [], data: (await loss.data()) as Float32Array },
       ...after.tensors.map((t) => ({ ...t, name: `app.after.${s}.${t.name}` })),
@@ -283,6 +315,10 @@ const PARITY_CONFIGS: Record<ParityMethod, ExperimentConfig> = {
   rotation: smallConfig({ method: 'rotation' }),
   exemplar: smallConfig({ method: 'exemplar', exemplarCount: 5 }),
   autoencoder: smallConfig({ method: 'autoencoder', denoise: true }),
+  'relative-patch': smallConfig({ method: 'relative-patch' }),
+  jigsaw: smallConfig({ method: 'jigsaw', jigsawPermutations: 10 }),
+  inpainting: smallConfig({ method: 'inpainting', inpaintMask: 'random' }),
+  colorization: smallConfig({ method: 'colorization', colorizationMode: 'classification' }),
 };
 
 /**
@@ -307,14 +343,18 @@ const OWN_PARTS: Record<ParityMethod, string[]> = {
   rotation: ['classifier'],
   exemplar: ['classifier'],
   autoencoder: ['decoder'],
+  'relative-patch': ['head'],
+  jigsaw: ['head'],
+  inpainting: ['decoder'],
+  colorization: ['head'],
 };
 
 /** Runs the app's method and train.py's on the same views from the same state, two steps; the driver's JSON. */
-async function methodParity(method: ParityMethod): Promise<{ out: MethodParity; app: Awaited<ReturnType<typeof appMethodRun>> }> {
-  const config = PARITY_CONFIGS[method];
+async function methodParity(method: ParityMethod, overrides: Partial<ExperimentConfig> = {}): Promise<{ out: MethodParity; app: Awaited<ReturnType<typeof appMethodRun>> }> {
+  const config = { ...PARITY_CONFIGS[method], ...overrides };
   const app = await appMethodRun(config, 2, 40, PARITY_INDICES[method]);
   const dir = mkdtempSync(join(tmpdir(), `ssp-pytorch-${method}-`));
-  const files = pytorchExportFiles(config, GREY_28, { encoder: app.init });
+  const files = pytorchExportFiles(config, method === 'colorization' ? RGB_28 : GREY_28, { encoder: app.init });
   const cfg = JSON.parse(files['config.json']) as PytorchConfig;
   writeFiles(dir, { ...files, 'config.json': JSON.stringify({ ...cfg, optimizer: { ...cfg.optimizer, epsilon: PARITY_ADAM_EPSILON } }), 'steps.safetensors': app.steps });
   const out = JSON.parse(pythonOk([DRIVER, 'method', dir, join(dir, 'config.json'), join(dir, 'encoder.safetensors'), join(dir, 'steps.safetensors')])) as MethodParity;
@@ -366,12 +406,14 @@ describe('the PyTorch export’s files', () => {
   });
 
   it('a method train.py does not cover gets the message, by its label, and no files', () => {
-    expect(PYTORCH_EXPORT_METHODS).toEqual(['simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder']);
-    const covered = 'PyTorch export covers SimCLR, Memory bank (InstDisc), MoCo v2, BYOL, SimSiam, Barlow Twins, Rotation (RotNet), Exemplar CNN, Autoencoder so far';
+    expect(PYTORCH_EXPORT_METHODS).toEqual([
+      'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization',
+    ]);
+    const covered = 'PyTorch export covers SimCLR, Memory bank (InstDisc), MoCo v2, BYOL, SimSiam, Barlow Twins, Rotation (RotNet), Exemplar CNN, Autoencoder, '
+      + `${METHOD_CATALOG['relative-patch'].label}, ${METHOD_CATALOG.jigsaw.label}, ${METHOD_CATALOG.inpainting.label}, ${METHOD_CATALOG.colorization.label} so far`;
     for (const method of PYTORCH_EXPORT_METHODS) expect(pytorchExportProblem(withMethodDefaults(smallConfig({ method }))), method).toBeNull();
-    expect(pytorchExportProblem(smallConfig({ method: 'jigsaw' }))).toBe(`${covered}; ${METHOD_CATALOG.jigsaw.label} is not covered yet`);
     const others = METHOD_IDS.filter((m) => !PYTORCH_EXPORT_METHODS.includes(m));
-    expect(others).toHaveLength(METHOD_IDS.length - 9);
+    expect(others).toHaveLength(METHOD_IDS.length - 13);
     for (const method of others) {
       expect(pytorchExportProblem(smallConfig({ method }))).toBe(`${covered}; ${METHOD_CATALOG[method].label} is not covered yet`);
     }
@@ -387,7 +429,8 @@ describe('the PyTorch export’s files', () => {
     expect(files['train.py']).toBe(PYTORCH_TRAIN_SCRIPT);
     expect(files['train.py'].startsWith('#!/usr/bin/env python3\n')).toBe(true);
     expect(files['train.py']).toContain("METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,\n"
-      + "           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder}");
+      + "           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,\n"
+      + "           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization}");
     expect(JSON.parse(files['config.json'])).toEqual(pytorchConfig(config, GREY_28, { steps: 120 }));
     expect(files['README.md']).toContain('torchrun --nproc_per_node=K train.py --config config.json --data DIR');
     expect(files['README.md']).toContain('the global batch is K × 64');
@@ -401,9 +444,10 @@ describe('the PyTorch export’s files', () => {
   it('each covered method exports exactly the settings it reads, in snake_case, and a README that says what it keeps', () => {
     const base = smallConfig({
       temperature: 0.3, normalize: false, queueSize: 512, momentum: 0.95, predictorHidden: 24, usePredictor: false, emaTarget: true,
-      stopGradient: false, barlowLambda: 0.02, bankMomentum: 0.6, exemplarCount: 300, denoise: true,
+      stopGradient: false, barlowLambda: 0.02, bankMomentum: 0.6, exemplarCount: 300, denoise: true, jigsawPermutations: 24,
+      inpaintMask: 'random', colorizationMode: 'classification',
     });
-    const expected: Record<string, Record<string, number | boolean>> = {
+    const expected: Record<string, Record<string, number | boolean | string>> = {
       simclr: { temperature: 0.3, normalize: false },
       moco: { temperature: 0.3, queue_size: 512, momentum: 0.95 },
       byol: { momentum: 0.95, predictor_hidden: 24, use_predictor: false, ema_target: true },
@@ -413,17 +457,21 @@ describe('the PyTorch export’s files', () => {
       rotation: {},
       exemplar: { exemplar_count: 300 },
       autoencoder: { denoise: true },
+      'relative-patch': {},
+      jigsaw: { jigsaw_permutations: 24 },
+      inpainting: { inpaint_mask: 'random' },
+      colorization: { colorization_mode: 'classification' },
     };
     expect(Object.keys(expected).sort()).toEqual([...PYTORCH_EXPORT_METHODS].sort());
     for (const method of PYTORCH_EXPORT_METHODS) {
-      const cfg = pytorchConfig({ ...base, method }, GREY_28);
+      const cfg = pytorchConfig({ ...base, method }, method === 'colorization' ? RGB_28 : GREY_28);
       expect(cfg.method, method).toBe(method);
       expect(cfg.method_settings, method).toEqual(expected[method]);
     }
     // what each keeps, and what --init leaves to the method: f and g are loaded, its own parts start as the method starts them
     // paragraphs are wrapped at 115 characters: read them as one line
-    const readme = (method: MethodId, encoder: boolean) =>
-      pytorchExportFiles({ ...base, method }, GREY_28, encoder ? { encoder: Uint8Array.of(1) } : {})['README.md'].replace(/\s*\n\s*/g, ' ');
+    const readme = (method: MethodId, encoder: boolean, overrides: Partial<ExperimentConfig> = {}) =>
+      pytorchExportFiles({ ...base, method, ...overrides }, method === 'colorization' ? RGB_28 : GREY_28, encoder ? { encoder: Uint8Array.of(1) } : {})['README.md'].replace(/\s*\n\s*/g, ' ');
     expect(readme('moco', true)).toContain('MoCo v2 keeps a key encoder and a queue. The key encoder is a moving average of f and g (momentum m = 0.95, batch-norm running statistics included)');
     expect(readme('moco', true)).toContain('The queue holds 512 keys');
     expect(readme('moco', true)).toContain('It loads f and g only: the key encoder starts as a copy of the loaded f and g and the queue as the random unit vectors of the seed');
@@ -452,8 +500,24 @@ describe('the PyTorch export’s files', () => {
     expect(readme('autoencoder', true)).toContain('It loads f and g only: the decoder starts from the seed');
     expect(readme('autoencoder', false)).toContain('each process draws its own noise');
     expect(pytorchExportFiles({ ...base, method: 'autoencoder', denoise: false }, GREY_28)['README.md'].replace(/\s*\n\s*/g, ' ')).toContain('Denoising: off. g plays no part');
+    expect(readme('relative-patch', true)).toContain('Relative patch location keeps a head that names where a neighbour patch sat around the centre patch');
+    expect(readme('relative-patch', true)).toContain('It loads f and g only: the head starts from the seed');
+    expect(readme('relative-patch', false)).toContain('Every process draws the jitter of the K × N views of the step from the same seeded stream');
+    expect(readme('jigsaw', true)).toContain('The jigsaw keeps 24 fixed permutations of the 3×3 tiles (the app\'s greedy maximal-Hamming-distance set, recomputed)');
+    expect(readme('inpainting', true)).toContain('Masked region: a square at a random place, drawn from the app\'s seeded stream');
+    expect(readme('inpainting', true, { inpaintMask: 'central' })).toContain('Masked region: the central square; it is filled with the batch\'s mean visible colour');
+    expect(readme('inpainting', false)).toContain('the fill colour is the mean over the global batch');
+    expect(readme('colorization', true)).toContain('Colour head: classification over the ab bins of side 10 that sRGB reaches');
+    expect(readme('colorization', true, { colorizationMode: 'regression' })).toContain('Colour head: regression of a/110 and b/110');
+    expect(readme('colorization', true)).toContain('It loads f and g only: the colour head starts from the seed');
+    // colorization on grey images: the app's own refusal, before any file is written
+    const grey = 'Colorization needs colour images: this dataset is greyscale, so there is no colour for the head to predict from the lightness.';
+    expect(() => pytorchExportFiles({ ...base, method: 'colorization' }, GREY_28)).toThrow(grey);
+    expect(pytorchConfig({ ...base, method: 'colorization' }, RGB_28).model.in_channels).toBe(1);
     // a setting outside its field's limits is named; one the method does not read does not stop it
     const problem = (overrides: Partial<ExperimentConfig>) => pytorchExportProblem({ ...base, ...overrides });
+    expect(problem({ method: 'jigsaw', jigsawPermutations: 101 })).toBe('The setting “Permutations P” (101) cannot be exported: set a valid value first');
+    expect(problem({ method: 'inpainting', inpaintMask: 'corner' as 'central' })).toBe('The setting “Masked region” (corner) cannot be exported: set a valid value first');
     expect(problem({ method: 'moco', momentum: 1 })).toBe('The setting “Momentum m” (1) cannot be exported: set a valid value first');
     expect(problem({ method: 'moco', queueSize: 0 })).toBe('The setting “Queue size K” (0) cannot be exported: set a valid value first');
     expect(problem({ method: 'byol', predictorHidden: 2.5 })).toBe('The setting “Predictor hidden units” (2.5) cannot be exported: set a valid value first');
@@ -475,10 +539,11 @@ describe('train.py against the app (PyTorch)', () => {
     const noData = python(['train.py', '--config', 'config.json'], { cwd: dir });
     expect(noData.status).toBe(2);
     expect(noData.stderr).toMatch(/^train\.py: no --data: give your images as an ImageFolder directory/);
-    writeFileSync(join(dir, 'jigsaw.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'jigsaw' }));
-    const other = python(['train.py', '--config', 'jigsaw.json', '--data', dir], { cwd: dir });
+    writeFileSync(join(dir, 'pirl.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'pirl' }));
+    const other = python(['train.py', '--config', 'pirl.json', '--data', dir], { cwd: dir });
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('config.json asks for method "jigsaw"; this train.py covers autoencoder, barlow-twins, byol, exemplar, memory-bank, moco, rotation, simclr, simsiam');
+    expect(other.stderr).toContain('config.json asks for method "pirl"; this train.py covers autoencoder, barlow-twins, byol, colorization, exemplar, '
+      + 'inpainting, jigsaw, memory-bank, moco, relative-patch, rotation, simclr, simsiam');
     expect(other.stderr).not.toContain('Traceback');
     // a setting another method reads, left in by hand: refused by name, not ignored
     const mixed = JSON.parse(files['config.json']) as { method_settings: Record<string, unknown> };
@@ -491,6 +556,17 @@ describe('train.py against the app (PyTorch)', () => {
     wider.dispose();
     mkdirSync(join(dir, 'data'));
     writeFileSync(join(dir, 'data', 'one.png'), encodePng(new Uint8Array(4 * 28 * 28).fill(255), 28, 28));
+    // colorization handed grey images (a hand-edited config): the app's own words; an inpainting mask it does not know: named
+    const colour = JSON.parse(pytorchExportFiles(smallConfig({ method: 'colorization', colorizationMode: 'regression' }), RGB_28)['config.json']) as PytorchConfig;
+    writeFileSync(join(dir, 'grey-colour.json'), JSON.stringify({ ...colour, data: { ...colour.data, channels: 1 } }));
+    const greyColour = python(['train.py', '--config', 'grey-colour.json', '--data', 'data', '--steps', '1'], { cwd: dir });
+    expect(greyColour.status).toBe(2);
+    expect(greyColour.stderr).toBe('train.py: Colorization needs colour images: this dataset is greyscale, so there is no colour for the head to predict from the lightness.\n');
+    const inpaint = JSON.parse(pytorchExportFiles(smallConfig({ method: 'inpainting' }), GREY_28)['config.json']) as PytorchConfig;
+    writeFileSync(join(dir, 'corner.json'), JSON.stringify({ ...inpaint, method_settings: { inpaint_mask: 'corner' } }));
+    const corner = python(['train.py', '--config', 'corner.json', '--data', 'data'], { cwd: dir });
+    expect(corner.status).toBe(2);
+    expect(corner.stderr).toContain('config.json: method_settings.inpaint_mask must be "central" or "random", got "corner"');
     const mismatch = python(['train.py', '--config', 'config.json', '--data', 'data', '--init', 'wider.safetensors'], { cwd: dir });
     expect(mismatch.status).toBe(2);
     expect(mismatch.stderr).toContain('wider.safetensors holds an encoder with encoder_width 8, but config.json says 4: export both from the same run');
@@ -614,6 +690,50 @@ describe('train.py against the app (PyTorch)', () => {
     expect(out.steps[0].app_loss).toBeGreaterThan(0.01);
   }, 30_000);
 
+  it('relative patch location: the same head from the seed (last layer zero); for 2 steps the same jitter from the app’s stream, the same cross-entropy over the 8N centre–neighbour pairs, and after Adam the same f and head (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('relative-patch');
+    expectParity('relative-patch', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    expect(names).toEqual(['head.fusion.weight [32, 64]', 'head.fusion.bias [32]', 'head.classifier.weight [8, 32]', 'head.classifier.bias [8]']);
+    // the head starts as a uniform guess over the 8 positions
+    expect(out.steps[0].app_loss).toBeCloseTo(Math.log(8), 5);
+  }, 30_000);
+
+  it('jigsaw: the same P = 10 permutations (all 100 of the greedy set), the same head from the seed; for 2 steps the same jitter and permutation draws, cross-entropy and weights after Adam (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('jigsaw');
+    expectParity('jigsaw', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    expect(names).toEqual(['head.fusion.weight [32, 288]', 'head.fusion.bias [32]', 'head.classifier.weight [10, 32]', 'head.classifier.bias [10]']);
+    expect(out.steps[0].app_loss).toBeCloseTo(Math.log(10), 5);
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'pytorch');
+    const permutations = JSON.parse(pythonOk(['-c', 'import json, train; print(json.dumps(train.hamming_permutations(100)))'], { cwd: script }));
+    expect(permutations).toEqual(hammingPermutations(100));
+  }, 30_000);
+
+  it('inpainting (random squares): the same decoder from the seed, the same squares from the app’s stream and the same fill; for 2 steps the same error over the hidden pixels, and after Adam the same f and decoder (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('inpainting');
+    expectParity('inpainting', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    expect(names).toEqual([
+      'decoder.layer1.weight [32, 32]', 'decoder.layer1.bias [32]', 'decoder.layer2.weight [1024, 32]', 'decoder.layer2.bias [1024]',
+      'decoder.cell.weight [1, 16]', 'decoder.cell.bias [1]',
+    ]);
+    expect(out.steps[0].app_loss).toBeGreaterThan(0.01);
+    // the central square too: no draws, the same loss
+    const central = await methodParity('inpainting', { inpaintMask: 'central' });
+    expectParity('inpainting', central.out);
+  }, 30_000);
+
+  it('colorization: on colour views, f on L / 100; the classification head over the 261 ab bins and the regression head, the same from the seed; for 2 steps the same loss, and after Adam the same f and head (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('colorization');
+    expectParity('colorization', out);
+    expect(app.initial.tensors.find((t) => t.name === 'head.cell.weight')!.shape).toEqual([261, 16]);
+    expect(out.steps[0].app_loss).toBeGreaterThan(1);
+    const regression = await methodParity('colorization', { colorizationMode: 'regression' });
+    expectParity('colorization', regression.out);
+    expect(regression.app.initial.tensors.find((t) => t.name === 'head.cell.weight')!.shape).toEqual([2, 16]);
+  }, 30_000);
+
   it('apply_views makes the app’s views from the app’s ViewParams, every operator, before and after the crop (max |Δ| < 1e-4)', () => {
     const crop = (enabled = true): AugmentOperator => ({ kind: 'crop', enabled, p: 1, scale: [0.3, 1], ratio: [3 / 4, 4 / 3] });
     const op = {
@@ -717,13 +837,16 @@ describe('train.py against the app (PyTorch)', () => {
     }
   }, 30_000);
 
-  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN and the denoising autoencoder each train 3 steps and the ranks end with the same state, MoCo’s queue and the bank included; Barlow Twins’ C and the predictor’s batch norm over two half batches equal one process over the whole batch', async () => {
+  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN, the denoising autoencoder, relative patch location, the jigsaw, inpainting and colorization each train 3 steps and the ranks end with the same state, MoCo’s queue and the bank included; Barlow Twins’ C and the predictor’s batch norm over two half batches equal one process over the whole batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-methods-'));
     writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
-    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder'] as const;
-    // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots; Exemplar's pool is the first 5 of the 16 images
+    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization'] as const;
+    // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots; Exemplar's pool is the first 5 of the 16 images;
+    // the inpainting squares at random places (each rank its share of one stream's draws); colorization on colour images
     const configs = methods.map((method) => pytorchConfig(
-      withMethodDefaults(smallConfig({ method, seed: 3, batchSize: 4, queueSize: 10, exemplarCount: 5, denoise: true })), GREY_28, { steps: 3 },
+      withMethodDefaults(smallConfig({
+        method, seed: 3, batchSize: 4, queueSize: 10, exemplarCount: 5, denoise: true, jigsawPermutations: 10, inpaintMask: 'random', colorizationMode: 'classification',
+      })), method === 'colorization' ? RGB_28 : GREY_28, { steps: 3 },
     ));
     writeFileSync(join(dir, 'configs.json'), JSON.stringify(configs));
     await torchrun(DRIVER, ['methods', dir, join(dir, 'configs.json')], dir);

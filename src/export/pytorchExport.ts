@@ -5,7 +5,8 @@
  * kept as Python and imported as text) rebuilds f and g under the names of
  * encoderWeights.ts, the augmentation pipeline with the pixel math of
  * src/augment, the method (SimCLR, memory bank, MoCo v2, BYOL, SimSiam,
- * Barlow Twins, RotNet, Exemplar CNN, autoencoder: its loss, its own parts
+ * Barlow Twins, RotNet, Exemplar CNN, autoencoder, relative patch location,
+ * jigsaw, inpainting, colorization: its loss, its own parts
  * started as the app starts them, its after-step update)
  * and Adam with tfjs's defaults, and scales out under torchrun with
  * DistributedDataParallel.
@@ -17,6 +18,7 @@ import trainPy from './pytorch/train.py?raw';
 import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { BUILTIN_DATASETS } from '../core/datasets';
 import { METHOD_CATALOG, type MethodId } from '../core/methods';
+import { colorizationGreyscaleReason } from '../core/pretext/colorization';
 import { validatePipeline, type AugmentOperator } from '../core/pipeline';
 
 /** The script, as the export writes it. */
@@ -25,6 +27,7 @@ export const PYTORCH_TRAIN_SCRIPT: string = trainPy;
 /** Methods train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
 export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = [
   'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder',
+  'relative-patch', 'jigsaw', 'inpainting', 'colorization',
 ];
 
 /**
@@ -63,7 +66,7 @@ export interface PytorchDatasetShape {
  * `settings` (src/core/methods.ts) in snake_case, e.g. MoCo's
  * { temperature, queue_size, momentum }.
  */
-export type PytorchMethodSettings = Record<string, number | boolean>;
+export type PytorchMethodSettings = Record<string, number | boolean | string>;
 
 /** config.json: every setting train.py reads, in its snake_case. */
 export interface PytorchConfig {
@@ -121,11 +124,12 @@ export function pytorchSettingName(key: string): string {
  * queue_size, momentum; BYOL: momentum, predictor_hidden, use_predictor,
  * ema_target; SimSiam: predictor_hidden, stop_gradient; Barlow Twins:
  * barlow_lambda; RotNet: none; Exemplar CNN: exemplar_count; autoencoder:
- * denoise).
+ * denoise; relative patch location: none; jigsaw: jigsaw_permutations;
+ * inpainting: inpaint_mask; colorization: colorization_mode).
  */
 export function pytorchMethodSettings(config: ExperimentConfig): PytorchMethodSettings {
   const out: PytorchMethodSettings = {};
-  for (const key of exportedSettingKeys(config.method)) out[pytorchSettingName(key)] = config[key] as number | boolean;
+  for (const key of exportedSettingKeys(config.method)) out[pytorchSettingName(key)] = config[key] as number | boolean | string;
   return out;
 }
 
@@ -134,6 +138,7 @@ function settingProblem(key: keyof ExperimentConfig, value: unknown): string | n
   const spec = CONFIG_SCHEMA[key];
   const bad = `The setting “${spec.label}” (${String(value)}) cannot be exported: set a valid value first`;
   if (spec.kind === 'boolean') return typeof value === 'boolean' ? null : bad;
+  if (spec.kind === 'enum') return spec.options.some((option) => option.value === value) ? null : bad;
   if (spec.kind !== 'number') return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || (spec.integer && !Number.isInteger(value))) return bad;
   const aboveMin = spec.minExclusive ? value > spec.min : value >= spec.min;
@@ -191,6 +196,8 @@ export function pytorchConfig(config: ExperimentConfig, dataset: PytorchDatasetS
   const { imageSize, channels } = dataset;
   if (!positiveInteger(imageSize)) throw new RangeError(`The dataset's image size (${String(imageSize)}) must be a whole number of pixels ≥ 1`);
   if (channels !== 1 && channels !== 3) throw new RangeError(`The dataset's images must have 1 or 3 channels, not ${String(channels)}`);
+  // the app refuses it at the start of the run (colorization.ts), and train.py with the same words
+  if (config.method === 'colorization' && channels !== 3) throw new Error(colorizationGreyscaleReason('this dataset'));
   const steps = options.steps ?? 0;
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`Steps must be a whole number ≥ 0, got ${String(steps)}`);
   const entry = METHOD_CATALOG[config.method];
@@ -322,6 +329,53 @@ function methodReadme(cfg: PytorchConfig): MethodReadme {
         scaling: 'Each process\'s loss is the mean over its own views and DistributedDataParallel averages the gradients' +
           `${s.denoise ? '; each process draws its own noise, from a stream of its own' : ''}; batch norm takes its statistics ` +
           `over the global batch, ${oneProcess}.`,
+      };
+    case 'relative-patch':
+      return {
+        keeps: 'Relative patch location keeps a head that names where a neighbour patch sat around the centre patch, starting ' +
+          'with the app\'s initial weights for the seed (its last layer at zero, a uniform guess). Each view is cut into the ' +
+          'app\'s 3×3 grid of patches with gaps, each patch moved by its own jitter from the app\'s seeded stream; f encodes ' +
+          'every patch alone and the head reads the centre\'s and each neighbour\'s features side by side (8 pairs a view, ' +
+          'cross-entropy over the 8 positions). g plays no part (it stays as it was).',
+        afterInit: 'the head starts from the seed (the app\'s head is not exported)',
+        scaling: 'Every process draws the jitter of the K × N views of the step from the same seeded stream and cuts its own ' +
+          'share; each process\'s loss is the mean over its 8 × N pairs and DistributedDataParallel averages the gradients; batch ' +
+          `norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'jigsaw':
+      return {
+        keeps: `The jigsaw keeps ${s.jigsaw_permutations} fixed permutations of the 3×3 tiles (the app's greedy ` +
+          'maximal-Hamming-distance set, recomputed) and a head that names which one shuffled a view, starting with the app\'s ' +
+          'initial weights for the seed (its last layer at zero, a uniform guess). The tiles\' jitter and each view\'s ' +
+          'permutation come from the app\'s seeded stream; f encodes each tile alone and the head reads the nine features ' +
+          'side by side in the shuffled order. g plays no part (it stays as it was).',
+        afterInit: 'the head starts from the seed (the app\'s head is not exported)',
+        scaling: 'Every process draws the jitter and permutations of the K × N views of the step from the same seeded stream ' +
+          'and takes its own share; each process\'s loss is the mean over its N views and DistributedDataParallel averages the ' +
+          `gradients; batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'inpainting':
+      return {
+        keeps: 'Inpainting (context encoder, L2 loss) keeps a decoder that paints a hidden square of half the view\'s side ' +
+          `back from h, starting with the app's initial weights for the seed. Masked region: ${s.inpaint_mask === 'random'
+            ? 'a square at a random place, drawn from the app\'s seeded stream' : 'the central square'}; it is filled with the ` +
+          'batch\'s mean visible colour, and the loss is the mean squared error over the hidden pixels. g plays no part (it stays as it was).',
+        afterInit: 'the decoder starts from the seed (the app\'s decoder is not exported)',
+        scaling: 'Each process\'s loss is the mean over its own hidden squares and DistributedDataParallel averages the ' +
+          'gradients; the fill colour is the mean over the global batch, and random squares are drawn for the K × N views from ' +
+          `one seeded stream, each process taking its share; batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'colorization':
+      return {
+        keeps: 'Colorization keeps a colour head that predicts the a and b channels of CIE Lab at every pixel from h, starting ' +
+          'with the app\'s initial weights for the seed; f sees the lightness L alone. Colour head: ' +
+          (s.colorization_mode === 'classification'
+            ? 'classification over the ab bins of side 10 that sRGB reaches, cross-entropy at the head\'s grid points.'
+            : 'regression of a/110 and b/110, mean squared error over every pixel.') +
+          ' It needs colour (RGB) images. g plays no part (it stays as it was).',
+        afterInit: 'the colour head starts from the seed (the app\'s head is not exported)',
+        scaling: 'Each process\'s loss is the mean over its own views and DistributedDataParallel averages the gradients; ' +
+          `batch norm takes its statistics over the global batch, ${oneProcess}.`,
       };
     case 'barlow-twins':
       return {

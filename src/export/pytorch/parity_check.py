@@ -251,9 +251,10 @@ def check_methods(train, directory, configs_path):
         configs = json.load(f)
     out = {'rank': rank, 'world': world, 'methods': {}}
     # the same images on every rank (each trains on its own share of them)
-    images = (torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(4)) * 255).to(torch.uint8)
+    images_by_channels = {c: (torch.rand(16, c, 28, 28, generator=torch.Generator().manual_seed(4)) * 255).to(torch.uint8) for c in (1, 3)}
     for raw in configs:
         config = train.validate_config(raw)
+        images = images_by_channels[config['data']['channels']]  # colour images for colorization
         method = train.build_method(config, train.build_model(config), len(images))
         bank = method.bank.clone() if hasattr(method, 'bank') else None
         # the training indices this rank's batches held (the bank's rows, the exemplars' classes)

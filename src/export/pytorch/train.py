@@ -43,10 +43,22 @@ What it reproduces, from config.json (written by the app's "Export as PyTorch"):
       Autoencoder   a decoder of transposed convolutions rebuilds one view from h (mean
                     squared error); with denoise, f sees the view under the app's
                     Gaussian noise (σ 0.2, the same numbers as the app's for the seed);
+      Relative patch location  each view cut into the app's 3×3 grid of patches with gaps and
+                    a seeded jitter per patch; a head on [h_centre, h_neighbour] names each of
+                    the 8 neighbours' positions (cross-entropy);
+      Jigsaw        the 3×3 tiles shuffled by one of P fixed permutations (the app's greedy
+                    maximal-Hamming set), jitter and permutation drawn from the app's stream; a
+                    head on the 9 tiles' h side by side names the permutation;
+      Inpainting    a square of half the side (central, or at a seeded random place) filled
+                    with the batch's mean visible colour; a decoder paints it back from h
+                    (mean squared error over the hidden pixels);
+      Colorization  colour data only: f sees Lab's L / 100, a head predicts ab (regression of
+                    ab / 110, or cross-entropy over the ab bins sRGB reaches);
     the method's own parts (predictor, queue, shuffle order, bank, classifier head,
     decoder, noise) start from the app's seeded streams, as the app starts them; a
     key encoder or target starts as a copy of f and g (after --init, of the loaded
-    ones); the pretext tasks (RotNet, Exemplar, Autoencoder) train f and their own
+    ones); the pretext tasks (RotNet, Exemplar, Autoencoder, Relative patch location,
+    Jigsaw, Inpainting, Colorization) train f and their own
     head or decoder, and leave g as it is, as the app does;
   - Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
   - batch size N, learning rate, steps, seed and view size.
@@ -76,7 +88,10 @@ N images train as one process with K × N would; per method:
     rank writes the global batch's entries, so the banks stay identical;
   - RotNet, Exemplar, Autoencoder: each rank's loss is the mean over its own
     views, DDP averages the gradients; Exemplar's ranks draw from the same
-    K-image pool; the denoising noise is a stream of its own per rank.
+    K-image pool; the denoising noise is a stream of its own per rank;
+  - Relative patch location, Jigsaw, Inpainting: the jitter, permutations and random
+    squares of all K × N views are drawn from the app's stream alike on every rank and
+    each rank takes its N; the inpainting fill is the global batch's mean visible colour.
 To keep the app's batch, set batch_size to N / K in config.json. Backend: nccl
 on CUDA, gloo on CPU.
 
@@ -186,6 +201,10 @@ def validate_method_settings(method, settings):
             _number('method_settings.', key, value, low=0, low_open=True)
         elif kind == 'count':
             _number('method_settings.', key, value, integer=True, low=1)
+        elif kind == 'permutations':
+            _number('method_settings.', key, value, integer=True, low=2, high=JIGSAW_MAX_PERMUTATIONS)
+        elif isinstance(kind, tuple):
+            _require(value in kind, f'config.json: method_settings.{key} must be {" or ".join(json.dumps(k) for k in kind)}, got {json.dumps(value)}')
         elif kind == 'momentum':
             _number('method_settings.', key, value, low=0)
             _require(value < 1, f'config.json: method_settings.{key} must be below 1 (θ ← m·θ + (1 − m)·θ_online), got {value}')
@@ -270,7 +289,8 @@ class AppRng:
     The app seeds each stream from the run's seed XOR a constant of its own (the
     network 0x5EED, MoCo's queue and shuffle 0x40C0, the predictor 0x9E3D, the memory
     bank 0xBA4C, the rotation and exemplar heads 0x4F7A and 0xE8E3, the decoder 0xAE0D and
-    the denoising noise 0xDE70), so the streams are independent of each other and of
+    the denoising noise 0xDE70, the patch jitter 0x9A7C and head 0x5E1A, the jigsaw's draws 0x7A11 and head 0x1195,
+    the inpainting squares 0x3B5D and decoder 0x1A9E, the colour head 0xC010), so the streams are independent of each other and of
     the order things are built in.
     """
 
@@ -1231,9 +1251,402 @@ class Autoencoder(nn.Module):
         pass
 
 
+# ---------------------------------------------------------------------------
+# The tile tasks (tiles.ts): a 3×3 grid of patches with gaps and a jitter per patch, f on each patch
+
+# tiles.ts GridLayout: (gap, jitter) as fractions of the pitch S / 3
+RELATIVE_PATCH_LAYOUT = (48 / 144, 7 / 144)  # Doersch et al.: 96 px patches 48 px apart on a 144 px pitch, up to 7 px of jitter
+JIGSAW_LAYOUT = (11 / 75, 5.5 / 75)  # Noroozi & Favaro: a 64 px tile at a random place in each 75 px cell
+MIN_PATCH_SIDE = 4  # below 4 px a patch holds too little to be placed
+ENCODER_MIN_SIDE = 8  # f's three 2×2 pools: smaller patches are resized up to 8 px (8 → 4 → 2 → 1)
+JIGSAW_MAX_PERMUTATIONS = 100
+
+
+def tile_grid(view_size, layout):
+    """tiles.ts tileGrid: (patch p, gap g, jitter j, origin) for views of side S, or None when p < 4.
+
+    j = max(1, round(jitter · S/3)), g = max(2j + 1, round(gap · S/3)), p = ⌊(S − 2g − 2j) / 3⌋, the grid centred."""
+    pitch = view_size / 3
+    jitter = max(1, int(js_round(layout[1] * pitch)))
+    gap = max(2 * jitter + 1, int(js_round(layout[0] * pitch)))
+    patch = (view_size - 2 * gap - 2 * jitter) // 3
+    if patch < MIN_PATCH_SIDE:
+        return None
+    return patch, gap, jitter, (view_size - 3 * patch - 2 * gap) // 2
+
+
+def jittered_boxes(grid, rng):
+    """tiles.ts jitteredBoxes: the 9 patches' (top, left) of one view, cell 0 first, dy then dx each ⌊r·(2j + 1)⌋ − j."""
+    patch, gap, jitter, origin = grid
+    r = rng.uniform(18)
+    pitch = patch + gap
+    return [(origin + (cell // 3) * pitch + int(math.floor(r[2 * cell] * (2 * jitter + 1))) - jitter,
+             origin + (cell % 3) * pitch + int(math.floor(r[2 * cell + 1] * (2 * jitter + 1))) - jitter) for cell in range(9)]
+
+
+def cut_patches(views, boxes, side):
+    """tiles.ts cutTiles then encoderPatches: boxes[b] (top, left) of view b, pixel for pixel, [Σ boxes, C, p, p]; patches
+    under 8 px resized up bilinearly, corners on corners (tf.image.resizeBilinear with alignCorners)."""
+    patches = torch.stack([views[b, :, top:top + side, left:left + side] for b, per_view in enumerate(boxes) for top, left in per_view])
+    if side < ENCODER_MIN_SIDE:
+        patches = F.interpolate(patches, size=(ENCODER_MIN_SIDE, ENCODER_MIN_SIDE), mode='bilinear', align_corners=True)
+    return patches
+
+
+def rank_slice(items, n):
+    """This rank's n of the K·n per-view draws made, in rank order, from a stream every rank holds alike (with one process, all of them)."""
+    rank = _rank()
+    return items[rank * n:(rank + 1) * n]
+
+
+class FusionHead(nn.Module):
+    """tiles.ts FusionHead: logits = W₂ ReLU(W₁ x + b₁) + b₂ on the patches' features side by side; W₁ a ClassifierHead
+    (stream seed ^ salt), W₂ from the stream seed ^ (salt + 1) but set to zero, so the head starts at log K exactly."""
+
+    def __init__(self, in_dim, hidden, classes, seed, salt):
+        super().__init__()
+        self.fusion = ClassifierHead(in_dim, hidden, seed, salt)
+        self.classifier = ClassifierHead(hidden, classes, seed, salt + 1)
+        with torch.no_grad():
+            self.classifier.weight.zero_()
+
+    def forward(self, x):
+        return self.classifier(torch.relu(self.fusion(x)))
+
+
+RELATIVE_PATCH_CENTRE = 4
+RELATIVE_PATCH_NEIGHBOURS = (0, 1, 2, 3, 5, 6, 7, 8)
+
+
+class RelativePatch(nn.Module):
+    """Relative patch location (Doersch et al. 2015; relativePatch.ts): each view is cut into the 3×3 grid of
+    RELATIVE_PATCH_LAYOUT (at 28 px: 6 px patches 3 px apart, ±1 px of jitter, resized to 8 px), the jitter drawn per
+    view from the stream seed ^ 0x9A7C; f encodes the 9N patches, and for each of the 8 neighbours a FusionHead
+    (stream seed ^ 0x5E1A, hidden width dim h) on [h_centre, h_neighbour] names its position, L = softmax
+    cross-entropy over the 8N pairs (log 8 to start with). Under K ranks each step draws the jitter of all K·N views
+    from the stream, the same on every rank, and rank r cuts the r-th N (with one process, the app's)."""
+
+    SETTINGS = {}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        size = config['view_size']
+        self.grid = tile_grid(size, RELATIVE_PATCH_LAYOUT)
+        _require(self.grid is not None, f'Relative patch location needs views of at least {smallest_grid_view(RELATIVE_PATCH_LAYOUT)} px '
+                                        f'for its 3×3 grid; these are {size} px. Raise view_size in config.json.')
+        h_dim = 8 * config['model']['encoder_width']
+        self.online = pretext_online(online)
+        self.head = FusionHead(2 * h_dim, h_dim, 8, config['seed'], 0x5E1A)
+        self.rng = AppRng(config['seed'] ^ 0x9A7C)
+
+    def forward(self, views, indices):
+        n = views.shape[0]
+        boxes = rank_slice([jittered_boxes(self.grid, self.rng) for _ in range(_world() * n)], n)
+        h = self.online.encoder(cut_patches(views, boxes, self.grid[0]))
+        per_view = h.view(n, 9, -1)
+        centres = per_view[:, RELATIVE_PATCH_CENTRE:RELATIVE_PATCH_CENTRE + 1].expand(n, 8, per_view.shape[2])
+        pairs = torch.cat([centres, per_view[:, list(RELATIVE_PATCH_NEIGHBOURS)]], dim=2).reshape(8 * n, -1)
+        labels = torch.arange(8, device=views.device).repeat(n)  # row 8b + k: neighbour k
+        return {'loss': F.cross_entropy(self.head(pairs), labels), 'z': per_view.mean(dim=1)}
+
+    def after_step(self):
+        pass
+
+
+def smallest_grid_view(layout, up_to=256):
+    """tiles.ts smallestGridView: the smallest side from which every larger one has a grid."""
+    smallest = up_to + 1
+    for s in range(up_to, 0, -1):
+        if tile_grid(s, layout) is None:
+            break
+        smallest = s
+    return smallest
+
+
+def hamming_permutations(count):
+    """tiles.ts hammingPermutations: the first `count` of the greedy maximal-Hamming-distance sequence over all 9!
+    permutations in lexicographic order. The identity first; then each pick is the candidate with the largest minimum
+    Hamming distance to the chosen ones, then the largest summed distance, then the first in lexicographic order:
+    the lowest rank most·1024 + total, most = the slots it shares with its closest chosen one, total = its shared slots
+    summed over them (the app's packing)."""
+    import itertools
+    perms = np.array(list(itertools.permutations(range(9))), dtype=np.int8)  # lexicographic, as the app's walk
+    most = np.zeros(len(perms), dtype=np.int64)
+    total = np.zeros(len(perms), dtype=np.int64)
+    taken = np.zeros(len(perms), dtype=bool)
+    pick, chosen = 0, []
+    for round_ in range(count):
+        taken[pick] = True
+        chosen.append(perms[pick].astype(np.int64).tolist())
+        if round_ == count - 1:
+            break
+        shared = (perms == perms[pick]).sum(axis=1)
+        most = np.maximum(most, shared)
+        total += shared
+        rank = np.where(taken, np.iinfo(np.int64).max, most * 1024 + total)
+        pick = int(np.argmin(rank))
+    return chosen
+
+
+class Jigsaw(nn.Module):
+    """Jigsaw puzzles (Noroozi & Favaro 2016; jigsaw.ts): each view is cut into the 3×3 tiles of JIGSAW_LAYOUT (at 28 px:
+    6 px tiles 3 px apart, ±1 px, resized to 8 px) and shuffled by one of P fixed permutations (hamming_permutations;
+    slot i shows tile σ_u[i]); per view, the stream seed ^ 0x7A11 draws the 18 jitters, then u = ⌊r·P⌋. f encodes each
+    tile alone, the 9 features are laid side by side in slot order and a FusionHead (stream seed ^ 0x1195, hidden
+    width dim h) gives P logits, L = softmax cross-entropy against u (log P to start with). Under K ranks each step
+    draws all K·N views' jitters and permutations, the same on every rank, and rank r takes the r-th N."""
+
+    SETTINGS = {'jigsaw_permutations': 'permutations'}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        size = config['view_size']
+        self.grid = tile_grid(size, JIGSAW_LAYOUT)
+        _require(self.grid is not None, f'The jigsaw needs views of at least {smallest_grid_view(JIGSAW_LAYOUT)} px for its 3×3 tiles; '
+                                        f'these are {size} px. Raise view_size in config.json.')
+        h_dim = 8 * config['model']['encoder_width']
+        self.count = config['method_settings']['jigsaw_permutations']
+        self.permutations = hamming_permutations(self.count)
+        self.online = pretext_online(online)
+        self.head = FusionHead(9 * h_dim, h_dim, self.count, config['seed'], 0x1195)
+        self.rng = AppRng(config['seed'] ^ 0x7A11)
+
+    def forward(self, views, indices):
+        n = views.shape[0]
+        drawn = []
+        for _ in range(_world() * n):
+            boxes = jittered_boxes(self.grid, self.rng)
+            u = int(math.floor(self.rng.uniform(1)[0] * self.count))
+            drawn.append(([boxes[t] for t in self.permutations[u]], u))  # cutting in shuffled order is the shuffle
+        mine = rank_slice(drawn, n)
+        h = self.online.encoder(cut_patches(views, [boxes for boxes, _ in mine], self.grid[0]))
+        labels = torch.tensor([u for _, u in mine], dtype=torch.int64, device=views.device)
+        logits = self.head(h.reshape(n, -1))
+        return {'loss': F.cross_entropy(logits, labels), 'z': h.view(n, 9, -1).mean(dim=1)}
+
+    def after_step(self):
+        pass
+
+
+# ---------------------------------------------------------------------------
+# The map tasks (inpainting.ts, colorization.ts): a decoder paints a map from h
+
+DECODER_MAX_GRID = 8
+DECODER_CELL_FEATURES = 16
+
+
+class MapDecoder(nn.Module):
+    """inpainting.ts MapDecoder: h → dense (hidden) → ReLU → dense onto a g×g grid of 16 features per cell → ReLU → the
+    same linear layer 16 → Q at every cell; returns the grid [M, g, g, Q] (NHWC, before any output non-linearity).
+    Weights from the stream seed ^ salt in this order, in tfjs's [in, out] layouts: He-normal √(2/in), √(2/hidden),
+    then Glorot √(2/(16 + Q)); zero biases. The second layer's outputs are in tfjs's g×g×16 order."""
+
+    def __init__(self, in_dim, hidden, grid, out_channels, seed, salt):
+        super().__init__()
+        rng = AppRng(seed ^ salt)
+        self.grid = grid
+        cells = grid * grid * DECODER_CELL_FEATURES
+        self.layer1 = nn.Linear(in_dim, hidden)
+        self.layer2 = nn.Linear(hidden, cells)
+        self.cell = nn.Linear(DECODER_CELL_FEATURES, out_channels)
+        with torch.no_grad():
+            for layer, (fan_in, fan_out), std in ((self.layer1, (in_dim, hidden), math.sqrt(2 / in_dim)),
+                                                  (self.layer2, (hidden, cells), math.sqrt(2 / hidden)),
+                                                  (self.cell, (DECODER_CELL_FEATURES, out_channels),
+                                                   math.sqrt(2 / (DECODER_CELL_FEATURES + out_channels)))):
+                layer.weight.copy_(torch.from_numpy(rng.gaussian((fan_in, fan_out), std).T.copy()))
+                layer.bias.zero_()
+
+    def forward(self, h):
+        hidden = torch.relu(self.layer1(h))
+        cells = torch.relu(self.layer2(hidden)).view(h.shape[0], self.grid, self.grid, DECODER_CELL_FEATURES)
+        return self.cell(cells)
+
+
+def upsample_map(grid_map, side):
+    """inpainting.ts upsampleMap: [M, g, g, Q] (NHWC) to [M, Q, side, side], bilinear with corners on corners; as it is when g = side."""
+    x = grid_map.permute(0, 3, 1, 2)
+    return x if x.shape[2] == side else F.interpolate(x, size=(side, side), mode='bilinear', align_corners=True)
+
+
+class Inpainting(nn.Module):
+    """Context encoder (Pathak et al. 2016; inpainting.ts), its L2 loss alone. A square of side ⌊S/2⌋ of each view is
+    hidden: the central one (an odd margin leaves the extra pixel below and to the right) or, with inpaint_mask
+    "random", one at (⌊r·(S − side + 1)⌋, ⌊r′·(S − side + 1)⌋), top then left, drawn per view from the stream
+    seed ^ 0x3B5D. f sees x̃ = x ⊙ (1 − m) + fill ⊙ m, fill the mean colour of the batch's visible pixels per channel;
+    a MapDecoder (stream seed ^ 0x1A9E, hidden dim h, grid min(side, 8), C outputs) paints the square,
+    sigmoid(upsample), and L = the mean squared error over the hidden pixels and channels. Under K ranks the regions
+    of all K·N views are drawn alike on every rank and rank r takes the r-th N, and the fill is the global batch's
+    (its sums all-reduced), so K ranks of N mask as one process with K·N would."""
+
+    SETTINGS = {'inpaint_mask': ('central', 'random')}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        m = config['model']
+        self.size = config['view_size']
+        self.side = self.size // 2
+        _require(self.side >= 1, f'Inpainting hides half the view\'s side; view_size {self.size} leaves nothing to hide')
+        h_dim = 8 * m['encoder_width']
+        self.online = pretext_online(online)
+        self.decoder = MapDecoder(h_dim, h_dim, min(self.side, DECODER_MAX_GRID), m['in_channels'], config['seed'], 0x1A9E)
+        self.mask = config['method_settings']['inpaint_mask']
+        self.rng = AppRng(config['seed'] ^ 0x3B5D)
+
+    def regions(self, n):
+        places = self.size - self.side + 1
+        if self.mask == 'central':
+            corner = (self.size - self.side) // 2
+            return [(corner, corner)] * n
+        r = self.rng.uniform(2 * _world() * n)
+        every = [(int(math.floor(r[2 * i] * places)), int(math.floor(r[2 * i + 1] * places))) for i in range(_world() * n)]
+        return rank_slice(every, n)
+
+    def forward(self, views, indices):
+        n, s = views.shape[0], self.side
+        regions = self.regions(n)
+        masks = torch.zeros(n, 1, self.size, self.size, device=views.device)
+        for b, (top, left) in enumerate(regions):
+            masks[b, :, top:top + s, left:left + s] = 1
+        visible = 1 - masks
+        with torch.no_grad():
+            sums = torch.cat([(views * visible).sum(dim=(0, 2, 3)), visible.sum().view(1)])
+            if _world() > 1:
+                dist.all_reduce(sums)
+            fill = (sums[:-1] / sums[-1]).view(1, -1, 1, 1)
+        masked = views * visible + masks * fill
+        truth = torch.stack([views[b, :, top:top + s, left:left + s] for b, (top, left) in enumerate(regions)])
+        h = self.online.encoder(masked)
+        predicted = torch.sigmoid(upsample_map(self.decoder(h), s))
+        return {'loss': ((predicted - truth) ** 2).mean(), 'z': h}
+
+    def after_step(self):
+        pass
+
+
+# lab.ts: sRGB → linear → XYZ (D65) → Lab
+RGB_TO_XYZ = ((0.4124564, 0.3575761, 0.1804375), (0.2126729, 0.7151522, 0.072175), (0.0193339, 0.119192, 0.9503041))
+D65_WHITE = tuple(sum(row) for row in RGB_TO_XYZ)  # M's image of white: every grey has a = b = 0 exactly
+LAB_DELTA = 6 / 29
+AB_SCALE = 110  # regression targets ab / 110: sRGB's a and b lie within about ±110
+AB_BIN_SIDE, AB_GRID_RADIUS = 10, 11
+COLORIZATION_ANNEALED_T = 0.38
+COLORIZATION_GREYSCALE = ('Colorization needs colour images: this dataset is greyscale, so there is no colour for the head to '
+                          'predict from the lightness.')
+
+
+def rgb_to_lab(images):
+    """lab.ts rgbToLab on [B, 3, H, W] in [0, 1], float32 as the app's tensors: channels L (0…100), a, b."""
+    c = images.clamp(0, 1)
+    linear = torch.where(c <= 0.04045, c / 12.92, torch.pow((c + 0.055) / 1.055, 2.4))
+    to_scaled = torch.tensor([[RGB_TO_XYZ[k][j] / D65_WHITE[k] for k in range(3)] for j in range(3)], dtype=images.dtype, device=images.device)
+    t = (linear.permute(0, 2, 3, 1).reshape(-1, 3) @ to_scaled).view(images.shape[0], images.shape[2], images.shape[3], 3).permute(0, 3, 1, 2)
+    cube = LAB_DELTA ** 3
+    f = torch.where(t > cube, torch.pow(torch.clamp(t, min=cube), 1 / 3), t / (3 * LAB_DELTA * LAB_DELTA) + 4 / 29)
+    fx, fy, fz = f[:, 0:1], f[:, 1:2], f[:, 2:3]
+    return torch.cat([fy * 116 - 16, (fx - fy) * 500, (fy - fz) * 200], dim=1)
+
+
+def _rgb_to_lab64(rgb):
+    """lab.ts rgbToLabPixel in float64 on [..., 3] numpy arrays."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = [(linear * np.array(RGB_TO_XYZ[k])).sum(axis=-1) / D65_WHITE[k] for k in range(3)]
+    fx, fy, fz = [np.where(t > LAB_DELTA ** 3, np.cbrt(t), t / (3 * LAB_DELTA * LAB_DELTA) + 4 / 29) for t in xyz]
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def ab_bins():
+    """lab.ts abBins: (centres [Q, 2], lookup [23·23]) of the ab bins of side 10 that sRGB reaches (every colour on the six
+    faces of the RGB cube at 8-bit steps, binned); lookup maps each grid cell to its own bin when kept, else the nearest
+    kept one (the first, on ties)."""
+    side = 2 * AB_GRID_RADIUS + 1
+    u, v = np.meshgrid(np.arange(256) / 255, np.arange(256) / 255, indexing='ij')
+    hit = np.zeros(side * side, dtype=bool)
+    for fixed in range(3):
+        for end in (0.0, 1.0):
+            rgb = np.zeros(u.shape + (3,))
+            rgb[..., fixed] = end
+            rgb[..., (fixed + 1) % 3] = u
+            rgb[..., (fixed + 2) % 3] = v
+            _, a, b = _rgb_to_lab64(rgb)
+            index = lambda x: np.clip(np.floor(x / AB_BIN_SIDE + 0.5), -AB_GRID_RADIUS, AB_GRID_RADIUS).astype(np.int64) + AB_GRID_RADIUS
+            hit[index(a) * side + index(b)] = True
+    kept = np.nonzero(hit)[0]
+    centre = lambda cells: np.stack([(cells // side - AB_GRID_RADIUS) * AB_BIN_SIDE, (cells % side - AB_GRID_RADIUS) * AB_BIN_SIDE], axis=-1)
+    centres = centre(kept).astype(np.float32)
+    every = centre(np.arange(side * side)).astype(np.float64)
+    distance = ((every[:, None, :] - centres[None, :, :].astype(np.float64)) ** 2).sum(axis=2)
+    return centres, np.argmin(distance, axis=1)
+
+
+def ab_bin_labels(ab, lookup):
+    """lab.ts abBinLabels: the bin of each ab [..., 2] (Lab units, float32): the cell (clip(⌊a/10 + ½⌋), clip(⌊b/10 + ½⌋)), looked up."""
+    index = torch.clamp(torch.floor(ab / AB_BIN_SIDE + 0.5), -AB_GRID_RADIUS, AB_GRID_RADIUS) + AB_GRID_RADIUS
+    cell = (index[..., 0] * (2 * AB_GRID_RADIUS + 1) + index[..., 1]).to(torch.int64)
+    return lookup[cell.reshape(-1)]
+
+
+def nearest_corners(side, grid):
+    """tf.image.resizeNearestNeighbor's source rows for side → grid with alignCorners: min(side − 1, round(y·(side − 1)/(grid − 1)))."""
+    ratio = (side - 1) / (grid - 1) if grid > 1 else 0.0
+    return [min(side - 1, int(math.floor(ratio * y + 0.5))) for y in range(grid)]
+
+
+class Colorization(nn.Module):
+    """Colorization (Zhang et al. 2016; colorization.ts), colour data only. Each view is split into Lab (rgb_to_lab); f
+    sees L / 100 (one channel) and a MapDecoder head (stream seed ^ 0xC010, hidden dim h, grid g = min(⌈S/2⌉, 8))
+    predicts ab: regression, 2 outputs upsampled to S×S, L = mean over pixels and both channels of (ŷ − ab/110)²; or
+    classification, Q logits per grid point over the ab bins sRGB reaches (ab_bins), L = softmax cross-entropy at the
+    N·g² grid points against the bin of the nearest pixel's colour (hard labels, no rebalancing)."""
+
+    SETTINGS = {'colorization_mode': ('regression', 'classification')}
+    VIEWS = 1
+    ENCODER_CHANNELS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        _require(config['data']['channels'] == 3, COLORIZATION_GREYSCALE)
+        m = config['model']
+        _require(m['in_channels'] == 1, f'Colorization\'s encoder sees the lightness alone: model.in_channels must be 1 in config.json, got {m["in_channels"]}')
+        self.size = config['view_size']
+        self.grid = min(-(-self.size // 2), DECODER_MAX_GRID)
+        self.mode = config['method_settings']['colorization_mode']
+        h_dim = 8 * m['encoder_width']
+        self.online = pretext_online(online)
+        if self.mode == 'classification':
+            centres, lookup = ab_bins()
+            self.register_buffer('lookup', torch.from_numpy(lookup), persistent=False)
+            outputs = len(centres)
+        else:
+            outputs = 2
+        self.head = MapDecoder(h_dim, h_dim, self.grid, outputs, config['seed'], 0xC010)
+
+    def forward(self, views, indices):
+        _require(views.shape[1] == 3, COLORIZATION_GREYSCALE)
+        lab = rgb_to_lab(views)
+        h = self.online.encoder(lab[:, 0:1] / 100)
+        grid_map = self.head(h)
+        ab = lab[:, 1:3]
+        if self.mode == 'regression':
+            loss = ((upsample_map(grid_map, self.size) - ab / AB_SCALE) ** 2).mean()
+        else:
+            rows = nearest_corners(self.size, self.grid)
+            at_grid = ab if self.grid == self.size else ab[:, :, rows][:, :, :, rows]
+            labels = ab_bin_labels(at_grid.permute(0, 2, 3, 1), self.lookup)
+            loss = F.cross_entropy(grid_map.reshape(-1, grid_map.shape[3]), labels)
+        return {'loss': loss, 'z': h}
+
+    def after_step(self):
+        pass
+
+
 # the catalog: config.json's "method" → its class (solo-learn's METHODS)
 METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,
-           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder}
+           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,
+           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization}
 
 
 def build_method(config, online, train_count):
@@ -1805,7 +2218,9 @@ def train(args):
         torch.manual_seed(config['seed'])
         data_config = config['data']
         images = load_image_folder(args.data, data_config['image_size'], data_config['channels'])
-        _require(images.shape[1] == config['model']['in_channels'],
+        # f takes the data's channels, unless the method feeds it something else (colorization: the lightness alone)
+        takes = getattr(METHODS[config['method']], 'ENCODER_CHANNELS', images.shape[1])
+        _require(takes == config['model']['in_channels'],
                  f'the encoder takes {config["model"]["in_channels"]} channel(s) but data.channels is {images.shape[1]}')
         model = build_model(config)
         # the steps the weights have trained, in the app and here, for the saved file's metadata
