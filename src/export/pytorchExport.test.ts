@@ -15,6 +15,8 @@ import { ntXent } from '../loss/ntxent';
 import { autoencoder } from '../methods/autoencoder';
 import { barlowTwins } from '../methods/barlowTwins';
 import { byol } from '../methods/byol';
+import { cmc } from '../methods/cmc';
+import { cpc } from '../methods/cpc';
 import { colorization } from '../methods/colorization';
 import { inpainting } from '../methods/inpainting';
 import { jigsaw } from '../methods/jigsaw';
@@ -22,6 +24,7 @@ import { relativePatch } from '../methods/relativePatch';
 import { hammingPermutations } from '../methods/tiles';
 import { exemplar } from '../methods/exemplar';
 import { memoryBank } from '../methods/memoryBank';
+import { pirl } from '../methods/pirl';
 import type { SslMethod } from '../methods/method';
 import { moco } from '../methods/moco';
 import { rotation } from '../methods/rotation';
@@ -118,6 +121,8 @@ function smallConfig(overrides: Partial<ExperimentConfig> = {}): ExperimentConfi
 }
 
 const GREY_28: PytorchDatasetShape = { imageSize: 28, channels: 1 };
+/** The methods that need colour images (their f sees the lightness alone). */
+const COLOUR_METHODS: readonly MethodId[] = ['colorization', 'cmc'];
 const RGB_28: PytorchDatasetShape = { imageSize: 28, channels: 3 };
 
 /**
@@ -134,7 +139,7 @@ const PARITY_ADAM_EPSILON = 1e-5;
 /** The app's method factories this file runs against train.py's (SimCLR has its own test). */
 const APP_METHODS = {
   'memory-bank': memoryBank, moco, byol, simsiam, 'barlow-twins': barlowTwins, rotation, exemplar, autoencoder,
-  'relative-patch': relativePatch, jigsaw, inpainting, colorization,
+  'relative-patch': relativePatch, jigsaw, inpainting, colorization, cmc, pirl, cpc,
 } as const;
 type ParityMethod = keyof typeof APP_METHODS;
 
@@ -154,6 +159,23 @@ async function ownTensors(id: ParityMethod, own: tf.Variable[]): Promise<NamedTe
     return [
       { name: 'classifier.weight', dtype: 'F32', shape: [classes, inDim], data: denseToPytorch(data[0], [inDim, classes]) },
       { name: 'classifier.bias', dtype: 'F32', shape: [classes], data: data[1] },
+    ];
+  }
+  if (id === 'cpc') {
+    // the context network: W_c [2d, d] and b_c, then W_1 … W_K [d, d]
+    const [inDim, dim] = shapes[0];
+    return [
+      { name: 'context.layer.weight', dtype: 'F32', shape: [dim, inDim], data: denseToPytorch(data[0], [inDim, dim]) },
+      { name: 'context.layer.bias', dtype: 'F32', shape: [dim], data: data[1] },
+      ...data.slice(2).map((w, k): NamedTensor => ({ name: `context.predictors.${k}.weight`, dtype: 'F32', shape: [dim, dim], data: denseToPytorch(w, [dim, dim]) })),
+    ];
+  }
+  if (id === 'pirl') {
+    // the tiles' head: a ClassifierHead [9h, d]
+    const [inDim, dim] = shapes[0];
+    return [
+      { name: 'tiles_head.weight', dtype: 'F32', shape: [dim, inDim], data: denseToPytorch(data[0], [inDim, dim]) },
+      { name: 'tiles_head.bias', dtype: 'F32', shape: [dim], data: data[1] },
     ];
   }
   if (id === 'relative-patch' || id === 'jigsaw') {
@@ -213,7 +235,7 @@ async function ownTensors(id: ParityMethod, own: tf.Variable[]): Promise<NamedTe
 async function appMethodState(method: SslMethod, network: EncoderNetwork): Promise<{ tensors: NamedTensor[]; pointer: number | null }> {
   const tensors = (await pytorchTensors(network)).map((t) => ({ ...t, name: `online.${t.name}` }));
   // a pretext task trains f without g: what is not the network's is the method's own
-  tensors.push(...(await ownTensors(method.id as ParityMethod, method.trainableVariables.filter((v) => !network.trainableVariables.includes(v)))));
+  if (method.id !== 'cmc') tensors.push(...(await ownTensors(method.id as ParityMethod, method.trainableVariables.filter((v) => !network.trainableVariables.includes(v)))));
   const state = await method.saveState();
   for (const [appName, name] of [['keyNetwork', 'key_network'], ['target', 'target']] as const) {
     if (!state.arrays[`${appName}.0`]) continue;
@@ -224,6 +246,18 @@ async function appMethodState(method: SslMethod, network: EncoderNetwork): Promi
       tf.tidy(() => v.assign(tf.tensor(saved.data as Float32Array, saved.shape)));
     });
     tensors.push(...(await pytorchTensors(shadow)).map((t) => ({ ...t, name: `${name}.${t.name}` })));
+    shadow.dispose();
+  }
+  if (state.arrays['abRunning.0']) {
+    // CMC's f_ab: its trained variables (the method's own, after f and g's) and its running statistics (saveState), laid out as f's
+    const own = method.trainableVariables.filter((v) => !network.trainableVariables.includes(v));
+    const shadow = new EncoderNetwork({ ...network.config, channels: 2 });
+    shadow.trainableVariables.forEach((v, i) => v.assign(own[i]));
+    shadow.runningStatistics.forEach((v, i) => {
+      const saved = state.arrays[`abRunning.${i}`];
+      tf.tidy(() => v.assign(tf.tensor(saved.data as Float32Array, saved.shape)));
+    });
+    tensors.push(...(await pytorchTensors(shadow)).map((t) => ({ ...t, name: `ab_network.${t.name}` })));
     shadow.dispose();
   }
   for (const name of ['queue', 'bank'] as const) {
@@ -248,7 +282,7 @@ async function appMethodRun(config: ExperimentConfig, steps: number, trainCount:
   const n = config.batchSize;
   const rng = createRng(31);
   // colour views for colorization (its f sees the lightness alone: encoderChannels), grey for the others
-  const channels = config.method === 'colorization' ? 3 : 1;
+  const channels = COLOUR_METHODS.includes(config.method) ? 3 : 1;
   const fChannels = METHOD_CATALOG[config.method].encoderChannels ?? channels;
   const shape = [2 * n, 28, 28, fChannels] as const;
   const viewShape = [(METHOD_CATALOG[config.method].views ?? 2) * n, 28, 28, channels] as const;
@@ -319,6 +353,9 @@ const PARITY_CONFIGS: Record<ParityMethod, ExperimentConfig> = {
   jigsaw: smallConfig({ method: 'jigsaw', jigsawPermutations: 10 }),
   inpainting: smallConfig({ method: 'inpainting', inpaintMask: 'random' }),
   colorization: smallConfig({ method: 'colorization', colorizationMode: 'classification' }),
+  cmc: smallConfig({ method: 'cmc', temperature: 0.2 }),
+  pirl: smallConfig({ method: 'pirl', temperature: 0.1, bankMomentum: 0.5, pirlLambda: 0.3 }),
+  cpc: smallConfig({ method: 'cpc' }),
 };
 
 /**
@@ -331,6 +368,7 @@ const PARITY_CONFIGS: Record<ParityMethod, ExperimentConfig> = {
 const PARITY_INDICES: Partial<Record<ParityMethod, number[][]>> = {
   'memory-bank': [[7, 3, 12, 3, 30, 0], [3, 39, 7, 21, 5, 16]],
   exemplar: [[4, 0, 2, 2, 1, 3], [1, 3, 0, 4, 2, 0]],
+  pirl: [[7, 3, 12, 3, 30, 0], [3, 39, 7, 21, 5, 16]],
 };
 
 /** What the method keeps beside f and g, by train.py's first name part. */
@@ -347,6 +385,9 @@ const OWN_PARTS: Record<ParityMethod, string[]> = {
   jigsaw: ['head'],
   inpainting: ['decoder'],
   colorization: ['head'],
+  cmc: ['ab_network'],
+  pirl: ['bank', 'tiles_head'],
+  cpc: ['context'],
 };
 
 /** Runs the app's method and train.py's on the same views from the same state, two steps; the driver's JSON. */
@@ -354,7 +395,7 @@ async function methodParity(method: ParityMethod, overrides: Partial<ExperimentC
   const config = { ...PARITY_CONFIGS[method], ...overrides };
   const app = await appMethodRun(config, 2, 40, PARITY_INDICES[method]);
   const dir = mkdtempSync(join(tmpdir(), `ssp-pytorch-${method}-`));
-  const files = pytorchExportFiles(config, method === 'colorization' ? RGB_28 : GREY_28, { encoder: app.init });
+  const files = pytorchExportFiles(config, COLOUR_METHODS.includes(method) ? RGB_28 : GREY_28, { encoder: app.init });
   const cfg = JSON.parse(files['config.json']) as PytorchConfig;
   writeFiles(dir, { ...files, 'config.json': JSON.stringify({ ...cfg, optimizer: { ...cfg.optimizer, epsilon: PARITY_ADAM_EPSILON } }), 'steps.safetensors': app.steps });
   const out = JSON.parse(pythonOk([DRIVER, 'method', dir, join(dir, 'config.json'), join(dir, 'encoder.safetensors'), join(dir, 'steps.safetensors')])) as MethodParity;
@@ -408,16 +449,17 @@ describe('the PyTorch export’s files', () => {
   it('a method train.py does not cover gets the message, by its label, and no files', () => {
     expect(PYTORCH_EXPORT_METHODS).toEqual([
       'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization',
+      'cmc', 'pirl', 'cpc',
     ]);
     const covered = 'PyTorch export covers SimCLR, Memory bank (InstDisc), MoCo v2, BYOL, SimSiam, Barlow Twins, Rotation (RotNet), Exemplar CNN, Autoencoder, '
-      + `${METHOD_CATALOG['relative-patch'].label}, ${METHOD_CATALOG.jigsaw.label}, ${METHOD_CATALOG.inpainting.label}, ${METHOD_CATALOG.colorization.label} so far`;
+      + `${METHOD_CATALOG['relative-patch'].label}, ${METHOD_CATALOG.jigsaw.label}, ${METHOD_CATALOG.inpainting.label}, ${METHOD_CATALOG.colorization.label}, CMC, PIRL, ${METHOD_CATALOG.cpc.label} so far`;
     for (const method of PYTORCH_EXPORT_METHODS) expect(pytorchExportProblem(withMethodDefaults(smallConfig({ method }))), method).toBeNull();
     const others = METHOD_IDS.filter((m) => !PYTORCH_EXPORT_METHODS.includes(m));
-    expect(others).toHaveLength(METHOD_IDS.length - 13);
+    expect(others).toHaveLength(METHOD_IDS.length - 16);
     for (const method of others) {
       expect(pytorchExportProblem(smallConfig({ method }))).toBe(`${covered}; ${METHOD_CATALOG[method].label} is not covered yet`);
     }
-    expect(() => pytorchExportFiles(smallConfig({ method: 'pirl' }), GREY_28)).toThrow(`${covered}; ${METHOD_CATALOG.pirl.label} is not covered yet`);
+    expect(() => pytorchExportFiles(smallConfig({ method: 'deepcluster' }), GREY_28)).toThrow(`${covered}; ${METHOD_CATALOG.deepcluster.label} is not covered yet`);
     const broken = smallConfig({ augmentation: { operators: [{ kind: 'blur', enabled: true, p: 0.5, sigma: [2, 1] }] } });
     expect(pytorchExportProblem(broken)).toMatch(/^The augmentation pipeline needs fixing.*Gaussian blur: σ min \(2\) is greater than max \(1\)/);
   });
@@ -430,7 +472,8 @@ describe('the PyTorch export’s files', () => {
     expect(files['train.py'].startsWith('#!/usr/bin/env python3\n')).toBe(true);
     expect(files['train.py']).toContain("METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,\n"
       + "           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,\n"
-      + "           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization}");
+      + "           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization,\n"
+      + "           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC}");
     expect(JSON.parse(files['config.json'])).toEqual(pytorchConfig(config, GREY_28, { steps: 120 }));
     expect(files['README.md']).toContain('torchrun --nproc_per_node=K train.py --config config.json --data DIR');
     expect(files['README.md']).toContain('the global batch is K × 64');
@@ -445,7 +488,7 @@ describe('the PyTorch export’s files', () => {
     const base = smallConfig({
       temperature: 0.3, normalize: false, queueSize: 512, momentum: 0.95, predictorHidden: 24, usePredictor: false, emaTarget: true,
       stopGradient: false, barlowLambda: 0.02, bankMomentum: 0.6, exemplarCount: 300, denoise: true, jigsawPermutations: 24,
-      inpaintMask: 'random', colorizationMode: 'classification',
+      inpaintMask: 'random', colorizationMode: 'classification', pirlLambda: 0.25,
     });
     const expected: Record<string, Record<string, number | boolean | string>> = {
       simclr: { temperature: 0.3, normalize: false },
@@ -461,17 +504,20 @@ describe('the PyTorch export’s files', () => {
       jigsaw: { jigsaw_permutations: 24 },
       inpainting: { inpaint_mask: 'random' },
       colorization: { colorization_mode: 'classification' },
+      cmc: { temperature: 0.3 },
+      pirl: { temperature: 0.3, bank_momentum: 0.6, pirl_lambda: 0.25 },
+      cpc: {},
     };
     expect(Object.keys(expected).sort()).toEqual([...PYTORCH_EXPORT_METHODS].sort());
     for (const method of PYTORCH_EXPORT_METHODS) {
-      const cfg = pytorchConfig({ ...base, method }, method === 'colorization' ? RGB_28 : GREY_28);
+      const cfg = pytorchConfig({ ...base, method }, COLOUR_METHODS.includes(method) ? RGB_28 : GREY_28);
       expect(cfg.method, method).toBe(method);
       expect(cfg.method_settings, method).toEqual(expected[method]);
     }
     // what each keeps, and what --init leaves to the method: f and g are loaded, its own parts start as the method starts them
     // paragraphs are wrapped at 115 characters: read them as one line
     const readme = (method: MethodId, encoder: boolean, overrides: Partial<ExperimentConfig> = {}) =>
-      pytorchExportFiles({ ...base, method, ...overrides }, method === 'colorization' ? RGB_28 : GREY_28, encoder ? { encoder: Uint8Array.of(1) } : {})['README.md'].replace(/\s*\n\s*/g, ' ');
+      pytorchExportFiles({ ...base, method, ...overrides }, COLOUR_METHODS.includes(method) ? RGB_28 : GREY_28, encoder ? { encoder: Uint8Array.of(1) } : {})['README.md'].replace(/\s*\n\s*/g, ' ');
     expect(readme('moco', true)).toContain('MoCo v2 keeps a key encoder and a queue. The key encoder is a moving average of f and g (momentum m = 0.95, batch-norm running statistics included)');
     expect(readme('moco', true)).toContain('The queue holds 512 keys');
     expect(readme('moco', true)).toContain('It loads f and g only: the key encoder starts as a copy of the loaded f and g and the queue as the random unit vectors of the seed');
@@ -514,6 +560,21 @@ describe('the PyTorch export’s files', () => {
     const grey = 'Colorization needs colour images: this dataset is greyscale, so there is no colour for the head to predict from the lightness.';
     expect(() => pytorchExportFiles({ ...base, method: 'colorization' }, GREY_28)).toThrow(grey);
     expect(pytorchConfig({ ...base, method: 'colorization' }, RGB_28).model.in_channels).toBe(1);
+    expect(readme('cmc', true)).toContain('CMC keeps a second encoder f_ab, of f\'s architecture with a projection head like g, that sees the colour channels a and b of CIE Lab');
+    expect(readme('cmc', true)).toContain('(cross-entropy over the cosines at τ = 0.3, the two directions averaged)');
+    expect(readme('cmc', true)).toContain('It loads f and g only: f_ab and its head start from the seed');
+    expect(readme('cmc', false)).toContain('Each process\'s lightness views are scored against the colour views gathered from all K processes');
+    expect(() => pytorchExportFiles({ ...base, method: 'cmc' }, GREY_28)).toThrow(
+      'CMC needs colour images: this dataset is greyscale, so it cannot be split into a lightness view and a colour view.');
+    expect(pytorchConfig({ ...base, method: 'cmc' }, RGB_28).model.in_channels).toBe(1);
+    expect(readme('pirl', true)).toContain('PIRL keeps a memory bank of one unit vector per training image');
+    expect(readme('pirl', true)).toContain('(softmax at τ = 0.3); λ = 0.25 weighs the tiles\' term and 1 − λ the view\'s');
+    expect(readme('pirl', true)).toContain('normalize(m · entry + (1 − m) · the view\'s unit embedding), m = 0.6; the tiles\' embedding is never written');
+    expect(readme('pirl', true)).toContain('It loads f and g only: the bank starts as the random unit vectors of the seed and the tiles\' head from the seed');
+    expect(readme('pirl', false)).toContain('every process writes the K × N entries of the global batch, so the banks stay identical');
+    expect(readme('cpc', true)).toContain('CPC keeps a context network, starting with the app\'s initial weights for the seed (its three prediction maps W_k at zero, so the loss starts at log(16 N))');
+    expect(readme('cpc', true)).toContain('It loads f and g only: the context network starts from the seed');
+    expect(readme('cpc', false)).toContain('Each process\'s predictions are scored against the patch codes gathered from all K processes');
     // a setting outside its field's limits is named; one the method does not read does not stop it
     const problem = (overrides: Partial<ExperimentConfig>) => pytorchExportProblem({ ...base, ...overrides });
     expect(problem({ method: 'jigsaw', jigsawPermutations: 101 })).toBe('The setting “Permutations P” (101) cannot be exported: set a valid value first');
@@ -539,11 +600,11 @@ describe('train.py against the app (PyTorch)', () => {
     const noData = python(['train.py', '--config', 'config.json'], { cwd: dir });
     expect(noData.status).toBe(2);
     expect(noData.stderr).toMatch(/^train\.py: no --data: give your images as an ImageFolder directory/);
-    writeFileSync(join(dir, 'pirl.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'pirl' }));
-    const other = python(['train.py', '--config', 'pirl.json', '--data', dir], { cwd: dir });
+    writeFileSync(join(dir, 'deepcluster.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'deepcluster' }));
+    const other = python(['train.py', '--config', 'deepcluster.json', '--data', dir], { cwd: dir });
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('config.json asks for method "pirl"; this train.py covers autoencoder, barlow-twins, byol, colorization, exemplar, '
-      + 'inpainting, jigsaw, memory-bank, moco, relative-patch, rotation, simclr, simsiam');
+    expect(other.stderr).toContain('config.json asks for method "deepcluster"; this train.py covers autoencoder, barlow-twins, byol, cmc, colorization, '
+      + 'cpc, exemplar, inpainting, jigsaw, memory-bank, moco, pirl, relative-patch, rotation, simclr, simsiam');
     expect(other.stderr).not.toContain('Traceback');
     // a setting another method reads, left in by hand: refused by name, not ignored
     const mixed = JSON.parse(files['config.json']) as { method_settings: Record<string, unknown> };
@@ -562,6 +623,17 @@ describe('train.py against the app (PyTorch)', () => {
     const greyColour = python(['train.py', '--config', 'grey-colour.json', '--data', 'data', '--steps', '1'], { cwd: dir });
     expect(greyColour.status).toBe(2);
     expect(greyColour.stderr).toBe('train.py: Colorization needs colour images: this dataset is greyscale, so there is no colour for the head to predict from the lightness.\n');
+    // CMC likewise, in its own words; PIRL's λ outside [0, 1]: named
+    const cmcConfig = JSON.parse(pytorchExportFiles(smallConfig({ method: 'cmc' }), RGB_28)['config.json']) as PytorchConfig;
+    writeFileSync(join(dir, 'grey-cmc.json'), JSON.stringify({ ...cmcConfig, data: { ...cmcConfig.data, channels: 1 } }));
+    const greyCmc = python(['train.py', '--config', 'grey-cmc.json', '--data', 'data', '--steps', '1'], { cwd: dir });
+    expect(greyCmc.status).toBe(2);
+    expect(greyCmc.stderr).toBe('train.py: CMC needs colour images: this dataset is greyscale, so it cannot be split into a lightness view and a colour view.\n');
+    const pirlConfig = JSON.parse(pytorchExportFiles(withMethodDefaults(smallConfig({ method: 'pirl' })), GREY_28)['config.json']) as PytorchConfig;
+    writeFileSync(join(dir, 'lambda.json'), JSON.stringify({ ...pirlConfig, method_settings: { ...pirlConfig.method_settings, pirl_lambda: 1.5 } }));
+    const lambda = python(['train.py', '--config', 'lambda.json', '--data', 'data'], { cwd: dir });
+    expect(lambda.status).toBe(2);
+    expect(lambda.stderr).toBe('train.py: config.json: method_settings.pirl_lambda must be ≤ 1, got 1.5\n');
     const inpaint = JSON.parse(pytorchExportFiles(smallConfig({ method: 'inpainting' }), GREY_28)['config.json']) as PytorchConfig;
     writeFileSync(join(dir, 'corner.json'), JSON.stringify({ ...inpaint, method_settings: { inpaint_mask: 'corner' } }));
     const corner = python(['train.py', '--config', 'corner.json', '--data', 'data'], { cwd: dir });
@@ -734,6 +806,46 @@ describe('train.py against the app (PyTorch)', () => {
     expect(regression.app.initial.tensors.find((t) => t.name === 'head.cell.weight')!.shape).toEqual([2, 16]);
   }, 30_000);
 
+  it('CMC: on colour views, f and g on L / 100, the second encoder f_ab and its head on ab / 110 the same from the seed; for 2 steps the same cross-view loss, and after Adam the same f, g and f_ab, running statistics included (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('cmc');
+    expectParity('cmc', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    // f's architecture on two input channels, with its head, under f's own names
+    expect(names.slice(0, 5)).toEqual([
+      'ab_network.encoder.blocks.0.conv.weight [4, 2, 3, 3]', 'ab_network.encoder.blocks.0.bn.weight [4]', 'ab_network.encoder.blocks.0.bn.bias [4]',
+      'ab_network.encoder.blocks.0.bn.running_mean [4]', 'ab_network.encoder.blocks.0.bn.running_var [4]',
+    ]);
+    expect(names).toContain('ab_network.head.2.weight [16, 32]');
+    // encoders that cannot yet tell the 6 images apart: near log 6
+    expect(Math.abs(out.steps[0].app_loss - Math.log(6))).toBeLessThan(0.5);
+  }, 30_000);
+
+  it('PIRL: the same bank of 40 unit rows and tiles’ head from the seed; for 2 steps the same jitter and shuffles from the app’s stream, the same λ-mixed softmax over the bank for the view and its shuffled tiles, and after Adam and the bank write the same f, g, head and bank (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('pirl');
+    expectParity('pirl', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    expect(names).toEqual(['tiles_head.weight [16, 288]', 'tiles_head.bias [16]', 'bank [40, 16]']);
+    // a random bank: both terms start near log 40
+    expect(out.steps[0].app_loss).toBeGreaterThan(Math.log(40) - 1);
+    // the first step wrote the batch's images' entries, each once, and only they
+    const bank = app.initial.tensors.find((t) => t.name === 'bank')!;
+    const after = decodeSafetensors(app.steps).tensors.find((t) => t.name === 'app.after.0.bank')!.data as Float32Array;
+    const written = Array.from({ length: 40 }, (_, r) => r).filter((r) => after.subarray(16 * r, 16 * r + 16).some((v, k) => v !== bank.data[16 * r + k]));
+    expect(written).toEqual([0, 3, 7, 12, 30]);
+  }, 30_000);
+
+  it('CPC: the same context network from the seed (every W_k zero); for 2 steps the same 4×4 patch grid, causal context, predictions and InfoNCE over the batch’s 96 patch codes, and after Adam the same f and context network (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('cpc');
+    expectParity('cpc', out);
+    const names = app.initial.tensors.filter((t) => !t.name.startsWith('online.')).map((t) => `${t.name} [${t.shape.join(', ')}]`);
+    expect(names).toEqual([
+      'context.layer.weight [32, 64]', 'context.layer.bias [32]', 'context.predictors.0.weight [32, 32]', 'context.predictors.1.weight [32, 32]',
+      'context.predictors.2.weight [32, 32]',
+    ]);
+    // zero predictions score every candidate alike: log(16 N) exactly
+    expect(out.steps[0].app_loss).toBeCloseTo(Math.log(96), 5);
+  }, 30_000);
+
   it('apply_views makes the app’s views from the app’s ViewParams, every operator, before and after the crop (max |Δ| < 1e-4)', () => {
     const crop = (enabled = true): AugmentOperator => ({ kind: 'crop', enabled, p: 1, scale: [0.3, 1], ratio: [3 / 4, 4 / 3] });
     const op = {
@@ -837,21 +949,21 @@ describe('train.py against the app (PyTorch)', () => {
     }
   }, 30_000);
 
-  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN, the denoising autoencoder, relative patch location, the jigsaw, inpainting and colorization each train 3 steps and the ranks end with the same state, MoCo’s queue and the bank included; Barlow Twins’ C and the predictor’s batch norm over two half batches equal one process over the whole batch', async () => {
+  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN, the denoising autoencoder, relative patch location, the jigsaw, inpainting, colorization, CMC, PIRL and CPC each train 3 steps and the ranks end with the same state, MoCo’s queue and the banks included; Barlow Twins’ C, the predictor’s batch norm, CMC’s and CPC’s losses over two half batches equal one process over the whole batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-methods-'));
     writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
-    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization'] as const;
+    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc'] as const;
     // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots; Exemplar's pool is the first 5 of the 16 images;
-    // the inpainting squares at random places (each rank its share of one stream's draws); colorization on colour images
+    // the inpainting squares at random places (each rank its share of one stream's draws); colorization and CMC on colour images
     const configs = methods.map((method) => pytorchConfig(
       withMethodDefaults(smallConfig({
         method, seed: 3, batchSize: 4, queueSize: 10, exemplarCount: 5, denoise: true, jigsawPermutations: 10, inpaintMask: 'random', colorizationMode: 'classification',
-      })), method === 'colorization' ? RGB_28 : GREY_28, { steps: 3 },
+      })), COLOUR_METHODS.includes(method) ? RGB_28 : GREY_28, { steps: 3 },
     ));
     writeFileSync(join(dir, 'configs.json'), JSON.stringify(configs));
     await torchrun(DRIVER, ['methods', dir, join(dir, 'configs.json')], dir);
     type Trained = { losses: number[]; digests: string[]; indices: number[]; pointer: number | null; queue_rows: number | null; bank_rows_written: number | null };
-    type RankOut = { rank: number; world: number; methods: Record<string, Trained>; barlow: Record<string, number>; predictor: Record<string, number> };
+    type RankOut = { rank: number; world: number; methods: Record<string, Trained>; barlow: Record<string, number>; predictor: Record<string, number>; cmc: Record<string, number>; cpc: Record<string, number> };
     const ranks = [0, 1].map((rank) => JSON.parse(readFileSync(join(dir, `methods-rank${rank}.json`), 'utf8')) as RankOut);
     expect(ranks.map((r) => [r.rank, r.world])).toEqual([[0, 2], [1, 2]]);
     for (const method of methods) {
@@ -867,11 +979,13 @@ describe('train.py against the app (PyTorch)', () => {
     }
     // MoCo: 3 steps of 2 × 4 gathered keys into 10 slots, every rank's pointer at 24 mod 10
     expect(ranks.map((r) => [r.methods.moco.queue_rows, r.methods.moco.pointer])).toEqual([[10, 4], [10, 4]]);
-    // the memory bank: each rank's batches held images the other's did not, and both banks hold the writes of all of them
-    const [bank0, bank1] = ranks.map((r) => r.methods['memory-bank']);
-    expect(bank0.indices.some((i) => !bank1.indices.includes(i))).toBe(true);
-    const union = new Set([...bank0.indices, ...bank1.indices]);
-    expect([bank0.bank_rows_written, bank1.bank_rows_written]).toEqual([union.size, union.size]);
+    // the memory bank and PIRL's: each rank's batches held images the other's did not, and both banks hold the writes of all of them
+    for (const method of ['memory-bank', 'pirl'] as const) {
+      const [bank0, bank1] = ranks.map((r) => r.methods[method]);
+      expect(bank0.indices.some((i) => !bank1.indices.includes(i)), method).toBe(true);
+      const union = new Set([...bank0.indices, ...bank1.indices]);
+      expect([bank0.bank_rows_written, bank1.bank_rows_written], method).toEqual([union.size, union.size]);
+    }
     // Exemplar CNN: both ranks drew from the same pool of the first 5 images, all of them between the two
     for (const r of ranks) expect(Math.max(...r.methods.exemplar.indices), `rank ${r.rank}`).toBeLessThan(5);
     expect(new Set([...ranks[0].methods.exemplar.indices, ...ranks[1].methods.exemplar.indices]).size).toBe(5);
@@ -884,6 +998,14 @@ describe('train.py against the app (PyTorch)', () => {
       expect(r.barlow.c_local_differs).toBeGreaterThan(0.05);
       // the predictor's batch norm: output and gradients of half a batch per rank are the whole batch's
       for (const key of ['output', 'input_grad', 'weight_grad']) expect(r.predictor[key], `rank ${r.rank} predictor ${key}`).toBeLessThan(1e-5);
+      // CMC: the ranks' mean loss is the whole batch's (each rank's views against every rank's candidates), and so is the averaged gradient
+      expect(r.cmc.loss, `rank ${r.rank} CMC loss`).toBeLessThan(1e-5);
+      expect(r.cmc.grad, `rank ${r.rank} CMC gradient`).toBeLessThan(1e-6);
+      expect(r.cmc.local_differs).toBeGreaterThan(0.01);
+      // CPC: each rank's predictions against every rank's patch codes: the whole batch's loss and gradient
+      expect(r.cpc.loss, `rank ${r.rank} CPC loss`).toBeLessThan(1e-5);
+      expect(r.cpc.grad, `rank ${r.rank} CPC gradient`).toBeLessThan(1e-6);
+      expect(r.cpc.global_loss).toBeGreaterThan(1);
     }
   }, 30_000);
 });

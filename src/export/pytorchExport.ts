@@ -6,7 +6,7 @@
  * encoderWeights.ts, the augmentation pipeline with the pixel math of
  * src/augment, the method (SimCLR, memory bank, MoCo v2, BYOL, SimSiam,
  * Barlow Twins, RotNet, Exemplar CNN, autoencoder, relative patch location,
- * jigsaw, inpainting, colorization: its loss, its own parts
+ * jigsaw, inpainting, colorization, CMC, PIRL, CPC: its loss, its own parts
  * started as the app starts them, its after-step update)
  * and Adam with tfjs's defaults, and scales out under torchrun with
  * DistributedDataParallel.
@@ -18,6 +18,7 @@ import trainPy from './pytorch/train.py?raw';
 import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { BUILTIN_DATASETS } from '../core/datasets';
 import { METHOD_CATALOG, type MethodId } from '../core/methods';
+import { cmcGreyscaleReason } from '../core/entries/cmc';
 import { colorizationGreyscaleReason } from '../core/pretext/colorization';
 import { validatePipeline, type AugmentOperator } from '../core/pipeline';
 
@@ -27,7 +28,7 @@ export const PYTORCH_TRAIN_SCRIPT: string = trainPy;
 /** Methods train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
 export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = [
   'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder',
-  'relative-patch', 'jigsaw', 'inpainting', 'colorization',
+  'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc',
 ];
 
 /**
@@ -125,7 +126,8 @@ export function pytorchSettingName(key: string): string {
  * ema_target; SimSiam: predictor_hidden, stop_gradient; Barlow Twins:
  * barlow_lambda; RotNet: none; Exemplar CNN: exemplar_count; autoencoder:
  * denoise; relative patch location: none; jigsaw: jigsaw_permutations;
- * inpainting: inpaint_mask; colorization: colorization_mode).
+ * inpainting: inpaint_mask; colorization: colorization_mode; CMC: temperature; PIRL: temperature,
+ * bank_momentum, pirl_lambda; CPC: none).
  */
 export function pytorchMethodSettings(config: ExperimentConfig): PytorchMethodSettings {
   const out: PytorchMethodSettings = {};
@@ -198,6 +200,7 @@ export function pytorchConfig(config: ExperimentConfig, dataset: PytorchDatasetS
   if (channels !== 1 && channels !== 3) throw new RangeError(`The dataset's images must have 1 or 3 channels, not ${String(channels)}`);
   // the app refuses it at the start of the run (colorization.ts), and train.py with the same words
   if (config.method === 'colorization' && channels !== 3) throw new Error(colorizationGreyscaleReason('this dataset'));
+  if (config.method === 'cmc' && channels !== 3) throw new Error(cmcGreyscaleReason('this dataset'));
   const steps = options.steps ?? 0;
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`Steps must be a whole number ≥ 0, got ${String(steps)}`);
   const entry = METHOD_CATALOG[config.method];
@@ -376,6 +379,45 @@ function methodReadme(cfg: PytorchConfig): MethodReadme {
         afterInit: 'the colour head starts from the seed (the app\'s head is not exported)',
         scaling: 'Each process\'s loss is the mean over its own views and DistributedDataParallel averages the gradients; ' +
           `batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'cmc':
+      return {
+        keeps: 'CMC keeps a second encoder f_ab, of f\'s architecture with a projection head like g, that sees the colour ' +
+          'channels a and b of CIE Lab (divided by 110), starting with the app\'s initial weights for its own seed; f and g see ' +
+          `the lightness L / 100. Each lightness view picks its own image's colour view among the batch's, and each colour view ` +
+          `its lightness view (cross-entropy over the cosines at τ = ${s.temperature}, the two directions averaged); both ` +
+          'encoders train. It needs colour (RGB) images.',
+        afterInit: 'f_ab and its head start from the seed (the app\'s f_ab is not exported)',
+        scaling: 'Each process\'s lightness views are scored against the colour views gathered from all K processes, and its ' +
+          'colour views against all the lightness views (the in-batch candidates of the global batch, as SimCLR gathers its ' +
+          `negatives); DistributedDataParallel averages the gradients, and batch norm in both encoders takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'cpc':
+      return {
+        keeps: 'CPC keeps a context network, starting with the app\'s initial weights for the seed (its three prediction maps ' +
+          'W_k at zero, so the loss starts at log(16 N)). Each view is cut into the app\'s 4×4 grid of patches that overlap by ' +
+          'half; f encodes every patch alone, the context at each patch reads its own code and the mean code of the rows down ' +
+          'to it (never a row below), and W_k predicts the code k = 1, 2, 3 rows further down, which must pick the true ' +
+          'patch among every patch code of the batch (InfoNCE on dot products). g plays no part (it stays as it was).',
+        afterInit: 'the context network starts from the seed (the app\'s is not exported)',
+        scaling: 'Each process\'s predictions are scored against the patch codes gathered from all K processes (the candidates ' +
+          'of the global batch, as SimCLR gathers its negatives); DistributedDataParallel averages the gradients, and batch norm ' +
+          `takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'pirl':
+      return {
+        keeps: 'PIRL keeps a memory bank of one unit vector per training image (in the ImageFolder\'s sorted order), starting ' +
+          'as the same random unit vectors as the app\'s for the seed, and a linear head, starting with the app\'s initial ' +
+          'weights for the seed, that maps the nine features of a view\'s shuffled jigsaw tiles, side by side, to one ' +
+          'embedding. The tiles\' jitter and each view\'s shuffle come from the app\'s seeded stream. Both the view\'s own ' +
+          `embedding g(f(I)) and its tiles' embedding must pick the image's own entry among all entries (softmax at τ = ${s.temperature}); ` +
+          `λ = ${s.pirl_lambda} weighs the tiles' term and 1 − λ the view's. After each step the image's entry becomes ` +
+          `normalize(m · entry + (1 − m) · the view's unit embedding), m = ${s.bank_momentum}; the tiles' embedding is never written.`,
+        afterInit: 'the bank starts as the random unit vectors of the seed and the tiles\' head from the seed (the app\'s bank and head are not exported)',
+        scaling: 'Every process draws the jitter and shuffles of the K × N views of the step from the same seeded stream and ' +
+          'cuts its own share, holds the whole bank and scores its own N views against it; DistributedDataParallel averages the ' +
+          'gradients. The embeddings and image indices of all processes are gathered after each step and every process writes ' +
+          `the K × N entries of the global batch, so the banks stay identical; batch norm takes its statistics over the global batch, ${oneProcess}.`,
       };
     case 'barlow-twins':
       return {

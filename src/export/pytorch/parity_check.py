@@ -27,7 +27,9 @@ against numbers the app computed. Not part of the export.
         train_steps of each config's method for 3 steps on the same images: each
         rank's losses and the digest of its method's whole state; Barlow Twins'
         C and loss over two half batches against one process's over the whole
-        batch; the predictor's batch norm likewise.
+        batch; the predictor's batch norm likewise; CMC's cross-view loss with candidates gathered from
+        the ranks against one process's over the whole batch, and CPC's InfoNCE over the gathered
+        patch codes likewise.
 
 Each prints JSON (the distributed ones write a file per rank): the largest
 absolute differences, for the test to bound.
@@ -243,6 +245,18 @@ def reference_barlow(z1, z2, lam):
     return ((torch.diagonal(c) - 1) ** 2).sum() + lam * (off ** 2).sum(), c
 
 
+def reference_cmc(z1, z2, temperature):
+    """CMC's loss over one process's whole batch, written independently: the cross-entropies of the cosine matrix's rows and columns, averaged."""
+    s = torch.nn.functional.normalize(z1, dim=1) @ torch.nn.functional.normalize(z2, dim=1).T / temperature
+    targets = torch.arange(s.shape[0])
+    return (torch.nn.functional.cross_entropy(s, targets) + torch.nn.functional.cross_entropy(s.T, targets)) / 2
+
+
+def reference_cpc(predictions, codes, targets):
+    """CPC's InfoNCE over one process's whole batch, written independently: cross-entropy of each prediction's dot products with every code."""
+    return torch.nn.functional.cross_entropy(predictions @ codes.T, targets)
+
+
 def check_methods(train, directory, configs_path):
     import torch.distributed as dist
     dist.init_process_group('gloo')
@@ -288,6 +302,39 @@ def check_methods(train, directory, configs_path):
         # every rank holds the global L; DDP averages the K ranks' gradients, 1/K of each is its share
         'grad': max(max_abs(z1.grad / world, z1_all.grad[mine]), max_abs(z2.grad / world, z2_all.grad[mine])),
         'c_local_differs': max_abs(c_local, c_expected.detach()), 'global_loss': float(expected),
+    }
+    # CMC: this rank's rows of z_L and z_ab, the other ranks' gathered as candidates, against the whole batch in one process
+    whole1, whole2 = torch.randn(world * per_rank, d), torch.randn(world * per_rank, d)
+    whole2 = whole2 + whole1
+    z1_all, z2_all = whole1.clone().requires_grad_(True), whole2.clone().requires_grad_(True)
+    expected = reference_cmc(z1_all, z2_all, 0.2)
+    expected.backward()
+    z1, z2 = whole1[mine].clone().requires_grad_(True), whole2[mine].clone().requires_grad_(True)
+    loss = train.cmc_loss(z1, z2, 0.2)
+    loss.backward()
+    mean_loss = loss.detach().clone()
+    dist.all_reduce(mean_loss)
+    out['cmc'] = {
+        'loss': abs(float(mean_loss) / world - float(expected)),
+        'grad': max(max_abs(z1.grad / world, z1_all.grad[mine]), max_abs(z2.grad / world, z2_all.grad[mine])),
+        'local_differs': abs(float(reference_cmc(whole1[mine], whole2[mine], 0.2)) - float(expected)),
+    }
+    # CPC: this rank's predictions against every rank's patch codes, against the whole batch in one process
+    codes_all = torch.randn(world * 2 * 16, d).requires_grad_(True)
+    predictions_all = torch.randn(world * 2 * 24, d).requires_grad_(True)
+    targets_all = torch.cat([train.cpc_targets(2, r * 2 * 16) for r in range(world)])
+    expected = reference_cpc(predictions_all, codes_all, targets_all)
+    expected.backward()
+    codes = codes_all.detach()[rank * 32:(rank + 1) * 32].clone().requires_grad_(True)
+    predictions = predictions_all.detach()[rank * 48:(rank + 1) * 48].clone().requires_grad_(True)
+    loss = train.cpc_info_nce(predictions, codes, train.cpc_targets(2, rank * 2 * 16))
+    loss.backward()
+    mean_loss = loss.detach().clone()
+    dist.all_reduce(mean_loss)
+    out['cpc'] = {
+        'loss': abs(float(mean_loss) / world - float(expected)),
+        'grad': max(max_abs(predictions.grad / world, predictions_all.grad[rank * 48:(rank + 1) * 48]), max_abs(codes.grad / world, codes_all.grad[rank * 32:(rank + 1) * 32])),
+        'global_loss': float(expected),
     }
     # the predictor's batch norm: half a batch per rank against the whole batch in one process
     predictor = train.Predictor(d, 7, 3)

@@ -54,11 +54,20 @@ What it reproduces, from config.json (written by the app's "Export as PyTorch"):
                     (mean squared error over the hidden pixels);
       Colorization  colour data only: f sees Lab's L / 100, a head predicts ab (regression of
                     ab / 110, or cross-entropy over the ab bins sRGB reaches);
+      CMC           colour data only: f and g see L / 100, a second encoder of f's architecture
+                    with its own head sees ab / 110; each L view picks its image's ab view among
+                    the batch's and each ab view its L view (cross-entropy at τ, averaged);
+      PIRL          a view and its jigsaw tiles (shuffled by a uniform σ from the app's stream,
+                    a linear head on the 9 tiles' h) both pick the image's memory-bank entry
+                    (λ-weighted softmaxes over the bank); the bank is written with g(f(view));
+      CPC           a 4×4 grid of half-overlapping patches, f on each; a causal context network
+                    predicts the code 1–3 rows below (InfoNCE over every patch code of the batch);
     the method's own parts (predictor, queue, shuffle order, bank, classifier head,
     decoder, noise) start from the app's seeded streams, as the app starts them; a
     key encoder or target starts as a copy of f and g (after --init, of the loaded
-    ones); the pretext tasks (RotNet, Exemplar, Autoencoder, Relative patch location,
-    Jigsaw, Inpainting, Colorization) train f and their own
+    ones); CMC's second encoder starts, as f does, from the app's weights for its own
+    seed; the pretext tasks (RotNet, Exemplar, Autoencoder, Relative patch location,
+    Jigsaw, Inpainting, Colorization, CPC) train f and their own
     head or decoder, and leave g as it is, as the app does;
   - Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
   - batch size N, learning rate, steps, seed and view size.
@@ -92,6 +101,11 @@ N images train as one process with K × N would; per method:
   - Relative patch location, Jigsaw, Inpainting: the jitter, permutations and random
     squares of all K × N views are drawn from the app's stream alike on every rank and
     each rank takes its N; the inpainting fill is the global batch's mean visible colour.
+  - CMC: each rank's L views are scored against the ab views gathered from all ranks and
+    the other way round (in-batch candidates of the global batch, as SimCLR's negatives);
+  - PIRL: the jitter and shuffles drawn as the jigsaw's, the bank written as the memory
+    bank's (every rank writes the global batch's entries);
+  - CPC: each rank's predictions are scored against the patch codes gathered from all ranks.
 To keep the app's batch, set batch_size to N / K in config.json. Backend: nccl
 on CUDA, gloo on CPU.
 
@@ -205,6 +219,8 @@ def validate_method_settings(method, settings):
             _number('method_settings.', key, value, integer=True, low=2, high=JIGSAW_MAX_PERMUTATIONS)
         elif isinstance(kind, tuple):
             _require(value in kind, f'config.json: method_settings.{key} must be {" or ".join(json.dumps(k) for k in kind)}, got {json.dumps(value)}')
+        elif kind == 'weight':
+            _number('method_settings.', key, value, low=0, high=1)
         elif kind == 'momentum':
             _number('method_settings.', key, value, low=0)
             _require(value < 1, f'config.json: method_settings.{key} must be below 1 (θ ← m·θ + (1 − m)·θ_online), got {value}')
@@ -1643,10 +1659,212 @@ class Colorization(nn.Module):
         pass
 
 
+# ---------------------------------------------------------------------------
+# The contrastive methods with a second input or a bank beside a jigsaw (cmc.ts, pirl.ts)
+
+CMC_AB_SEED_OFFSET = 0xCC0AB
+CMC_GREYSCALE = ('CMC needs colour images: this dataset is greyscale, so it cannot be split into a lightness view and a '
+                 'colour view.')
+
+
+def cmc_loss(z1, z2, temperature):
+    """CMC's cross-view loss (Tian et al. 2019, Eqs. 2–3; src/loss/cmc.ts), in-batch, with candidates gathered from every rank.
+
+    s_ij = ẑ1_i·ẑ2_j (unit rows); L^{1,2} = 1/N Σ_i [logsumexp_j(s_ij/τ) − s_ii/τ], each view-1 anchor against the
+    view-2 embeddings of the batch; L^{2,1} the same with the roles swapped (the columns of s); L = ½(L^{1,2} + L^{2,1}).
+    Under K ranks the candidates are the K·N rows of the other view gathered from all ranks (differentiable, as
+    nt_xent's), this rank's anchors its own N rows; DDP's average is then the global batch's loss's gradient.
+    """
+    n, world = z1.shape[0], _world()
+    a, b = l2_normalize(z1), l2_normalize(z2)
+    if world > 1:
+        from torch.distributed.nn.functional import all_gather
+        gathered = all_gather(torch.cat([a, b], dim=1))
+        everyone = torch.cat(list(gathered))
+        a_all, b_all = everyone[:, :a.shape[1]], everyone[:, a.shape[1]:]
+    else:
+        a_all, b_all = a, b
+    own = torch.arange(n, device=z1.device) + _rank() * n
+
+    def direction(anchors, candidates):
+        logits = anchors @ candidates.T / temperature
+        return (torch.logsumexp(logits, dim=1) - logits[torch.arange(n, device=z1.device), own]).mean()
+
+    return (direction(a, b_all) + direction(b, a_all)) / 2
+
+
+class CMC(nn.Module):
+    """Contrastive Multiview Coding (Tian et al. 2019; cmc.ts), colour data only. Each view t(x) is split into Lab
+    (rgb_to_lab): f and g see the lightness L / 100, a second encoder of f's architecture with its own head,
+    ab_network, sees the colour channels ab / 110 (two channels); L = cmc_loss(z_L, z_ab) at τ. Both encoders and both
+    heads train; ab_network's batch-norm running statistics move as f's. ab_network starts with the app's initial
+    weights for the seed (seed ^ 0xCC0AB), as the app's second EncoderNetwork."""
+
+    SETTINGS = {'temperature': 'positive'}
+    VIEWS = 1
+    ENCODER_CHANNELS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        _require(config['data']['channels'] == 3, CMC_GREYSCALE)
+        m = config['model']
+        _require(m['in_channels'] == 1, f'CMC\'s encoder f sees the lightness alone: model.in_channels must be 1 in config.json, got {m["in_channels"]}')
+        self.online = online
+        ab_config = {**config, 'seed': (config['seed'] ^ CMC_AB_SEED_OFFSET) & 0xFFFFFFFF, 'model': {**m, 'in_channels': 2}}
+        self.ab_network = build_model(ab_config)
+        self.temperature = config['method_settings']['temperature']
+
+    def forward(self, views, indices):
+        _require(views.shape[1] == 3, CMC_GREYSCALE)
+        lab = rgb_to_lab(views)
+        _, z_l = self.online(lab[:, 0:1] / 100)
+        _, z_ab = self.ab_network(lab[:, 1:3] / AB_SCALE)
+        return {'loss': cmc_loss(z_l, z_ab, self.temperature), 'z': torch.cat([z_l, z_ab])}
+
+    def after_step(self):
+        pass
+
+
+class PIRL(nn.Module):
+    """Pretext-invariant representation learning (Misra & van der Maaten 2019; pirl.ts). The view I = t(x) and its
+    jigsaw transform I_t: the 3×3 tiles of JIGSAW_LAYOUT (at 28 px: 6 px tiles 3 px apart, ±1 px, resized to 8 px),
+    per view the 18 jitters then a uniform σ of all 9! (Fisher–Yates, AppRng.permutation) drawn from the stream
+    seed ^ 0x5F1E, cut in shuffled order. f encodes the 9N tiles (first, as the app: the running statistics see the
+    tiles, then the views), the 9 features side by side go through one linear head, tiles_head (a ClassifierHead,
+    stream seed ^ 0x71E5, 9h → d), to v_I_t; v_I = g(f(I)). L = λ·NCE(v_I_t) + (1 − λ)·NCE(v_I), each
+    memory_bank_loss over all n entries at the image's own row at τ. The bank (n unit rows from the stream
+    seed ^ 0x9B1A) is written after the step with the image's unit embedding only: m_x ← normalize(m·m_x + (1 − m)·v̂_I).
+    Under K ranks the jitters and shuffles of all K·N views are drawn alike on every rank and rank r takes the r-th N;
+    the embeddings and indices of every rank are gathered before the write, so every rank writes the global batch's
+    entries and the banks stay equal (as MemoryBank)."""
+
+    SETTINGS = {'temperature': 'positive', 'bank_momentum': 'momentum', 'pirl_lambda': 'weight'}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        size = config['view_size']
+        self.grid = tile_grid(size, JIGSAW_LAYOUT)
+        _require(self.grid is not None, f'PIRL needs views of at least {smallest_grid_view(JIGSAW_LAYOUT)} px for its 3×3 jigsaw tiles; '
+                                        f'these are {size} px. Raise view_size in config.json.')
+        s = config['method_settings']
+        self.online = online
+        self.temperature, self.momentum, self.lam = s['temperature'], s['bank_momentum'], s['pirl_lambda']
+        self.register_buffer('bank', app_unit_rows(train_count, z_dim(config), AppRng(config['seed'] ^ 0x9B1A)))
+        self.tiles_head = ClassifierHead(9 * 8 * config['model']['encoder_width'], z_dim(config), config['seed'], 0x71E5)
+        self.rng = AppRng(config['seed'] ^ 0x5F1E)
+        self.pending = None
+
+    def forward(self, views, indices):
+        n = views.shape[0]
+        _require(int(indices.max()) < self.bank.shape[0], f'image {int(indices.max())} has no row in PIRL\'s memory bank of {self.bank.shape[0]}')
+        drawn = []
+        for _ in range(_world() * n):
+            boxes = jittered_boxes(self.grid, self.rng)
+            sigma = self.rng.permutation(9)
+            drawn.append([boxes[t] for t in sigma])  # cutting in shuffled order is the shuffle
+        tile_features = self.online.encoder(cut_patches(views, rank_slice(drawn, n), self.grid[0]))
+        _, image_embedding = self.online(views)
+        tiles_embedding = self.tiles_head(tile_features.reshape(n, -1))
+        loss = self.lam * memory_bank_loss(tiles_embedding, indices, self.bank, self.temperature) + \
+            (1 - self.lam) * memory_bank_loss(image_embedding, indices, self.bank, self.temperature)
+        with torch.no_grad():
+            self.pending = (l2_normalize(image_embedding), indices)
+        return {'loss': loss, 'z': torch.cat([image_embedding, tiles_embedding])}
+
+    @torch.no_grad()
+    def after_step(self):
+        features, indices = self.pending
+        write_bank_entries(self.bank, gather_rows(indices), gather_rows(features), self.momentum)
+        self.pending = None
+
+
+CPC_GRID = 4
+CPC_OFFSETS = CPC_GRID - 1
+
+
+class CpcContext(nn.Module):
+    """cpc.ts CpcContextNetwork: c_{i,j} = ReLU(W_c [z_{i,j}; r_i] + b_c), r_i the mean of the codes of rows 0 … i (causal:
+    never a row below), and ẑ = W_k c for k = 1 … K. W_c Glorot-normal √(2 / (2d + d)) from the stream seed ^ 0xC9C, in
+    tfjs's [2d, d] layout, b_c zero; every W_k zero, so every score starts at 0 and the loss at log(N·G²) exactly."""
+
+    def __init__(self, dim, seed):
+        super().__init__()
+        self.layer = nn.Linear(2 * dim, dim)
+        self.predictors = nn.ModuleList(nn.Linear(dim, dim, bias=False) for _ in range(CPC_OFFSETS))
+        weight = AppRng(seed ^ 0xC9C).gaussian((2 * dim, dim), math.sqrt(2 / (3 * dim)))
+        with torch.no_grad():
+            self.layer.weight.copy_(torch.from_numpy(weight.T.copy()))
+            self.layer.bias.zero_()
+            for p in self.predictors:
+                p.weight.zero_()
+
+    def forward(self, codes):
+        """The predictions [P, d] in the app's order: offset k, then image b, context row i < G − k, column j."""
+        g, d = CPC_GRID, codes.shape[1]
+        n = codes.shape[0] // (g * g)
+        grid = codes.view(n, g, g, d)
+        causal = torch.tril(torch.ones(g, g, device=codes.device)) / torch.arange(1, g + 1, device=codes.device).view(-1, 1)
+        above = torch.einsum('ik,nkd->nid', causal, grid.mean(dim=2))  # r_i
+        context = torch.relu(self.layer(torch.cat([grid, above.unsqueeze(2).expand(n, g, g, d)], dim=3).reshape(-1, 2 * d)))
+        return torch.cat([p(context).view(n, g, g, d)[:, :g - k].reshape(-1, d) for k, p in enumerate(self.predictors, start=1)])
+
+
+def cpc_targets(n, offset=0):
+    """cpc.ts cpcPredictionLayout's targets: the row (b·G + i + k)·G + j of the code each prediction must pick, plus `offset`."""
+    g = CPC_GRID
+    return torch.tensor([offset + (b * g + i + k) * g + j for k in range(1, CPC_OFFSETS + 1) for b in range(n)
+                         for i in range(g - k) for j in range(g)], dtype=torch.int64)
+
+
+def cpc_info_nce(predictions, codes, targets):
+    """CPC's InfoNCE (van den Oord et al. 2018, Eq. 4; src/loss/cpc.ts): s_pm = ẑ_p·z_m over every code m of the (global)
+    batch, no normalization, no temperature; L = 1/P Σ_p [logsumexp_m(s_pm) − s_p,target(p)]. Under K ranks the candidates
+    are the codes gathered from every rank (differentiable, as nt_xent's negatives), targets offset to this rank's rows."""
+    if _world() > 1:
+        from torch.distributed.nn.functional import all_gather
+        codes = torch.cat(list(all_gather(codes)))
+    scores = predictions @ codes.T
+    return (torch.logsumexp(scores, dim=1) - scores[torch.arange(len(targets), device=scores.device), targets]).mean()
+
+
+class CPC(nn.Module):
+    """Contrastive predictive coding on images (van den Oord et al. 2018, §3.2; cpc.ts): each view of side S is cut into
+    a 4×4 grid of patches of side 2s on a stride s = ⌊S/5⌋, centred (at 28 px: 10 px patches every 5 px), f encodes every
+    patch alone (resized up to 8 px when smaller), CpcContext predicts the code 1 … 3 rows below each context, and
+    L = cpc_info_nce against every patch code of the batch. f and the context network train, g plays no part."""
+
+    SETTINGS = {}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        size = config['view_size']
+        stride = size // (CPC_GRID + 1)
+        _require(size >= 2 * (CPC_GRID + 1) and stride >= 2, f'CPC needs views of at least {2 * (CPC_GRID + 1)} px for its '
+                                                             f'{CPC_GRID}×{CPC_GRID} grid of overlapping patches; these are {size} px. Raise view_size in config.json.')
+        origin = (size - (CPC_GRID + 1) * stride) // 2
+        self.patch = 2 * stride
+        self.boxes = [(origin + (cell // CPC_GRID) * stride, origin + (cell % CPC_GRID) * stride) for cell in range(CPC_GRID * CPC_GRID)]
+        self.online = pretext_online(online)
+        self.context = CpcContext(8 * config['model']['encoder_width'], config['seed'])
+
+    def forward(self, views, indices):
+        n = views.shape[0]
+        codes = self.online.encoder(cut_patches(views, [self.boxes] * n, self.patch))
+        predictions = self.context(codes)
+        targets = cpc_targets(n, _rank() * n * CPC_GRID * CPC_GRID).to(views.device)
+        return {'loss': cpc_info_nce(predictions, codes, targets), 'z': codes.view(n, CPC_GRID * CPC_GRID, -1).mean(dim=1)}
+
+    def after_step(self):
+        pass
+
+
 # the catalog: config.json's "method" → its class (solo-learn's METHODS)
 METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,
            'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,
-           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization}
+           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization,
+           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC}
 
 
 def build_method(config, online, train_count):
