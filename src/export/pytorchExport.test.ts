@@ -13,6 +13,7 @@ import type { AugmentOperator } from '../core/pipeline';
 import { createRng } from '../core/random';
 import { ntXent } from '../loss/ntxent';
 import { autoencoder } from '../methods/autoencoder';
+import { autoregressive } from '../methods/autoregressive';
 import { barlowTwins } from '../methods/barlowTwins';
 import { byol } from '../methods/byol';
 import { cmc } from '../methods/cmc';
@@ -139,7 +140,7 @@ const PARITY_ADAM_EPSILON = 1e-5;
 /** The app's method factories this file runs against train.py's (SimCLR has its own test). */
 const APP_METHODS = {
   'memory-bank': memoryBank, moco, byol, simsiam, 'barlow-twins': barlowTwins, rotation, exemplar, autoencoder,
-  'relative-patch': relativePatch, jigsaw, inpainting, colorization, cmc, pirl, cpc,
+  'relative-patch': relativePatch, jigsaw, inpainting, colorization, cmc, pirl, cpc, autoregressive,
 } as const;
 type ParityMethod = keyof typeof APP_METHODS;
 
@@ -160,6 +161,34 @@ async function ownTensors(id: ParityMethod, own: tf.Variable[]): Promise<NamedTe
       { name: 'classifier.weight', dtype: 'F32', shape: [classes, inDim], data: denseToPytorch(data[0], [inDim, classes]) },
       { name: 'classifier.bias', dtype: 'F32', shape: [classes], data: data[1] },
     ];
+  }
+  if (id === 'autoregressive') {
+    // the two PixelCNNs, conditional then unconditional: per masked layer the kernel [k, k, C_in, F] → [F, C_in, k, k], b and
+    // (conditional) V [h, F] → [F, h]; then the 1×1 output [F, C·B] → [C·B, F] and its bias
+    const out: NamedTensor[] = [];
+    let i = 0;
+    for (const model of ['conditional', 'unconditional']) {
+      for (let l = 0; l < 4; l++) {
+        const [k, , cin, f] = shapes[i];
+        out.push(
+          { name: `${model}.convs.${l}.weight`, dtype: 'F32', shape: [f, cin, k, k], data: convToPytorch(data[i], shapes[i]) },
+          { name: `${model}.convs.${l}.bias`, dtype: 'F32', shape: [f], data: data[i + 1] },
+        );
+        i += 2;
+        if (model === 'conditional') {
+          const [hDim] = shapes[i];
+          out.push({ name: `${model}.conditions.${l}.weight`, dtype: 'F32', shape: [f, hDim], data: denseToPytorch(data[i], [hDim, f]) });
+          i += 1;
+        }
+      }
+      const [f, outputs] = shapes[i];
+      out.push(
+        { name: `${model}.out.weight`, dtype: 'F32', shape: [outputs, f], data: denseToPytorch(data[i], [f, outputs]) },
+        { name: `${model}.out.bias`, dtype: 'F32', shape: [outputs], data: data[i + 1] },
+      );
+      i += 2;
+    }
+    return out;
   }
   if (id === 'cpc') {
     // the context network: W_c [2d, d] and b_c, then W_1 … W_K [d, d]
@@ -356,6 +385,8 @@ const PARITY_CONFIGS: Record<ParityMethod, ExperimentConfig> = {
   cmc: smallConfig({ method: 'cmc', temperature: 0.2 }),
   pirl: smallConfig({ method: 'pirl', temperature: 0.1, bankMomentum: 0.5, pirlLambda: 0.3 }),
   cpc: smallConfig({ method: 'cpc' }),
+  // N = 2: tfjs's cpu conv2d gradients of the two PixelCNNs' 7×7 layers take most of the run (8 s at N = 6, 4 s at 2)
+  autoregressive: smallConfig({ method: 'autoregressive', batchSize: 2 }),
 };
 
 /**
@@ -388,6 +419,7 @@ const OWN_PARTS: Record<ParityMethod, string[]> = {
   cmc: ['ab_network'],
   pirl: ['bank', 'tiles_head'],
   cpc: ['context'],
+  autoregressive: ['conditional', 'unconditional'],
 };
 
 /** Runs the app's method and train.py's on the same views from the same state, two steps; the driver's JSON. */
@@ -449,13 +481,13 @@ describe('the PyTorch export’s files', () => {
   it('a method train.py does not cover gets the message, by its label, and no files', () => {
     expect(PYTORCH_EXPORT_METHODS).toEqual([
       'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization',
-      'cmc', 'pirl', 'cpc',
+      'cmc', 'pirl', 'cpc', 'autoregressive',
     ]);
     const covered = 'PyTorch export covers SimCLR, Memory bank (InstDisc), MoCo v2, BYOL, SimSiam, Barlow Twins, Rotation (RotNet), Exemplar CNN, Autoencoder, '
-      + `${METHOD_CATALOG['relative-patch'].label}, ${METHOD_CATALOG.jigsaw.label}, ${METHOD_CATALOG.inpainting.label}, ${METHOD_CATALOG.colorization.label}, CMC, PIRL, ${METHOD_CATALOG.cpc.label} so far`;
+      + `${METHOD_CATALOG['relative-patch'].label}, ${METHOD_CATALOG.jigsaw.label}, ${METHOD_CATALOG.inpainting.label}, ${METHOD_CATALOG.colorization.label}, CMC, PIRL, ${METHOD_CATALOG.cpc.label}, ${METHOD_CATALOG.autoregressive.label} so far`;
     for (const method of PYTORCH_EXPORT_METHODS) expect(pytorchExportProblem(withMethodDefaults(smallConfig({ method }))), method).toBeNull();
     const others = METHOD_IDS.filter((m) => !PYTORCH_EXPORT_METHODS.includes(m));
-    expect(others).toHaveLength(METHOD_IDS.length - 16);
+    expect(others).toHaveLength(METHOD_IDS.length - 17);
     for (const method of others) {
       expect(pytorchExportProblem(smallConfig({ method }))).toBe(`${covered}; ${METHOD_CATALOG[method].label} is not covered yet`);
     }
@@ -473,7 +505,7 @@ describe('the PyTorch export’s files', () => {
     expect(files['train.py']).toContain("METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,\n"
       + "           'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,\n"
       + "           'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization,\n"
-      + "           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC}");
+      + "           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC, 'autoregressive': Autoregressive}");
     expect(JSON.parse(files['config.json'])).toEqual(pytorchConfig(config, GREY_28, { steps: 120 }));
     expect(files['README.md']).toContain('torchrun --nproc_per_node=K train.py --config config.json --data DIR');
     expect(files['README.md']).toContain('the global batch is K × 64');
@@ -507,6 +539,7 @@ describe('the PyTorch export’s files', () => {
       cmc: { temperature: 0.3 },
       pirl: { temperature: 0.3, bank_momentum: 0.6, pirl_lambda: 0.25 },
       cpc: {},
+      autoregressive: {},
     };
     expect(Object.keys(expected).sort()).toEqual([...PYTORCH_EXPORT_METHODS].sort());
     for (const method of PYTORCH_EXPORT_METHODS) {
@@ -575,6 +608,10 @@ describe('the PyTorch export’s files', () => {
     expect(readme('cpc', true)).toContain('CPC keeps a context network, starting with the app\'s initial weights for the seed (its three prediction maps W_k at zero, so the loss starts at log(16 N))');
     expect(readme('cpc', true)).toContain('It loads f and g only: the context network starts from the seed');
     expect(readme('cpc', false)).toContain('Each process\'s predictions are scored against the patch codes gathered from all K processes');
+    expect(readme('autoregressive', true)).toContain('The PixelCNN auto-encoder keeps two PixelCNNs, each starting with the app\'s initial weights for the seed');
+    expect(readme('autoregressive', true)).toContain('The second PixelCNN, without h, trains beside it as the baseline by its own gradient, outside the loss\'s value');
+    expect(readme('autoregressive', true)).toContain('It loads f and g only: both PixelCNNs start from the seed');
+    expect(readme('autoregressive', false)).toContain('Each process\'s loss is the mean over its own views\' pixel values');
     // a setting outside its field's limits is named; one the method does not read does not stop it
     const problem = (overrides: Partial<ExperimentConfig>) => pytorchExportProblem({ ...base, ...overrides });
     expect(problem({ method: 'jigsaw', jigsawPermutations: 101 })).toBe('The setting “Permutations P” (101) cannot be exported: set a valid value first');
@@ -603,7 +640,7 @@ describe('train.py against the app (PyTorch)', () => {
     writeFileSync(join(dir, 'deepcluster.json'), JSON.stringify({ ...JSON.parse(files['config.json']), method: 'deepcluster' }));
     const other = python(['train.py', '--config', 'deepcluster.json', '--data', dir], { cwd: dir });
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('config.json asks for method "deepcluster"; this train.py covers autoencoder, barlow-twins, byol, cmc, colorization, '
+    expect(other.stderr).toContain('config.json asks for method "deepcluster"; this train.py covers autoencoder, autoregressive, barlow-twins, byol, cmc, colorization, '
       + 'cpc, exemplar, inpainting, jigsaw, memory-bank, moco, pirl, relative-patch, rotation, simclr, simsiam');
     expect(other.stderr).not.toContain('Traceback');
     // a setting another method reads, left in by hand: refused by name, not ignored
@@ -846,6 +883,24 @@ describe('train.py against the app (PyTorch)', () => {
     expect(out.steps[0].app_loss).toBeCloseTo(Math.log(96), 5);
   }, 30_000);
 
+  it('PixelCNN: the same two PixelCNNs from the seed (masked taps at zero); for 2 steps of the app’s views quantized to 16 levels the same likelihood given h, the baseline outside the loss’s value, and after Adam the same f and both PixelCNNs, masked taps still zero (max |Δ| < 1e-4)', async () => {
+    const { out, app } = await methodParity('autoregressive');
+    expectParity('autoregressive', out);
+    const own = app.initial.tensors.filter((t) => !t.name.startsWith('online.'));
+    expect(own.map((t) => `${t.name} [${t.shape.join(', ')}]`).slice(0, 4)).toEqual([
+      'conditional.convs.0.weight [8, 1, 7, 7]', 'conditional.convs.0.bias [8]', 'conditional.conditions.0.weight [8, 32]', 'conditional.convs.1.weight [8, 8, 3, 3]',
+    ]);
+    expect(own.map((t) => t.name)).toContain('unconditional.out.weight');
+    expect(own.map((t) => t.name).filter((n) => n.startsWith('unconditional.conditions'))).toEqual([]);
+    // mask A: the centre and every tap after it in reading order are zero, before and after the steps (here and in train.py, which matches it)
+    const after = decodeSafetensors(app.steps).tensors.find((t) => t.name === 'app.after.1.conditional.convs.0.weight')!.data as Float32Array;
+    for (const kernel of [own[0].data, after]) {
+      for (let f = 0; f < 8; f++) for (let t = 0; t < 49; t++) if (t >= 24) expect(Math.abs(kernel[f * 49 + t]), `filter ${f} tap ${t}`).toBe(0);
+      expect(kernel.subarray(0, 24).some((v) => v !== 0)).toBe(true);
+    }
+    expect(out.steps[0].app_loss).toBeGreaterThan(1);
+  }, 30_000);
+
   it('apply_views makes the app’s views from the app’s ViewParams, every operator, before and after the crop (max |Δ| < 1e-4)', () => {
     const crop = (enabled = true): AugmentOperator => ({ kind: 'crop', enabled, p: 1, scale: [0.3, 1], ratio: [3 / 4, 4 / 3] });
     const op = {
@@ -949,10 +1004,10 @@ describe('train.py against the app (PyTorch)', () => {
     }
   }, 30_000);
 
-  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN, the denoising autoencoder, relative patch location, the jigsaw, inpainting, colorization, CMC, PIRL and CPC each train 3 steps and the ranks end with the same state, MoCo’s queue and the banks included; Barlow Twins’ C, the predictor’s batch norm, CMC’s and CPC’s losses over two half batches equal one process over the whole batch', async () => {
+  it('torchrun --nproc_per_node=2 (gloo): MoCo v2, BYOL, SimSiam, Barlow Twins, the memory bank, RotNet, Exemplar CNN, the denoising autoencoder, relative patch location, the jigsaw, inpainting, colorization, CMC, PIRL, CPC and the PixelCNN each train 3 steps and the ranks end with the same state, MoCo’s queue and the banks included; Barlow Twins’ C, the predictor’s batch norm, CMC’s and CPC’s losses over two half batches equal one process over the whole batch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ssp-pytorch-methods-'));
     writeFiles(dir, pytorchExportFiles(smallConfig(), GREY_28));
-    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc'] as const;
+    const methods = ['moco', 'byol', 'simsiam', 'barlow-twins', 'memory-bank', 'rotation', 'exemplar', 'autoencoder', 'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc', 'autoregressive'] as const;
     // the configs as the export writes them; 4 images a rank, so MoCo enqueues 8 keys a step into its 10 slots; Exemplar's pool is the first 5 of the 16 images;
     // the inpainting squares at random places (each rank its share of one stream's draws); colorization and CMC on colour images
     const configs = methods.map((method) => pytorchConfig(

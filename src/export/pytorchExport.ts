@@ -6,7 +6,7 @@
  * encoderWeights.ts, the augmentation pipeline with the pixel math of
  * src/augment, the method (SimCLR, memory bank, MoCo v2, BYOL, SimSiam,
  * Barlow Twins, RotNet, Exemplar CNN, autoencoder, relative patch location,
- * jigsaw, inpainting, colorization, CMC, PIRL, CPC: its loss, its own parts
+ * jigsaw, inpainting, colorization, CMC, PIRL, CPC, PixelCNN: its loss, its own parts
  * started as the app starts them, its after-step update)
  * and Adam with tfjs's defaults, and scales out under torchrun with
  * DistributedDataParallel.
@@ -28,7 +28,7 @@ export const PYTORCH_TRAIN_SCRIPT: string = trainPy;
 /** Methods train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
 export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = [
   'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder',
-  'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc',
+  'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc', 'autoregressive',
 ];
 
 /**
@@ -127,7 +127,7 @@ export function pytorchSettingName(key: string): string {
  * barlow_lambda; RotNet: none; Exemplar CNN: exemplar_count; autoencoder:
  * denoise; relative patch location: none; jigsaw: jigsaw_permutations;
  * inpainting: inpaint_mask; colorization: colorization_mode; CMC: temperature; PIRL: temperature,
- * bank_momentum, pirl_lambda; CPC: none).
+ * bank_momentum, pirl_lambda; CPC: none; PixelCNN: none).
  */
 export function pytorchMethodSettings(config: ExperimentConfig): PytorchMethodSettings {
   const out: PytorchMethodSettings = {};
@@ -403,6 +403,19 @@ function methodReadme(cfg: PytorchConfig): MethodReadme {
         scaling: 'Each process\'s predictions are scored against the patch codes gathered from all K processes (the candidates ' +
           'of the global batch, as SimCLR gathers its negatives); DistributedDataParallel averages the gradients, and batch norm ' +
           `takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'autoregressive':
+      return {
+        keeps: 'The PixelCNN auto-encoder keeps two PixelCNNs, each starting with the app\'s initial weights for the seed: ' +
+          'masked convolutions (a 7×7 layer that sees only the pixels before each pixel in reading order, then three 3×3) and a ' +
+          'softmax over 16 levels for each pixel value. The views are quantized to those levels; f encodes the view into h, ' +
+          'which enters every layer of the first PixelCNN as a bias, and f and that PixelCNN train on the mean −log p of each ' +
+          'pixel value\'s level given the pixels before it and h (in nats). The second PixelCNN, without h, trains beside it ' +
+          'as the baseline by its own gradient, outside the loss\'s value. g plays no part (it stays as it was); the app\'s ' +
+          'sampler, which draws images for the instrument, is not part of the script.',
+        afterInit: 'both PixelCNNs start from the seed (the app\'s are not exported)',
+        scaling: 'Each process\'s loss is the mean over its own views\' pixel values and DistributedDataParallel averages the ' +
+          `gradients; batch norm takes its statistics over the global batch, ${oneProcess}.`,
       };
     case 'pirl':
       return {

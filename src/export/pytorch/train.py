@@ -62,12 +62,15 @@ What it reproduces, from config.json (written by the app's "Export as PyTorch"):
                     (λ-weighted softmaxes over the bank); the bank is written with g(f(view));
       CPC           a 4×4 grid of half-overlapping patches, f on each; a causal context network
                     predicts the code 1–3 rows below (InfoNCE over every patch code of the batch);
+      PixelCNN      each view quantized to 16 levels; a PixelCNN of masked convolutions, h = f(view) a bias
+                    in each layer, predicts every pixel value's level from the pixels before it (cross-entropy,
+                    nats); a second PixelCNN without h trains beside it as the baseline, outside the loss's value;
     the method's own parts (predictor, queue, shuffle order, bank, classifier head,
     decoder, noise) start from the app's seeded streams, as the app starts them; a
     key encoder or target starts as a copy of f and g (after --init, of the loaded
     ones); CMC's second encoder starts, as f does, from the app's weights for its own
     seed; the pretext tasks (RotNet, Exemplar, Autoencoder, Relative patch location,
-    Jigsaw, Inpainting, Colorization, CPC) train f and their own
+    Jigsaw, Inpainting, Colorization, CPC, PixelCNN) train f and their own
     head or decoder, and leave g as it is, as the app does;
   - Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
   - batch size N, learning rate, steps, seed and view size.
@@ -106,6 +109,7 @@ N images train as one process with K × N would; per method:
   - PIRL: the jitter and shuffles drawn as the jigsaw's, the bank written as the memory
     bank's (every rank writes the global batch's entries);
   - CPC: each rank's predictions are scored against the patch codes gathered from all ranks.
+  - PixelCNN: each rank's loss is the mean over its own views' pixels, DDP averages the gradients.
 To keep the app's batch, set batch_size to N / K in config.json. Backend: nccl
 on CUDA, gloo on CPU.
 
@@ -306,7 +310,7 @@ class AppRng:
     network 0x5EED, MoCo's queue and shuffle 0x40C0, the predictor 0x9E3D, the memory
     bank 0xBA4C, the rotation and exemplar heads 0x4F7A and 0xE8E3, the decoder 0xAE0D and
     the denoising noise 0xDE70, the patch jitter 0x9A7C and head 0x5E1A, the jigsaw's draws 0x7A11 and head 0x1195,
-    the inpainting squares 0x3B5D and decoder 0x1A9E, the colour head 0xC010), so the streams are independent of each other and of
+    the inpainting squares 0x3B5D and decoder 0x1A9E, the colour head 0xC010, the PixelCNNs 0xA7E1 and 0xA7E2), so the streams are independent of each other and of
     the order things are built in.
     """
 
@@ -1860,11 +1864,110 @@ class CPC(nn.Module):
         pass
 
 
+# ---------------------------------------------------------------------------
+# The PixelCNN auto-encoder (autoregressive.ts)
+
+PIXELCNN_KERNELS = (7, 3, 3, 3)  # mask A's 7×7 first, so it sees a few rows up; then mask B's 3×3
+PIXELCNN_BINS = 16  # core/entries/autoregressive.ts AUTOREGRESSIVE_BINS: the levels each pixel value is quantized to
+
+
+def causal_mask(k, kind):
+    """autoregressive.ts causalMask: 1 at the k×k taps before the centre in raster order (every row above; the centre row
+    left of the centre), and for mask B the centre itself."""
+    r = (k - 1) // 2
+    return np.array([[1.0 if i < r or (i == r and (j < r or (kind == 'B' and j == r))) else 0.0 for j in range(k)] for i in range(k)],
+                    dtype=np.float32)
+
+
+class PixelCnn(nn.Module):
+    """autoregressive.ts PixelCnn: layers a = ReLU(conv(a, W ⊙ M) + b + V h) ('same' padding), mask A then three mask B,
+    F channels each, then a 1×1 layer to C·B logits. From the stream seed ^ salt, in the app's order and tfjs layouts:
+    per layer the kernel [k, k, C_in, F] He-normal over the unmasked taps, √(2 / (taps·C_in)), drawn for every tap and
+    multiplied by the mask, then (conditional model) V [h, F] Glorot √(2 / (h + F)); then the output [F, C·B] Glorot;
+    zero biases. The masks are fixed (not in the state), so a masked weight has no gradient and stays 0."""
+
+    def __init__(self, channels, bins, h_dim, filters, seed, salt):
+        super().__init__()
+        rng = AppRng(seed ^ salt)
+        self.channels, self.bins, self.filters = channels, bins, filters
+        self.convs = nn.ModuleList()
+        self.conditions = nn.ModuleList() if h_dim is not None else None
+        for layer, k in enumerate(PIXELCNN_KERNELS):
+            mask = causal_mask(k, 'A' if layer == 0 else 'B')
+            c_in = channels if layer == 0 else filters
+            conv = nn.Conv2d(c_in, filters, k, padding=(k - 1) // 2)
+            kernel = (rng.normal(k * k * c_in * filters) * math.sqrt(2 / (float(mask.sum()) * c_in))
+                      * np.repeat(mask.reshape(-1), c_in * filters)).astype(np.float32).reshape(k, k, c_in, filters)
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))
+                conv.bias.zero_()
+            self.convs.append(conv)
+            self.register_buffer(f'mask{layer}', torch.from_numpy(mask).view(1, 1, k, k), persistent=False)
+            if self.conditions is not None:
+                condition = nn.Linear(h_dim, filters, bias=False)
+                with torch.no_grad():
+                    condition.weight.copy_(torch.from_numpy(rng.gaussian((h_dim, filters), math.sqrt(2 / (h_dim + filters))).T.copy()))
+                self.conditions.append(condition)
+        self.out = nn.Linear(filters, channels * bins)
+        with torch.no_grad():
+            self.out.weight.copy_(torch.from_numpy(rng.gaussian((filters, channels * bins), math.sqrt(2 / (filters + channels * bins))).T.copy()))
+            self.out.bias.zero_()
+
+    def forward(self, x, h):
+        """Logits [N, S, S, C, B] (the app's NHWC order) of every pixel value's level, from the input levels' centres [N, C, S, S]."""
+        a = x
+        for layer, conv in enumerate(self.convs):
+            pre = F.conv2d(a, conv.weight * getattr(self, f'mask{layer}'), conv.bias, padding=conv.padding)
+            if self.conditions is not None:
+                pre = pre + self.conditions[layer](h)[:, :, None, None]  # V h: the same at every pixel
+            a = torch.relu(pre)
+        n, _, s, _ = a.shape
+        return self.out(a.permute(0, 2, 3, 1)).view(n, s, s, self.channels, self.bins)
+
+
+def pixel_nll(logits, levels):
+    """−log softmax at the true level of every pixel value, [N, S, S, C] (autoregressive.ts pixelNll), in nats."""
+    return -torch.log_softmax(logits, dim=-1).gather(-1, levels.unsqueeze(-1)).squeeze(-1)
+
+
+class Autoregressive(nn.Module):
+    """PixelCNN auto-encoder (van den Oord et al. 2016; autoregressive.ts). Each view's pixel values are quantized to
+    B = 16 levels, b = min(⌊x·B⌋, B − 1), and the PixelCNN reads each level at its centre (2b + 1)/B − 1; f encodes the
+    view itself, h = f(x), and the conditional PixelCNN (stream seed ^ 0xA7E1, F = half f's first width within 8…32)
+    gets V h as a bias in every layer. L = the mean over the pixel values of −log p(level | the pixels before, h). An
+    unconditional PixelCNN of the same shape (seed ^ 0xA7E2, no h) trains beside it as the baseline through
+    L_u − sg(L_u): zero in value, its own gradient. Under K ranks each rank's loss is the mean over its own views."""
+
+    SETTINGS = {}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        m = config['model']
+        width = m['encoder_width']
+        filters = min(32, max(8, int(js_round(width / 2))))
+        self.online = pretext_online(online)
+        self.conditional = PixelCnn(m['in_channels'], PIXELCNN_BINS, 8 * width, filters, config['seed'], 0xA7E1)
+        self.unconditional = PixelCnn(m['in_channels'], PIXELCNN_BINS, None, filters, config['seed'], 0xA7E2)
+
+    def forward(self, views, indices):
+        levels = torch.clamp(torch.floor(views * PIXELCNN_BINS), 0, PIXELCNN_BINS - 1)
+        x = (levels * 2 + 1) / PIXELCNN_BINS - 1
+        targets = levels.to(torch.int64).permute(0, 2, 3, 1)
+        h = self.online.encoder(views)
+        loss = pixel_nll(self.conditional(x, h), targets).mean()
+        baseline = pixel_nll(self.unconditional(x, None), targets).mean()
+        return {'loss': loss + (baseline - baseline.detach()), 'z': h}
+
+    def after_step(self):
+        pass
+
+
 # the catalog: config.json's "method" → its class (solo-learn's METHODS)
 METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,
            'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,
            'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization,
-           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC}
+           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC, 'autoregressive': Autoregressive}
 
 
 def build_method(config, online, train_count):
