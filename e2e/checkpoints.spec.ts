@@ -125,4 +125,17 @@ test('the encoder as ONNX and safetensors, and the experiment as a PyTorch scrip
   expect(decodeSafetensors(entries['pytorch-simclr-step1/encoder.safetensors']).metadata).toMatchObject({ step: '1', trained: 'yes' });
   expect(strFromU8(entries['pytorch-simclr-step1/train.py'])).toContain('DistributedDataParallel');
   await expect(page.getByTestId('pytorch-export-result')).toHaveAttribute('data-kind', 'ok');
+
+  // the training images themselves, as the ImageFolder the script reads (Pillow reads these PNGs in src/export/imageFolder.test.ts)
+  const imagesDownload = page.waitForEvent('download');
+  await page.getByTestId('pytorch-dataset-export').click();
+  const images = await imagesDownload;
+  expect(images.suggestedFilename()).toMatch(/^imagefolder-fashion-mnist[a-z0-9-]*\.zip$/);
+  const pngs = Object.keys(unzipSync(new Uint8Array(await readFile(await images.path()))));
+  await expect(page.getByTestId('pytorch-dataset-export-result')).toHaveAttribute('data-kind', 'ok');
+  await expect(page.getByTestId('pytorch-dataset-export-result')).toContainText(`${pngs.length.toLocaleString('en-US')} images`);
+  expect(pngs.length).toBeGreaterThan(5000);
+  // one folder per class, the class “T-shirt/top” kept as text with its slash made safe
+  expect(new Set(pngs.map((name) => name.split('/')[1]))).toEqual(new Set(['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']));
+  expect(pngs.every((name) => /^data\/[^/]+\/\d+\.png$/.test(name))).toBe(true);
 });

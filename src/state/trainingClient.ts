@@ -297,6 +297,8 @@ function handle(message: FromWorker): void {
     case 'checkpoint-saved':
     case 'checkpoint-loaded':
     case 'checkpoint-error':
+    case 'dataset-export':
+    case 'dataset-export-error':
       // the checkpoint store's (checkpointClient below)
       break;
     default:
@@ -662,5 +664,24 @@ export function encoderBytes(): Promise<Uint8Array> {
       }
     });
     send({ type: 'export-weights', requestId, format: 'safetensors' });
+  });
+}
+
+/** The training images as an ImageFolder zip, built in the worker (the page does not hold the images). */
+export function datasetImageFolder(): Promise<{ bytes: Uint8Array; fileName: string; count: number }> {
+  if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: export when it has finished.'));
+  const requestId = --ownExportRequestId;
+  return new Promise((resolve, reject) => {
+    if (!worker) return reject(new Error('The training worker is not running.'));
+    const stop = onWorkerMessage((reply) => {
+      if (reply.type === 'dataset-export' && reply.requestId === requestId) {
+        stop();
+        resolve({ bytes: reply.bytes, fileName: reply.fileName, count: reply.count });
+      } else if (reply.type === 'dataset-export-error' && reply.requestId === requestId) {
+        stop();
+        reject(new Error(reply.message));
+      }
+    });
+    send({ type: 'export-dataset', requestId });
   });
 }

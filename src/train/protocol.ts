@@ -546,6 +546,8 @@ export type ToWorker =
    * (src/export/onnx.ts): f alone, or f then g
    */
   | { type: 'export-weights'; requestId: number; format: 'safetensors' | 'onnx' | 'onnx-head' }
+  /** the training split's images as an ImageFolder zip (src/export/imageFolder.ts), for the exported PyTorch script */
+  | { type: 'export-dataset'; requestId: number }
   /** the trainer's whole state for a checkpoint (src/train/checkpoint.ts); queued between steps */
   | { type: 'checkpoint-save'; requestId: number }
   /**
@@ -611,6 +613,8 @@ export type FromWorker =
   | { type: 'features-export'; result: FeaturesExport }
   | { type: 'weights-export'; requestId: number; bytes: Uint8Array; fileName: string }
   | { type: 'weights-export-error'; requestId: number; message: string }
+  | { type: 'dataset-export'; requestId: number; bytes: Uint8Array; fileName: string; count: number }
+  | { type: 'dataset-export-error'; requestId: number; message: string }
   | { type: 'checkpoint-saved'; requestId: number; state: TrainerState }
   /** the checkpoint's run is in place (model-ready came before it): the page puts back its history */
   | { type: 'checkpoint-loaded'; requestId: number; step: number }

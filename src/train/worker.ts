@@ -29,6 +29,7 @@ import { runWalkthrough } from './walkthrough';
 import { GeneratorSession } from './generatorSession';
 import { encoderSafetensors } from '../export/encoderWeights';
 import { encoderOnnx } from '../export/onnx';
+import { imageFolderZip } from '../export/imageFolder';
 import { buildMixedDataset } from './mixDataset';
 import { isMixedDataset, trainRowOrigin } from '../data/generatedMix';
 import { loadGenerator, saveGenerator, type StoredGeneratorInfo } from '../data/generatorDb';
@@ -873,6 +874,25 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           post({ type: 'weights-export', requestId, bytes, fileName: `${name}.${onnx ? 'onnx' : 'safetensors'}` }, [bytes.buffer]);
         } catch (error) {
           post({ type: 'weights-export-error', requestId, message: error instanceof Error ? error.message : String(error) });
+        }
+      }, 'evaluation');
+      break;
+    case 'export-dataset':
+      enqueue(async () => {
+        const { requestId } = message;
+        try {
+          if (!dataset) throw new Error('The dataset has not loaded yet.');
+          // a set mixed with generated images (issue 19) exports its real images only: the generated ones are not data
+          const count = isMixedDataset(dataset) ? dataset.provenance.realCount : dataset.train.count;
+          setActivity({ label: `Export: ${count.toLocaleString('en-US')} training images as PNG`, detail: 'An ImageFolder zip for the exported PyTorch script.' });
+          const bytes = imageFolderZip({
+            images: dataset.train.images, labels: dataset.train.labels, count,
+            imageSize: dataset.imageSize, channels: dataset.channels, classNames: dataset.classNames,
+          });
+          const slug = dataset.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'dataset';
+          post({ type: 'dataset-export', requestId, bytes, fileName: `imagefolder-${slug}.zip`, count }, [bytes.buffer]);
+        } catch (error) {
+          post({ type: 'dataset-export-error', requestId, message: error instanceof Error ? error.message : String(error) });
         }
       }, 'evaluation');
       break;

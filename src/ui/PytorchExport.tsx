@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { METHOD_CATALOG } from '../core/methods';
 import { DEFAULT_PYTORCH_STEPS, PYTORCH_EXPORT_METHODS, pytorchExportFiles, pytorchExportProblem, pytorchExportZip } from '../export/pytorchExport';
 import { latestStep, useRunStore } from '../state/runStore';
-import { encoderBytes } from '../state/trainingClient';
+import { datasetImageFolder, encoderBytes } from '../state/trainingClient';
 import { downloadBlob } from './compareDownload';
 import { useEvaluationBlocker } from './useEvaluationBlocker';
 
@@ -21,6 +21,22 @@ export function PytorchExport() {
   const [steps, setSteps] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [imagesBusy, setImagesBusy] = useState(false);
+  const [imagesResult, setImagesResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+
+  const exportImages = async () => {
+    setImagesBusy(true);
+    setImagesResult(null);
+    try {
+      const { bytes, fileName, count } = await datasetImageFolder();
+      downloadBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), fileName);
+      setImagesResult({ kind: 'ok', text: `${fileName}: ${count.toLocaleString('en-US')} images in data/<class>/, ${(bytes.length / 1e6).toFixed(1)} MB. Unzip it beside train.py and pass --data data.` });
+    } catch (error) {
+      setImagesResult({ kind: 'error', text: `The export failed: ${error instanceof Error ? error.message : String(error)}` });
+    } finally {
+      setImagesBusy(false);
+    }
+  };
   const problem = applied ? pytorchExportProblem(applied) : null;
   const stepsValue = steps.trim() === '' ? DEFAULT_PYTORCH_STEPS : Number(steps);
   const stepsProblem = Number.isInteger(stepsValue) && stepsValue >= 1 && stepsValue <= 10_000_000 ? null : 'Steps must be a whole number from 1 to 10,000,000.';
@@ -55,8 +71,8 @@ export function PytorchExport() {
         synchronized). Covered so far: {PYTORCH_EXPORT_METHODS.map((m) => METHOD_CATALOG[m].label).join(', ')}.
       </p>
       <pre className="pytorch-commands" data-testid="pytorch-commands">{[
-        'python train.py --config config.json --data path/to/imagefolder' + (includeEncoder ? ' --init encoder.safetensors' : ''),
-        'torchrun --nproc_per_node=4 train.py --config config.json --data path/to/imagefolder',
+        'python train.py --config config.json --data data' + (includeEncoder ? ' --init encoder.safetensors' : ''),
+        'torchrun --nproc_per_node=4 train.py --config config.json --data data',
       ].join('\n')}</pre>
       <div className="save-actions">
         <label>
@@ -74,6 +90,18 @@ export function PytorchExport() {
           {busy ? 'Exporting…' : 'Export as PyTorch'}
         </button>
       </div>
+      <div className="save-actions">
+        <button type="button" data-testid="pytorch-dataset-export" disabled={imagesBusy || blocker !== null || !dataset}
+          title="Every training image as a PNG in a folder per class: the ImageFolder layout train.py reads"
+          onClick={() => void exportImages()}>
+          {imagesBusy ? 'Exporting…' : `Training images as an ImageFolder${dataset ? ` (${dataset.trainCount.toLocaleString('en-US')})` : ''}`}
+        </button>
+      </div>
+      {imagesResult && (
+        <p className={imagesResult.kind === 'error' ? 'eval-error' : 'eval-status'} role={imagesResult.kind === 'error' ? 'alert' : 'status'} data-testid="pytorch-dataset-export-result" data-kind={imagesResult.kind}>
+          {imagesResult.text}
+        </p>
+      )}
       {problem && <p className="panel-help" data-testid="pytorch-export-problem">{problem}</p>}
       {stepsProblem && steps.trim() !== '' && <p className="eval-error" role="alert">{stepsProblem}</p>}
       {result && (
