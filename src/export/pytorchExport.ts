@@ -6,7 +6,7 @@
  * encoderWeights.ts, the augmentation pipeline with the pixel math of
  * src/augment, the method (SimCLR, memory bank, MoCo v2, BYOL, SimSiam,
  * Barlow Twins, RotNet, Exemplar CNN, autoencoder, relative patch location,
- * jigsaw, inpainting, colorization, CMC, PIRL, CPC, PixelCNN: its loss, its own parts
+ * jigsaw, inpainting, colorization, CMC, PIRL, CPC, PixelCNN, DeepCluster: its loss, its own parts
  * started as the app starts them, its after-step update)
  * and Adam with tfjs's defaults, and scales out under torchrun with
  * DistributedDataParallel.
@@ -19,6 +19,7 @@ import { CONFIG_SCHEMA, type ExperimentConfig } from '../core/config';
 import { BUILTIN_DATASETS } from '../core/datasets';
 import { METHOD_CATALOG, type MethodId } from '../core/methods';
 import { cmcGreyscaleReason } from '../core/entries/cmc';
+import { DEEPCLUSTER_FIT_MAX } from '../core/entries/deepcluster';
 import { colorizationGreyscaleReason } from '../core/pretext/colorization';
 import { validatePipeline, type AugmentOperator } from '../core/pipeline';
 
@@ -28,7 +29,7 @@ export const PYTORCH_TRAIN_SCRIPT: string = trainPy;
 /** Methods train.py implements (its METHODS dict); the others are refused by pytorchExportProblem. */
 export const PYTORCH_EXPORT_METHODS: readonly MethodId[] = [
   'simclr', 'memory-bank', 'moco', 'byol', 'simsiam', 'barlow-twins', 'rotation', 'exemplar', 'autoencoder',
-  'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc', 'autoregressive',
+  'relative-patch', 'jigsaw', 'inpainting', 'colorization', 'cmc', 'pirl', 'cpc', 'autoregressive', 'deepcluster',
 ];
 
 /**
@@ -127,7 +128,8 @@ export function pytorchSettingName(key: string): string {
  * barlow_lambda; RotNet: none; Exemplar CNN: exemplar_count; autoencoder:
  * denoise; relative patch location: none; jigsaw: jigsaw_permutations;
  * inpainting: inpaint_mask; colorization: colorization_mode; CMC: temperature; PIRL: temperature,
- * bank_momentum, pirl_lambda; CPC: none; PixelCNN: none).
+ * bank_momentum, pirl_lambda; CPC: none; PixelCNN: none; DeepCluster:
+ * cluster_count, cluster_every).
  */
 export function pytorchMethodSettings(config: ExperimentConfig): PytorchMethodSettings {
   const out: PytorchMethodSettings = {};
@@ -416,6 +418,21 @@ function methodReadme(cfg: PytorchConfig): MethodReadme {
         afterInit: 'both PixelCNNs start from the seed (the app\'s are not exported)',
         scaling: 'Each process\'s loss is the mean over its own views\' pixel values and DistributedDataParallel averages the ' +
           `gradients; batch norm takes its statistics over the global batch, ${oneProcess}.`,
+      };
+    case 'deepcluster':
+      return {
+        keeps: `DeepCluster keeps a pseudo-label for every training image (its row: the image's place in the sorted ImageFolder) ` +
+          `and a ${s.cluster_count}-way linear head on h. Before the first step, and again after every ${s.cluster_every} steps, a ` +
+          'k-means round as the app\'s: f encodes every training image in inference mode (running statistics), the features are ' +
+          'whitened (ZCA, with the app\'s ridge) and ℓ2-normalized, and k-means (k-means++ seeds from the app\'s seeded stream, 20 ' +
+          `Lloyd iterations, empty clusters refilled by splitting the largest; fitted on a sample of at most ${DEEPCLUSTER_FIT_MAX.toLocaleString('en-US')} images, every ` +
+          'image then joining its nearest centroid) gives the labels; the head then starts afresh from the seed, with an Adam of ' +
+          'its own. Each step, one view of each image; f and the head train on the cross-entropy against its label, each image ' +
+          'weighted by 1 / the size of its cluster. g plays no part (it stays as it was).',
+        afterInit: 'the first round clusters the loaded f\'s features, and the head starts from the seed (the app\'s labels and head are not exported)',
+        scaling: 'Process 0 runs each k-means round over all training images and broadcasts the labels, so every process holds ' +
+          'the same ones; each process\'s loss is over its own N views and DistributedDataParallel averages the gradients; batch ' +
+          `norm takes its statistics over the global batch, ${oneProcess}.`,
       };
     case 'pirl':
       return {

@@ -12,9 +12,14 @@ against numbers the app computed. Not part of the export.
         Every method but SimCLR: train.py's method built around the app's f and g
         (as --init loads them) against the app's method: its own initial state
         (predictor, queue, key encoder or target, bank, classifier head,
-        decoder), then for each step of the app's views and training indices the
+        decoder; DeepCluster's first round on the app's train_images: its
+        labels, and its centroids against app.centroids), then for each step of the app's views and training indices the
         loss, and after Adam and the method's after-step update every tensor of
         its state (f, g and the parts above) and the queue's pointer.
+    parity_check.py kmeans TRAIN_DIR kmeans.safetensors
+        train.kmeans on the app's points with the app's seed stream against the
+        app's kMeans (centroids, labels), and train.split_empty_clusters against
+        the app's splitEmptyClusters on centroids with empty clusters.
     parity_check.py views  TRAIN_DIR cases.json
         apply_views on the app's ViewParams against the app's applyViews, and
         sample_view_params's structure against the app's sampleViewParams'.
@@ -25,7 +30,8 @@ against numbers the app computed. Not part of the export.
         whole batch in one process: the loss and its gradient.
     parity_check.py methods TRAIN_DIR configs.json   (under torch.distributed.run, 2 ranks)
         train_steps of each config's method for 3 steps on the same images: each
-        rank's losses and the digest of its method's whole state; Barlow Twins'
+        rank's losses and the digest of its method's whole state (DeepCluster's
+        labels included, with its round count); Barlow Twins'
         C and loss over two half batches against one process's over the whole
         batch; the predictor's batch norm likewise; CMC's cross-view loss with candidates gathered from
         the ranks against one process's over the whole batch, and CPC's InfoNCE over the gathered
@@ -112,6 +118,9 @@ def check_method(train, config_path, init_path, steps_path):
     train.load_weights(model, init_path, config)  # --init: the app's f and g; the method's own parts start from the seed
     method = train.build_method(config, model, int(meta['train_count']))
     method.train()
+    if 'train_images' in app:
+        # DeepCluster: the app's training images, and its first k-means round on them
+        method.use_train_images(app['train_images'])
     state = _state(method)
     initial = {k[len('app.initial.'):]: v for k, v in app.items() if k.startswith('app.initial.')}
     result = {
@@ -119,7 +128,9 @@ def check_method(train, config_path, init_path, steps_path):
         'initial': _by_group({k: max_abs(state[k], v) for k, v in initial.items()}),
         'steps': [],
     }
-    optimizer = train.build_optimizer(config, [p for p in method.parameters() if p.requires_grad])
+    if 'app.centroids' in app:
+        result['centroids'] = max_abs(method.centroids, app['app.centroids'])
+    optimizer = train.MethodOptimizer(config, method)
     for s in range(steps):
         before = state
         loss = method(app[f'views.{s}'], app[f'indices.{s}'].to(torch.int64))['loss']
@@ -140,6 +151,17 @@ def check_method(train, config_path, init_path, steps_path):
             'pointer': int(method.pointer) if hasattr(method, 'pointer') else None,
         })
     print(json.dumps(result))
+
+
+def check_kmeans(train, path):
+    app, meta = train.read_safetensors(path)
+    centroids, assignments = train.kmeans(app['points'], int(meta['k']), train.AppRng(int(meta['seed'])))
+    print(json.dumps({
+        'centroids': max_abs(centroids, app['app.centroids']),
+        'labels_differ': int((assignments != app['app.assignments'].to(torch.int64)).sum()),
+        'sizes': torch.bincount(assignments, minlength=int(meta['k'])).tolist(),
+        'split': max_abs(train.split_empty_clusters(app['split.centroids'], app['split.sizes'].to(torch.int64)), app['app.split']),
+    }))
 
 
 def check_views(train, cases_path):
@@ -283,6 +305,8 @@ def check_methods(train, directory, configs_path):
             'pointer': int(method.pointer) if hasattr(method, 'pointer') else None,
             'queue_rows': int(method.queue.shape[0]) if hasattr(method, 'queue') else None,
             'bank_rows_written': int((method.bank != bank).any(dim=1).sum()) if bank is not None else None,
+            'rounds': method.round if hasattr(method, 'assignments') else None,
+            'clusters_in_use': int(method.assignments.unique().numel()) if hasattr(method, 'assignments') else None,
         }
     # Barlow Twins: this rank's half of z1 and z2 against one process's whole batch
     torch.manual_seed(1)
@@ -370,6 +394,8 @@ if __name__ == '__main__':
         check_method(train, *sys.argv[3:6])
     elif command == 'methods':
         check_methods(train, directory, sys.argv[3])
+    elif command == 'kmeans':
+        check_kmeans(train, sys.argv[3])
     elif command == 'views':
         check_views(train, sys.argv[3])
     elif command == 'distributed':

@@ -65,12 +65,16 @@ What it reproduces, from config.json (written by the app's "Export as PyTorch"):
       PixelCNN      each view quantized to 16 levels; a PixelCNN of masked convolutions, h = f(view) a bias
                     in each layer, predicts every pixel value's level from the pixels before it (cross-entropy,
                     nats); a second PixelCNN without h trains beside it as the baseline, outside the loss's value;
+      DeepCluster   k-means rounds (before step 1, then every cluster_every steps) over h of every training
+                    image in inference mode, ZCA-whitened and ℓ2-normalized, with the app's k-means++ seeds and
+                    Lloyd iterations, give each image a pseudo-label; a k-way head on h, fresh from the seed with
+                    a fresh Adam each round, names it (cross-entropy weighted by 1 / cluster size);
     the method's own parts (predictor, queue, shuffle order, bank, classifier head,
     decoder, noise) start from the app's seeded streams, as the app starts them; a
     key encoder or target starts as a copy of f and g (after --init, of the loaded
     ones); CMC's second encoder starts, as f does, from the app's weights for its own
     seed; the pretext tasks (RotNet, Exemplar, Autoencoder, Relative patch location,
-    Jigsaw, Inpainting, Colorization, CPC, PixelCNN) train f and their own
+    Jigsaw, Inpainting, Colorization, CPC, PixelCNN, DeepCluster) train f and their own
     head or decoder, and leave g as it is, as the app does;
   - Adam with tfjs's defaults (β1 0.9, β2 0.999, ε 1e-7);
   - batch size N, learning rate, steps, seed and view size.
@@ -110,6 +114,8 @@ N images train as one process with K × N would; per method:
     bank's (every rank writes the global batch's entries);
   - CPC: each rank's predictions are scored against the patch codes gathered from all ranks.
   - PixelCNN: each rank's loss is the mean over its own views' pixels, DDP averages the gradients.
+  - DeepCluster: rank 0 runs each k-means round over all the images and broadcasts the labels, so every rank holds
+    the same ones; each rank's loss is over its own views, DDP averages the gradients.
 To keep the app's batch, set batch_size to N / K in config.json. Backend: nccl
 on CUDA, gloo on CPU.
 
@@ -118,6 +124,8 @@ the trained weights as OUT/encoder.safetensors (same names and layout as the
 app's export) and a line with each rank's digest of the method's whole state
 (f, g, predictor, key encoder or target, queue, bank, head or decoder: they
 must agree).
+
+DeepCluster holds every training image as float32 while it trains (4 bytes a pixel value), to encode them all each round.
 
 Needs torch, numpy and Pillow only.
 """
@@ -310,7 +318,7 @@ class AppRng:
     network 0x5EED, MoCo's queue and shuffle 0x40C0, the predictor 0x9E3D, the memory
     bank 0xBA4C, the rotation and exemplar heads 0x4F7A and 0xE8E3, the decoder 0xAE0D and
     the denoising noise 0xDE70, the patch jitter 0x9A7C and head 0x5E1A, the jigsaw's draws 0x7A11 and head 0x1195,
-    the inpainting squares 0x3B5D and decoder 0x1A9E, the colour head 0xC010, the PixelCNNs 0xA7E1 and 0xA7E2), so the streams are independent of each other and of
+    the inpainting squares 0x3B5D and decoder 0x1A9E, the colour head 0xC010, the PixelCNNs 0xA7E1 and 0xA7E2, DeepCluster's rounds 0xDC2 and heads 0xDC1 + round), so the streams are independent of each other and of
     the order things are built in.
     """
 
@@ -1963,11 +1971,221 @@ class Autoregressive(nn.Module):
         pass
 
 
+# DeepCluster's constants (deepcluster.ts, kmeans.ts; DEEPCLUSTER_FIT_MAX: src/core/entries/deepcluster.ts)
+DEEPCLUSTER_FIT_MAX = 4096
+DEEPCLUSTER_ENCODE_CHUNK = 256
+WHITENING_RIDGE = 1e-3
+NEWTON_SCHULZ_ITERATIONS = 30
+KMEANS_ITERATIONS = 20
+SPLIT_EPSILON = 1 / 1024
+DEEPCLUSTER_HEAD_SALT, DEEPCLUSTER_ROUND_SALT = 0xDC1, 0xDC2
+# the clusters the app's instrument shows members of (TASK_SNAPSHOT_EXAMPLES): their draws come from the rounds' stream
+DEEPCLUSTER_SHOWN = 8
+
+
+def inverse_square_root(a, iterations=NEWTON_SCHULZ_ITERATIONS):
+    """A^{−1/2} of a symmetric positive definite A by the coupled Newton–Schulz iteration (Higham 2008), as the app
+    computes it (deepcluster.ts inverseSquareRoot): Y₀ = A/‖A‖_F, Z₀ = I, T = (3I − Z Y)/2, Y ← Y T, Z ← T Z; then
+    Z / √‖A‖_F. The same matMuls in the same order, so float32 rounds alike (an eigendecomposition would not)."""
+    norm = torch.linalg.norm(a)
+    identity = torch.eye(a.shape[0], dtype=a.dtype, device=a.device)
+    y, z = a / norm, identity
+    for _ in range(iterations):
+        step = (identity * 3 - z @ y) * 0.5
+        y, z = y @ step, step @ z
+    return z / torch.sqrt(norm)
+
+
+def zca_whitening(sample):
+    """The paper's PCA-whitening with every dimension kept (ZCA, deepcluster.ts zcaWhitening), fitted on sample [m, d]:
+    μ and W = (C + λI)^{−1/2}, C the biased covariance, λ = WHITENING_RIDGE · tr(C)/d (at least 1e-12)."""
+    m, d = sample.shape
+    mean = sample.mean(dim=0, keepdim=True)
+    centred = sample - mean
+    covariance = centred.T @ centred / m
+    ridge = torch.clamp(torch.diagonal(covariance).sum() / d * WHITENING_RIDGE, min=1e-12)
+    return mean, inverse_square_root(covariance + torch.eye(d, dtype=sample.dtype, device=sample.device) * ridge)
+
+
+def whiten_and_normalize(h, mean, transform):
+    """x̃ / max(‖x̃‖, 1e-12), x̃ = (h − μ) W."""
+    x = (h - mean) @ transform
+    return x / torch.clamp(x.norm(dim=1, keepdim=True), min=1e-12)
+
+
+def kmeans_plus_plus(points, k, rng):
+    """kmeans.ts kMeansPlusPlus: k-means++ seeds drawn from the app's stream. The first index ⌊u·n⌋; each next one the
+    number of points whose running sum of D² (float32, in index order) lies below u·ΣD²; at most n − 1."""
+    n = points.shape[0]
+    _require(1 <= k <= n, f'k-means needs 1 ≤ k ≤ n points: asked for k = {k} clusters of {n} points')
+    chosen = [min(int(math.floor(rng.uniform(1)[0] * n)), n - 1)]
+    nearest = ((points - points[chosen[0]]) ** 2).sum(dim=1)
+    for _ in range(1, k):
+        u = torch.tensor(rng.uniform(1)[0], dtype=points.dtype, device=points.device)
+        running = torch.cumsum(nearest, 0)
+        nxt = min(int((running < running[-1] * u).sum()), n - 1)
+        chosen.append(nxt)
+        nearest = torch.minimum(nearest, ((points - points[nxt]) ** 2).sum(dim=1))
+    return points[chosen].clone()
+
+
+def nearest_centroid(points, centroids):
+    """a_i = argmin_j (‖c_j‖² − 2 x_i·c_j), ties to the lower j."""
+    return torch.argmin((centroids * centroids).sum(dim=1) - (points @ centroids.T) * 2, dim=1)
+
+
+def split_empty_clusters(centroids, sizes):
+    """kmeans.ts splitEmptyClusters (faiss's repair, without its random draw): the e-th empty cluster (index order)
+    takes the e-th largest cluster's centroid (ties to the lower index) when that one holds two points or more, the
+    copy scaled by 1 − ε s and the donor by 1 + ε s, s = (+1, −1, +1, …), ε = 1/1024."""
+    k, d = centroids.shape
+    counts = sizes.to(torch.int64)
+    index = torch.arange(k, device=centroids.device)
+    order = torch.tensor(sorted(range(k), key=lambda j: (-int(counts[j]), j)), dtype=torch.int64, device=centroids.device)
+    empty = (counts == 0).to(torch.int64)
+    donor = order[torch.cumsum(empty, 0) - empty]
+    takes_copy = (empty == 1) & (counts[donor] >= 2)
+    is_donor = torch.zeros(k, dtype=torch.bool, device=centroids.device)
+    is_donor[order[(index < empty.sum()) & (counts[order] >= 2)]] = True
+    signs = torch.tensor([1.0 if j % 2 == 0 else -1.0 for j in range(d)], dtype=centroids.dtype, device=centroids.device)
+    copies = centroids[donor] * (1 - signs * SPLIT_EPSILON)
+    pushed = centroids * (1 + signs * SPLIT_EPSILON)
+    return torch.where(is_donor[:, None], pushed, torch.where(takes_copy[:, None], copies, centroids))
+
+
+def kmeans(points, k, rng, iterations=KMEANS_ITERATIONS):
+    """kmeans.ts kMeans: k-means++ seeds, Lloyd's iterations (assign; c_j = the mean of its points, a cluster with none
+    keeping its centroid; repair the empty ones), then a final assignment. (centroids [k, d], assignments [n])."""
+    centroids = kmeans_plus_plus(points, k, rng)
+    for _ in range(iterations):
+        assignments = nearest_centroid(points, centroids)
+        sizes = torch.bincount(assignments, minlength=k)
+        sums = F.one_hot(assignments, k).to(points.dtype).T @ points
+        counts = sizes.to(points.dtype)[:, None]
+        centroids = split_empty_clusters(torch.where(counts > 0, sums / torch.clamp(counts, min=1), centroids), sizes)
+    return centroids, nearest_centroid(points, centroids)
+
+
+@torch.no_grad()
+def cluster_train_images(encoder, images, size, k, rng):
+    """deepcluster.ts clusterTrainImages: h = f(x) of every training image in inference mode (running statistics), in
+    chunks, resized to the view side first (bilinear, corners on corners, as the app's probes see them); whitening and
+    k-means fitted on all n, or on DEEPCLUSTER_FIT_MAX of them drawn from the stream (ascending), every image then
+    assigned to its nearest centroid. (assignments int64 [n], centroids [k, d])."""
+    was_training = encoder.training
+    encoder.eval()
+    device = next(encoder.parameters()).device
+    parts = []
+    for start in range(0, len(images), DEEPCLUSTER_ENCODE_CHUNK):
+        x = images[start:start + DEEPCLUSTER_ENCODE_CHUNK].to(device, torch.float32)
+        if x.shape[2] != size or x.shape[3] != size:
+            x = F.interpolate(x, size=(size, size), mode='bilinear', align_corners=True)
+        parts.append(encoder(x))
+    encoder.train(was_training)
+    h = torch.cat(parts)
+    n = h.shape[0]
+    sample = None
+    if n > DEEPCLUSTER_FIT_MAX:
+        sample = torch.as_tensor(np.sort(rng.permutation(n)[:DEEPCLUSTER_FIT_MAX]), device=h.device)
+    fit = h[sample] if sample is not None else h
+    mean, transform = zca_whitening(fit)
+    centroids, assignments = kmeans(whiten_and_normalize(fit, mean, transform), k, rng)
+    if sample is not None:
+        assignments = torch.cat([nearest_centroid(whiten_and_normalize(h[s:s + 4096], mean, transform), centroids)
+                                 for s in range(0, n, 4096)])
+    return assignments, centroids
+
+
+class DeepCluster(nn.Module):
+    """DeepCluster (Caron et al. 2018; deepcluster.ts). A round: every training image's h = f(x) in inference mode,
+    whitened (ZCA, Newton–Schulz) and ℓ2-normalized, k-means (k-means++ seeds from the stream seed ^ 0xDC2, 20 Lloyd
+    iterations, faiss's repair of empty clusters): the pseudo-labels y_i (`assignments`, a row per image in DIR's
+    sorted order). The first round before step 1 (use_train_images, which train_steps calls), then after every
+    cluster_every steps, after the optimizer step. A step: one view of each image, a k-way linear head on h, the
+    cross-entropy against y_b weighted by 1 / |C_{y_b}|. Each round the head starts afresh from the stream
+    seed ^ (0xDC1 + round), with an Adam of its own (restarted_parameters, MethodOptimizer). Under K ranks rank 0
+    clusters and broadcasts the labels, so every rank holds the same ones; each rank's loss is over its own views."""
+
+    SETTINGS = {'cluster_count': 'count', 'cluster_every': 'count'}
+    VIEWS = 1
+
+    def __init__(self, online, config, train_count):
+        super().__init__()
+        self.online = pretext_online(online)
+        settings = config['method_settings']
+        # the app's rule (core/entries/deepcluster.ts): k-means cannot make more clusters than it has points
+        self.k = settings['cluster_count']
+        _require(self.k <= train_count, f'DeepCluster needs at least as many training images as clusters: it asks for k = {self.k} '
+                                        f'clusters and --data holds {train_count} image(s). Lower method_settings.cluster_count in '
+                                        f'config.json to {train_count} or fewer, or give it more images')
+        self.every = settings['cluster_every']
+        self.seed, self.size = config['seed'], config['view_size']
+        self.h_dim = 8 * config['model']['encoder_width']
+        self.rng = AppRng(config['seed'] ^ DEEPCLUSTER_ROUND_SALT)
+        self.classifier = ClassifierHead(self.h_dim, self.k, self.seed, DEEPCLUSTER_HEAD_SALT)
+        self.register_buffer('assignments', torch.zeros(train_count, dtype=torch.int64))
+        self.round, self.round_step, self.steps_done = 0, 0, 0
+        self.images, self.centroids, self.unread = None, None, False
+
+    def use_train_images(self, images):
+        """Every training image, float [n, C, S₀, S₀] in [0, 1] in DIR's order; runs the first round."""
+        _require(len(images) == len(self.assignments), f'DeepCluster was built for {len(self.assignments)} training images, handed {len(images)}')
+        self.images = images
+        self.cluster()
+        self.unread = True
+
+    def restarted_parameters(self):
+        return list(self.classifier.parameters())
+
+    @torch.no_grad()
+    def cluster(self):
+        if _rank() == 0:
+            assignments, self.centroids = cluster_train_images(self.online.encoder, self.images, self.size, self.k, self.rng)
+            self.assignments.copy_(assignments)
+        if _world() > 1:
+            dist.broadcast(self.assignments, 0)
+
+    def forward(self, views, indices):
+        _require(self.images is not None, 'DeepCluster has no pseudo-labels yet: hand it the training images (use_train_images) first')
+        labels = self.assignments[indices]
+        h = self.online.encoder(views)
+        sizes = torch.bincount(self.assignments, minlength=self.k)
+        weights = 1 / torch.clamp(sizes[labels].to(h.dtype), min=1)
+        picked = F.log_softmax(self.classifier(h), dim=1).gather(1, labels[:, None]).squeeze(1)
+        return {'loss': -(picked * weights).sum() / weights.sum(), 'z': h}
+
+    def draw_shown(self):
+        """The app's read-back of a round (deepcluster.ts readRound → shownClusters) draws the members its instrument shows
+        from the rounds' stream: a permutation of each of the 8 largest clusters (ties to the lower number). The script
+        shows none, but draws the same numbers, so that the next round's k-means++ seeds are the app's."""
+        sizes = torch.bincount(self.assignments, minlength=self.k).tolist()
+        largest = sorted((j for j in range(self.k) if sizes[j] > 0), key=lambda j: (-sizes[j], j))[:DEEPCLUSTER_SHOWN]
+        for j in largest:
+            self.rng.uniform(sizes[j] - 1)
+
+    def after_step(self):
+        self.steps_done += 1
+        if self.steps_done - self.round_step >= self.every:
+            self.cluster()
+            self.round += 1
+            self.round_step = self.steps_done
+            self.unread = True
+            fresh = ClassifierHead(self.h_dim, self.k, self.seed, DEEPCLUSTER_HEAD_SALT + self.round)
+            with torch.no_grad():
+                self.classifier.weight.copy_(fresh.weight)
+                self.classifier.bias.copy_(fresh.bias)
+        # as the app's afterUpdate: a round is read back after the step that made it (the first, after step 1, unless a
+        # round replaced it by then)
+        if self.unread:
+            self.draw_shown()
+            self.unread = False
+
+
 # the catalog: config.json's "method" → its class (solo-learn's METHODS)
 METHODS = {'simclr': SimCLR, 'memory-bank': MemoryBank, 'moco': MoCo, 'byol': BYOL, 'simsiam': SimSiam,
            'barlow-twins': BarlowTwins, 'rotation': RotNet, 'exemplar': Exemplar, 'autoencoder': Autoencoder,
            'relative-patch': RelativePatch, 'jigsaw': Jigsaw, 'inpainting': Inpainting, 'colorization': Colorization,
-           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC, 'autoregressive': Autoregressive}
+           'cmc': CMC, 'pirl': PIRL, 'cpc': CPC, 'autoregressive': Autoregressive, 'deepcluster': DeepCluster}
 
 
 def build_method(config, online, train_count):
@@ -2443,6 +2661,37 @@ def build_optimizer(config, parameters):
     return torch.optim.Adam(parameters, lr=config['learning_rate'], betas=(o['beta1'], o['beta2']), eps=o['epsilon'])
 
 
+class MethodOptimizer:
+    """Adam over the method's trained parameters, as the app's Trainer applies it: a method's restarted parameters
+    (restarted_parameters: DeepCluster's head) by an Adam of their own, built afresh (moments and step count) whenever
+    the method's round changes, as trainer.ts applyGradients does and the paper builds a new optimizer for its
+    re-initialized top layer; the others by one Adam throughout."""
+
+    def __init__(self, config, method):
+        self.config, self.method = config, method
+        restarted = {id(p) for p in method_restarted(method)}
+        self.main = build_optimizer(config, [p for p in method.parameters() if p.requires_grad and id(p) not in restarted])
+        self.restarted, self.round_seen = None, None
+
+    def zero_grad(self):
+        self.method.zero_grad(set_to_none=True)
+
+    def step(self):
+        self.main.step()
+        restarted = method_restarted(self.method)
+        if not restarted:
+            return
+        if self.restarted is None or self.method.round != self.round_seen:
+            self.restarted = build_optimizer(self.config, restarted)
+            self.round_seen = self.method.round
+        self.restarted.step()
+
+
+def method_restarted(method):
+    """The parameters the method re-initializes from time to time (none for most)."""
+    return method.restarted_parameters() if hasattr(method, 'restarted_parameters') else []
+
+
 def state_digest(model):
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
@@ -2484,11 +2733,14 @@ def train_steps(method, config, images, steps, device, on_step=None):
     loss) gets the mean of the ranks' losses.
     """
     world, rank = _world(), _rank()
+    # a method that reads every training image (DeepCluster's k-means rounds) gets them, and makes its first round, before step 1
+    if hasattr(method, 'use_train_images'):
+        method.use_train_images(images.to(torch.float32) / 255)
     trainer = method
     if world > 1:
         trainer = nn.parallel.DistributedDataParallel(method, device_ids=[device.index] if device.type == 'cuda' else None,
                                                       broadcast_buffers=False)
-    optimizer = build_optimizer(config, [p for p in method.parameters() if p.requires_grad])
+    optimizer = MethodOptimizer(config, method)
     # a method with a POOL (exemplar) draws from the first POOL images only
     batches = ShardedBatches(min(getattr(method, 'POOL', None) or len(images), len(images)), rank, world, config['seed'], config['batch_size'])
     # each rank its own augmentation stream
@@ -2511,7 +2763,7 @@ def train_steps(method, config, images, steps, device, on_step=None):
         value = float(reported)
         if not math.isfinite(value):
             raise UserError(f'the loss is {value} at step {step}; nothing was applied. {hint} in config.json')
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         method.after_step()
