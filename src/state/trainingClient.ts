@@ -597,26 +597,20 @@ export const nextGeneratorRequestId = (): number => ++generatorRequestId;
 
 let checkpointRequestId = 0;
 
-/** A request to the worker answered by one of its checkpoint messages. */
-function checkpointRequest<T>(message: ToWorker, answer: (message: FromWorker) => T | undefined): Promise<T> {
+/**
+ * One request to the worker and its one answer: `answer` maps each message to
+ * the value to resolve with, an Error to reject with, or undefined for a
+ * message that is not the answer. A worker error rejects too.
+ */
+function workerRequest<T>(message: ToWorker, answer: (reply: FromWorker) => T | Error | undefined): Promise<T> {
   return new Promise((resolve, reject) => {
     if (!worker) return reject(new Error('The training worker is not running.'));
     const stop = onWorkerMessage((reply) => {
-      if (reply.type === 'checkpoint-error' && reply.requestId === (message as { requestId: number }).requestId) {
-        stop();
-        reject(new Error(reply.message));
-        return;
-      }
-      if (reply.type === 'error') {
-        stop();
-        reject(new Error(reply.message));
-        return;
-      }
-      const value = answer(reply);
-      if (value !== undefined) {
-        stop();
-        resolve(value);
-      }
+      const value = reply.type === 'error' ? new Error(reply.message) : answer(reply);
+      if (value === undefined) return;
+      stop();
+      if (value instanceof Error) reject(value);
+      else resolve(value);
     });
     send(message);
   });
@@ -633,13 +627,17 @@ export const checkpointClient = {
     if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: save when it has finished.'));
     flushSteps();
     const requestId = ++checkpointRequestId;
-    return checkpointRequest({ type: 'checkpoint-save', requestId }, (m) => (m.type === 'checkpoint-saved' && m.requestId === requestId ? m.state : undefined));
+    return workerRequest({ type: 'checkpoint-save', requestId }, (m) =>
+      m.type === 'checkpoint-saved' && m.requestId === requestId ? m.state
+        : m.type === 'checkpoint-error' && m.requestId === requestId ? new Error(m.message) : undefined);
   },
   load: (state: TrainerState): Promise<number> => {
     if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: resume when it has finished.'));
     flushSteps();
     const requestId = ++checkpointRequestId;
-    return checkpointRequest({ type: 'checkpoint-load', requestId, state }, (m) => (m.type === 'checkpoint-loaded' && m.requestId === requestId ? m.step : undefined));
+    return workerRequest({ type: 'checkpoint-load', requestId, state }, (m) =>
+      m.type === 'checkpoint-loaded' && m.requestId === requestId ? m.step
+        : m.type === 'checkpoint-error' && m.requestId === requestId ? new Error(m.message) : undefined);
   },
   /** the page's history of the main run, as a checkpoint keeps it */
   flush: flushSteps,
@@ -652,36 +650,16 @@ let ownExportRequestId = 0;
 export function encoderBytes(): Promise<Uint8Array> {
   if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: export when it has finished.'));
   const requestId = --ownExportRequestId;
-  return new Promise((resolve, reject) => {
-    if (!worker) return reject(new Error('The training worker is not running.'));
-    const stop = onWorkerMessage((reply) => {
-      if (reply.type === 'weights-export' && reply.requestId === requestId) {
-        stop();
-        resolve(reply.bytes);
-      } else if (reply.type === 'weights-export-error' && reply.requestId === requestId) {
-        stop();
-        reject(new Error(reply.message));
-      }
-    });
-    send({ type: 'export-weights', requestId, format: 'safetensors' });
-  });
+  return workerRequest({ type: 'export-weights', requestId, format: 'safetensors' }, (m) =>
+    m.type === 'weights-export' && m.requestId === requestId ? m.bytes
+      : m.type === 'weights-export-error' && m.requestId === requestId ? new Error(m.message) : undefined);
 }
 
 /** The training images as an ImageFolder zip, built in the worker (the page does not hold the images). */
 export function datasetImageFolder(): Promise<{ bytes: Uint8Array; fileName: string; count: number }> {
   if (claimed) return Promise.reject(new Error('A comparison or experiment is using the trainer: export when it has finished.'));
   const requestId = --ownExportRequestId;
-  return new Promise((resolve, reject) => {
-    if (!worker) return reject(new Error('The training worker is not running.'));
-    const stop = onWorkerMessage((reply) => {
-      if (reply.type === 'dataset-export' && reply.requestId === requestId) {
-        stop();
-        resolve({ bytes: reply.bytes, fileName: reply.fileName, count: reply.count });
-      } else if (reply.type === 'dataset-export-error' && reply.requestId === requestId) {
-        stop();
-        reject(new Error(reply.message));
-      }
-    });
-    send({ type: 'export-dataset', requestId });
-  });
+  return workerRequest({ type: 'export-dataset', requestId }, (m) =>
+    m.type === 'dataset-export' && m.requestId === requestId ? { bytes: m.bytes, fileName: m.fileName, count: m.count }
+      : m.type === 'dataset-export-error' && m.requestId === requestId ? new Error(m.message) : undefined);
 }
