@@ -12,7 +12,9 @@ async function previewSettled(page: Page): Promise<void> {
 
 test.describe('augmentation previewer', () => {
   test('shows originals with two views each; sliders, resample and presets re-render them', async ({ page }) => {
-    await openApp(page, '?batch=16&width=4&zdim=32&probeEvery=0&knnEvery=0#augment');
+    // views at the images' own 28 px, named in the link (without a GPU the page would make an unnamed view size 16 px), so
+    // that with the `none` preset a view is its original pixel for pixel
+    await openApp(page, '?batch=16&size=28&width=4&zdim=32&probeEvery=0&knnEvery=0#augment');
     const preview = page.getByTestId('aug-preview');
     await expect(preview.locator('[data-role="original"]')).toHaveCount(8);
     await expect(preview.locator('[data-role="view"]')).toHaveCount(16);
@@ -50,7 +52,7 @@ test.describe('augmentation previewer', () => {
   });
 
   test('impossible ranges are refused next to the control and the last good pipeline stays', async ({ page }) => {
-    await openApp(page, '?batch=16&width=4&zdim=32&probeEvery=0&knnEvery=0#augment');
+    await openApp(page, '?batch=16&size=28&width=4&zdim=32&probeEvery=0&knnEvery=0#augment');
     await page.getByTestId('aug-op-crop-scaleMin').fill('0.5');
     await previewSettled(page);
     const goodUrl = page.url();

@@ -74,18 +74,31 @@ test('every panel lays out cleanly at 1400×1000, 1280×720 and 1024×768, empty
   expect(problems).toEqual([]);
 });
 
-test('a newcomer without a GPU: the device line, the light setup, progress during the first step, shortcuts, and an error in view', async ({ page }) => {
+test('a newcomer without a GPU: the light setup applied and said, progress during the first step, shortcuts, an error in view, and the full setup back', async ({ page }) => {
   test.setTimeout(540_000);
   await page.setViewportSize({ width: 1280, height: 720 });
   const opened = Date.now();
-  // the defaults, as a newcomer gets them
+  // the bare address, as a newcomer opens it
   await page.goto('/');
   const device = page.getByTestId('device-line');
   await expect(device).toContainText('CPU emulation (SwiftShader)', { timeout: 10_000 });
   await expect(device).toHaveAttribute('data-on-cpu', 'true');
-  // what to expect, and what to do, within seconds of opening the page
-  await expect(page.getByTestId('device-advice')).toContainText('processor');
+  // within seconds of opening the page, the light setup is in force and said so: no GPU, what runs, each change, the speed
+  const notice = page.getByTestId('device-auto-light');
+  await expect(notice).toContainText('No GPU was found: SwiftShader runs the training on the processor');
   expect(Date.now() - opened).toBeLessThan(15_000);
+  for (const change of ['N 256 → 16', '28 → 16 px views', 'width 32 → 4', 'z 128 → 32', 'probe on 10,000 + 2,000 → 1,000 + 500 images', '300 → 100 probe iterations', 'about a step a second']) {
+    await expect(notice).toContainText(change);
+  }
+  // the settings and the address bar say what runs; the offer by hand is not needed
+  const light: [string, string][] = [
+    ['config-batch-size', '16'], ['config-image-size', '16'], ['config-encoder-width', '4'], ['config-projection-dim', '32'],
+    ['config-probe-train-size', '1000'], ['config-probe-test-size', '500'], ['config-probe-epochs', '100'],
+  ];
+  for (const [testId, value] of light) await expect(page.getByTestId(testId), testId).toHaveValue(value);
+  const search = new URL(page.url()).searchParams;
+  expect([search.get('batch'), search.get('size'), search.get('width'), search.get('zdim')]).toEqual(['16', '16', '4', '32']);
+  await expect(page.getByTestId('device-light-setup')).toHaveCount(0);
 
   // the guided tour greets a first visit; it steps through six stops, opening the tab each needs
   const tour = page.getByTestId('tour');
@@ -104,16 +117,14 @@ test('a newcomer without a GPU: the device line, the light setup, progress durin
   await page.getByTestId('tour-next').click();
   await expect(tour).toHaveCount(0);
 
-  await page.getByTestId('device-light-setup').click();
+  // Train, pressed without touching anything: the first step says it is compiling kernels, and training moves
   await expect(page.getByTestId('train-start')).toBeEnabled({ timeout: 120_000 });
-  expect(page.url()).toContain('batch=16');
-  await expect(page.getByTestId('config-batch-size')).toHaveValue('16');
-
-  // the first step says it is compiling kernels, and the Train button says it is training
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('activity')).toHaveAttribute('data-label', /First step/, { timeout: 10_000 });
   await expect(page.getByTestId('train-start')).toHaveText('Training…');
   await waitForStep(page, 2);
+  // the encoder that trains is the light one (the settings panel flags no setting waiting for a reset)
+  await expect(page.getByTestId('reset-notice')).toHaveCount(0);
   await page.keyboard.press('Space'); // pause
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'paused', { timeout: 60_000 });
 
@@ -139,14 +150,28 @@ test('a newcomer without a GPU: the device line, the light setup, progress durin
   await expect(page.getByTestId('error-banner')).toBeInViewport();
   await expect(page.getByTestId('error-pointer')).toBeVisible();
 
-  // the full setup is a click back
+  // the full setup is one click back: every replaced setting returns, and a new encoder is built but not trained
   await page.getByTestId('device-full-setup').click();
-  await expect(page.getByTestId('config-batch-size')).toHaveValue('256');
-  expect(page.url()).not.toContain('batch=16');
+  const full: [string, string][] = [
+    ['config-batch-size', '256'], ['config-image-size', '28'], ['config-encoder-width', '32'], ['config-projection-dim', '128'],
+    ['config-probe-train-size', '10000'], ['config-probe-test-size', '2000'], ['config-probe-epochs', '300'],
+  ];
+  for (const [testId, value] of full) await expect(page.getByTestId(testId), testId).toHaveValue(value);
+  await expect(notice).toHaveCount(0);
+  for (const name of ['batch', 'size', 'width', 'zdim', 'probeTrain', 'probeTest', 'probeIters']) expect(new URL(page.url()).searchParams.has(name), name).toBe(false);
+  await expect(page.getByTestId('metric-step')).toHaveAttribute('data-value', /^(0|)$/, { timeout: 60_000 });
+  await expect(page.getByTestId('reset-notice')).toHaveCount(0, { timeout: 120_000 });
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-value', 'idle', { timeout: 120_000 });
+  // on a CPU the light setup stays on offer by hand
+  await expect(page.getByTestId('device-light-setup')).toBeVisible();
 
-  // a dismissed tour never returns by itself; the header's Tour button brings it back
+  // after a reload the page remembers the choice: the full setup stays; a dismissed tour never returns by itself, and the
+  // header's Tour button brings it back
   await page.reload();
   await expect(page.getByTestId('device-line')).toContainText('CPU emulation', { timeout: 30_000 });
+  await expect(page.getByTestId('device-light-setup')).toBeVisible();
+  await expect(notice).toHaveCount(0);
+  await expect(page.getByTestId('config-batch-size')).toHaveValue('256');
   await expect(page.getByTestId('tour')).toHaveCount(0);
   await page.getByTestId('tour-start').click();
   await expect(page.getByTestId('tour')).toHaveAttribute('data-step', '0');

@@ -29,6 +29,8 @@ export async function openApp({ port, build = true }) {
     args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  // the yardsticks measure the settings they name and the defaults they leave: never the light setup a page puts in force without a GPU
+  await page.addInitScript(() => localStorage.setItem('ssp.setup', 'full'));
   const value = async (id) => {
     const raw = await page.getByTestId(id).getAttribute('data-value');
     return raw === '' || raw === null ? null : Number(raw);

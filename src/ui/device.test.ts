@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../core/config';
+import { withMethodDefaults, type ExperimentConfig } from '../core/config';
 import {
-  activityProgress, describeDevice, describeSetup, deviceAdvice, formatDuration, LIGHT_SETUP, lightSetupChange, rendererName, typicalStepMs,
+  activityProgress, autoLightChange, autoLightNotice, describeChange, describeDevice, describeSetup, deviceAdvice, formatDuration, LIGHT_SETUP,
+  lightSetupChange, rendererName, typicalStepMs,
 } from './device';
 
 // what Debian's Chromium reports headless on this project's test machines (measured)
@@ -55,6 +57,67 @@ describe('the light setup', () => {
   it('describes a setup in the settings panel’s words', () => {
     expect(describeSetup(LIGHT_SETUP)).toBe('N 16, 16 px views, width 4, z 32, probe on 1,000 + 500 images, 100 probe iterations');
     expect(describeSetup({ batchSize: 256 })).toBe('N 256');
+  });
+});
+
+describe('the light setup at start, when no GPU is found', () => {
+  const none = new Set<keyof ExperimentConfig>();
+  const FULL = { batchSize: 256, imageSize: 28, encoderWidth: 32, projectionDim: 128, probeTrainSize: 10000, probeTestSize: 2000, probeEpochs: 300 };
+
+  it('lightens every setting that holds the app’s default, and keeps the defaults to go back to', () => {
+    expect(autoLightChange(DEFAULT_CONFIG, none)).toEqual({ light: LIGHT_SETUP, full: FULL });
+  });
+
+  it('never touches a setting the user gave, even one given at its default value', () => {
+    // `?batch=256&size=28`: a link's values are the link's
+    const given = new Set<keyof ExperimentConfig>(['batchSize', 'imageSize', 'probeEpochs']);
+    const { light, full } = autoLightChange(DEFAULT_CONFIG, given);
+    expect(light).toEqual({ encoderWidth: 4, projectionDim: 32, probeTrainSize: 1000, probeTestSize: 500 });
+    expect(full).toEqual({ encoderWidth: 32, projectionDim: 128, probeTrainSize: 10000, probeTestSize: 2000 });
+    // every light setting given: nothing is the page's to change
+    expect(autoLightChange(DEFAULT_CONFIG, new Set(Object.keys(LIGHT_SETUP) as (keyof ExperimentConfig)[])).light).toEqual({});
+  });
+
+  it('leaves a value that is not the app’s default (set by someone, whatever the record says) and one already lighter', () => {
+    const config = { ...DEFAULT_CONFIG, batchSize: 64, encoderWidth: 2 };
+    const { light } = autoLightChange(config, none);
+    expect(light).toEqual({ imageSize: 16, projectionDim: 32, probeTrainSize: 1000, probeTestSize: 500, probeEpochs: 100 });
+  });
+
+  it('reads the defaults of the method in force', () => {
+    // a method's own defaults (MoCo's τ 0.2) touch no light setting: the light setup applies to a MoCo link as to the default
+    expect(autoLightChange(withMethodDefaults({ ...DEFAULT_CONFIG, method: 'moco' }), new Set(['method'])).light).toEqual(LIGHT_SETUP);
+  });
+
+  it('never lightens the views below what the method needs, so the worker never has to switch the method', () => {
+    // PIRL's jigsaw tiles and relative patch location need 20 px views; CPC's 4×4 patch grid 10 px, so 16 px suits it
+    expect(autoLightChange({ ...DEFAULT_CONFIG, method: 'pirl' }, new Set(['method'])).light.imageSize).toBe(20);
+    expect(autoLightChange({ ...DEFAULT_CONFIG, method: 'relative-patch' }, none).light.imageSize).toBe(20);
+    expect(autoLightChange({ ...DEFAULT_CONFIG, method: 'cpc' }, none).light.imageSize).toBe(16);
+    // the manual offer follows the same rule; at 20 px already there is nothing lighter PIRL takes
+    expect(lightSetupChange({ ...DEFAULT_CONFIG, method: 'jigsaw' }).light.imageSize).toBe(20);
+    expect(lightSetupChange({ ...DEFAULT_CONFIG, method: 'pirl', imageSize: 20 }).light.imageSize).toBeUndefined();
+  });
+
+  it('says what changed, old → new, in the settings panel’s words', () => {
+    expect(describeChange(DEFAULT_CONFIG, LIGHT_SETUP)).toBe(
+      'N 256 → 16, 28 → 16 px views, width 32 → 4, z 128 → 32, probe on 10,000 + 2,000 → 1,000 + 500 images, 300 → 100 probe iterations',
+    );
+    // one probe set changed: the other reads as it is
+    expect(describeChange({ ...DEFAULT_CONFIG, probeTrainSize: 600 }, { probeTestSize: 500 })).toBe('probe on 600 + 2,000 → 600 + 500 images');
+    expect(describeChange(DEFAULT_CONFIG, {})).toBe('');
+  });
+
+  it('tells the user that no GPU was found, what runs the training, what changed and what to expect', () => {
+    const light = { ...DEFAULT_CONFIG, ...LIGHT_SETUP };
+    const swap = { light: LIGHT_SETUP, full: FULL };
+    expect(autoLightNotice(describeDevice('webgpu', SWIFTSHADER_WEBGPU), light, swap)).toBe(
+      'No GPU was found: SwiftShader runs the training on the processor, emulating a GPU. So that it trains about a step a second, the settings you had not set were made lighter: N 256 → 16, 28 → 16 px views, width 32 → 4, z 128 → 32, probe on 10,000 + 2,000 → 1,000 + 500 images, 300 → 100 probe iterations. The method, data, augmentations and loss are the same.',
+    );
+    const onCpuBackend = autoLightNotice(describeDevice('cpu', null), { ...light, batchSize: 64 }, { light: { imageSize: 16 }, full: { imageSize: 28 } });
+    expect(onCpuBackend).toMatch(/^No GPU was found: tfjs’s CPU backend runs the training on the processor\./);
+    // only what the page changed, not the user's own N 64
+    expect(onCpuBackend).toContain('lighter: 28 → 16 px views.');
   });
 });
 

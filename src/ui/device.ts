@@ -3,8 +3,9 @@
  * understands it ("WebGPU on a CPU emulation: no GPU found"), and what to do
  * when the device is slow. Pure functions of what the worker reports.
  */
-import type { ExperimentConfig } from '../core/config';
+import { DEFAULT_CONFIG, sameSetting, withMethodDefaults, type ExperimentConfig } from '../core/config';
 import { cpuEmulatorName } from '../core/device';
+import { methodUnfitReason, type DatasetShape } from '../core/methods';
 import type { Activity, BackendName, DeviceInfo } from '../train/protocol';
 
 const VENDORS: Record<string, string> = {
@@ -66,18 +67,68 @@ export const LIGHT_SETUP = {
 
 export type SetupPatch = Partial<Pick<ExperimentConfig, keyof typeof LIGHT_SETUP>>;
 
-/** The light setup's values that differ from `config`, and the values they replace (to go back). */
-export function lightSetupChange(config: ExperimentConfig): { light: SetupPatch; full: SetupPatch } {
+/** The light setup's values for `config` (`light`) and the values they replace (`full`, to go back). */
+export interface SetupChange {
+  light: SetupPatch;
+  full: SetupPatch;
+}
+
+const LIGHT_KEYS = Object.keys(LIGHT_SETUP) as (keyof typeof LIGHT_SETUP)[];
+
+/**
+ * A dataset no method refuses for its data (colour, enough images): so a fit
+ * rule that still refuses a view size refuses it for the size alone.
+ */
+const ANY_DATA: DatasetShape = { name: 'any', channels: 3, imageSize: 64, trainCount: Number.MAX_SAFE_INTEGER };
+
+/**
+ * The lightest view size from LIGHT_SETUP's up to `config.imageSize` that the
+ * method trains on: PIRL, the jigsaw and relative patch location cut 3×3
+ * tiles with gaps and need 20 px, CPC's 4×4 grid of patches 10 px. A lighter
+ * size the method refuses would make the worker switch the method, which no
+ * setup may do.
+ */
+function lightViewSize(config: ExperimentConfig): number {
+  for (let size = LIGHT_SETUP.imageSize; size < config.imageSize; size++) {
+    if (methodUnfitReason(config.method, ANY_DATA, { ...config, imageSize: size }) === null) return size;
+  }
+  return config.imageSize;
+}
+
+/**
+ * The light setup's values that make `config` lighter, and the values they
+ * replace. Never makes a setting heavier than it is, never a view size the
+ * method cannot use; `mayChange` leaves out settings that are not the page's
+ * to change.
+ */
+export function lightSetupChange(config: ExperimentConfig, mayChange: (key: keyof typeof LIGHT_SETUP) => boolean = () => true): SetupChange {
   const light: Record<string, number> = {};
   const full: Record<string, number> = {};
-  for (const [key, value] of Object.entries(LIGHT_SETUP) as [keyof typeof LIGHT_SETUP, number][]) {
-    // never make a setting heavier than the user has it
-    if (config[key] > value) {
+  for (const key of LIGHT_KEYS) {
+    const value = key === 'imageSize' ? lightViewSize(config) : LIGHT_SETUP[key];
+    if (config[key] > value && mayChange(key)) {
       light[key] = value;
       full[key] = config[key];
     }
   }
   return { light, full };
+}
+
+/**
+ * The light setup the page applies by itself at start when the training runs
+ * on the processor: only to settings nobody gave (`userGiven`: named in the
+ * opening link, typed, picked, restored from a checkpoint) that still hold the
+ * value the app chose, its default for the method in force. A link's or a
+ * user's value, even one equal to the default, is theirs and stays.
+ */
+export function autoLightChange(config: ExperimentConfig, userGiven: ReadonlySet<keyof ExperimentConfig>): SetupChange {
+  const appDefaults = withMethodDefaults({ ...DEFAULT_CONFIG, method: config.method });
+  return lightSetupChange(config, (key) => !userGiven.has(key) && sameSetting(key, config[key], appDefaults[key]));
+}
+
+/** Whether a change changes anything. */
+export function changesSomething(change: SetupChange): boolean {
+  return Object.keys(change.light).length > 0;
 }
 
 /** "N 16, 16 px views, width 4, z 32, probe on 1,000 + 500 images" */
@@ -92,6 +143,41 @@ export function describeSetup(patch: SetupPatch): string {
   }
   if (patch.probeEpochs !== undefined) parts.push(`${patch.probeEpochs} probe iterations`);
   return parts.join(', ');
+}
+
+/**
+ * Each setting `patch` changes in `before`, old → new, in describeSetup's
+ * words: "N 256 → 16, 28 → 16 px views, width 32 → 4, z 128 → 32, probe on
+ * 10,000 + 2,000 → 1,000 + 500 images, 300 → 100 probe iterations". The probe
+ * reads as its two sets together, so a change to one shows the other as it is.
+ */
+export function describeChange(before: ExperimentConfig, patch: SetupPatch): string {
+  const after = { ...before, ...patch };
+  const changed = (key: keyof SetupPatch) => patch[key] !== undefined && patch[key] !== before[key];
+  const count = (n: number) => n.toLocaleString('en-US');
+  const parts: string[] = [];
+  if (changed('batchSize')) parts.push(`N ${before.batchSize} → ${after.batchSize}`);
+  if (changed('imageSize')) parts.push(`${before.imageSize} → ${after.imageSize} px views`);
+  if (changed('encoderWidth')) parts.push(`width ${before.encoderWidth} → ${after.encoderWidth}`);
+  if (changed('projectionDim')) parts.push(`z ${before.projectionDim} → ${after.projectionDim}`);
+  if (changed('probeTrainSize') || changed('probeTestSize')) {
+    parts.push(`probe on ${count(before.probeTrainSize)} + ${count(before.probeTestSize)} → ${count(after.probeTrainSize)} + ${count(after.probeTestSize)} images`);
+  }
+  if (changed('probeEpochs')) parts.push(`${before.probeEpochs} → ${after.probeEpochs} probe iterations`);
+  return parts.join(', ');
+}
+
+/**
+ * The notice for a light setup the page applied by itself: that no GPU was
+ * found and what runs the training instead, what changed (old → new), and
+ * what to expect. `light` is the config in force, `change` what was done.
+ */
+export function autoLightNotice(description: DeviceDescription, light: ExperimentConfig, change: SetupChange): string {
+  const runner = description.emulator
+    ? `${description.emulator} runs the training on the processor, emulating a GPU`
+    : 'tfjs’s CPU backend runs the training on the processor';
+  const before = { ...light, ...change.full };
+  return `No GPU was found: ${runner}. So that it trains about a step a second, the settings you had not set were made lighter: ${describeChange(before, change.light)}. The method, data, augmentations and loss are the same.`;
 }
 
 /** "0.4 s", "12 s", "3 min", "1 h 20 min" */
@@ -133,7 +219,7 @@ export interface DeviceAdvice {
  * setup; on a CPU before any step, that the defaults are sized for a GPU.
  */
 export function deviceAdvice(description: DeviceDescription, stepMs: number | undefined, config: ExperimentConfig): DeviceAdvice | null {
-  const offerLight = Object.keys(lightSetupChange(config).light).length > 0;
+  const offerLight = changesSomething(lightSetupChange(config));
   if (stepMs !== undefined) {
     if (stepMs <= SLOW_STEP_MS) return null;
     return {
