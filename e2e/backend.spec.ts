@@ -10,5 +10,6 @@ test.describe('compute backend', () => {
     await waitForStep(page, 1);
     // the fused loss kernels are WGSL: on cpu the op-composed loss runs, and the metrics say so
     await expect(page.getByTestId('metric-loss-path')).toHaveAttribute('data-value', 'composed');
+    await expect(page.getByTestId('metric-encoder-path')).toHaveAttribute('data-value', 'stock');
   });
 });

@@ -67,6 +67,8 @@ test.describe('SimCLR in the browser', () => {
     expect(contrastAcc).toBeGreaterThan(1 / 31);
     // on webgpu the steps ran through the fused WGSL loss kernels (the default)
     await expect(page.getByTestId('metric-loss-path')).toHaveAttribute('data-value', 'fused');
+    // and the encoder through the project's WGSL kernels (issue 20's default)
+    await expect(page.getByTestId('metric-encoder-path')).toHaveAttribute('data-value', 'fused');
 
     await page.getByTestId('train-pause').click();
     const longTasks = await page.evaluate(

@@ -11,13 +11,14 @@ test.describe('shareable configuration', () => {
     await page.getByTestId('config-seed').fill('7');
     await page.getByTestId('config-normalize').uncheck();
     await page.getByTestId('config-fused-loss').uncheck();
+    await page.getByTestId('config-fused-encoder').uncheck();
     await page.getByTestId('config-projection-head').selectOption('linear');
     await page.getByTestId('config-backend').selectOption('webgpu');
     await page.getByTestId('aug-preset').selectOption('crop-color');
     await page.getByTestId('dataset-select').selectOption('synthetic-shapes');
 
     const url = page.url();
-    for (const part of ['tau=0.2', 'batch=24', 'lr=0.0005', 'seed=7', 'l2=0', 'fused=0', 'head=linear', 'backend=webgpu', 'data=synthetic-shapes', 'size=16', 'width=4', 'aug=']) {
+    for (const part of ['tau=0.2', 'batch=24', 'lr=0.0005', 'seed=7', 'l2=0', 'fused=0', 'fusedf=0', 'head=linear', 'backend=webgpu', 'data=synthetic-shapes', 'size=16', 'width=4', 'aug=']) {
       expect(url).toContain(part);
     }
 
@@ -36,6 +37,7 @@ test.describe('shareable configuration', () => {
     for (const [testId, value] of expected) await expect(copy.getByTestId(testId), testId).toHaveValue(value);
     await expect(copy.getByTestId('config-normalize')).not.toBeChecked();
     await expect(copy.getByTestId('config-fused-loss')).not.toBeChecked();
+    await expect(copy.getByTestId('config-fused-encoder')).not.toBeChecked();
     await expect(copy.getByTestId('url-warnings')).toHaveCount(0);
     // the encoder was built with the link's settings, and the address bar reads the same
     await expect(copy.getByTestId('reset-notice')).toHaveCount(0);

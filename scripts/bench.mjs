@@ -26,7 +26,7 @@
  * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
- * accuracy, trainStep, augment, memory, methods, pretext, families, generators, checkpoint, legacy, soak), BENCH_OUT (default
+ * accuracy, trainStep, augment, memory, methods, firstStep, kernels, pretext, families, generators, checkpoint, legacy, soak), BENCH_OUT (default
  * bench/results), BENCH_SOAK_STEPS (default 2000), CHROMIUM_PATH. With
  * BENCH_PARTS, the parts not run are kept from the last results.
  */
@@ -37,7 +37,7 @@ import { preview } from 'vite';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = process.env.BENCH_OUT ?? 'bench/results';
-const PARTS = process.env.BENCH_PARTS?.split(',') ?? ['ntxent', 'accuracy', 'trainStep', 'augment', 'memory', 'methods'];
+const PARTS = process.env.BENCH_PARTS?.split(',') ?? ['ntxent', 'accuracy', 'trainStep', 'augment', 'memory', 'methods', 'firstStep', 'kernels'];
 const started = Date.now();
 
 const TRAIN_STEP_CASES = ['webgpu', 'webgl', 'cpu'].flatMap((backend) => [
@@ -83,6 +83,24 @@ const KMEANS_CHECK = 'check=kmeans&backends=webgpu,webgl,cpu&n=4096&d=32&k=50';
  */
 const GENERATOR_CHECK = 'check=generators&backends=webgpu,webgl,cpu&size=28&channels=1&width=8&batch=64&steps=5&warmup=2';
 const METHOD_STEPS = 10;
+/**
+ * BENCH_PARTS=kernels (issue 20; about 10 minutes on SwiftShader): one SimCLR
+ * step at the default config (N 256, so 2N = 512 views of 28 px, width 32,
+ * z 128) profiled kernel by kernel on each backend and kernel path
+ * (checks.html?check=step-profile), and this adapter's peak FLOP/s and
+ * bandwidth (checks.html?check=calibrate), so each step's achieved FLOP/s
+ * reads as a fraction of the peak. BENCH_KERNEL_BATCH scales N down for a
+ * quick look.
+ */
+const KERNEL_BATCH = Number(process.env.BENCH_KERNEL_BATCH ?? 256);
+const KERNEL_PROFILE_CASES = [
+  { backend: 'webgpu', kernels: 'stock' },
+  { backend: 'webgpu', kernels: 'fused' },
+  { backend: 'webgl', kernels: 'stock' },
+];
+const KERNEL_PROFILE_CONFIG = `batch=${KERNEL_BATCH}&size=28&width=32&zdim=128&channels=1&repeats=1`;
+/** Kernels listed per profiled step in results.md. */
+const KERNEL_TOP = 12;
 /**
  * The soak run: the light setup with the probe every 100 steps, kNN every 50
  * and the affinity tab open, read at the start and every SOAK_EVERY steps.
@@ -140,8 +158,10 @@ async function waitStep(page, atLeast, timeoutMs) {
 }
 
 /** Opens the app with `search` (the probe and the kNN monitor off unless asked for), recording main-thread long tasks from the start. */
-async function openApp(search, { probeEvery = 0, knnEvery = 0 } = {}) {
+async function openApp(search, { probeEvery = 0, knnEvery = 0, sizeToDevice = false } = {}) {
   const page = await browser.newPage();
+  // the bench measures the settings it names and the defaults it leaves, not the light setup a page without a GPU puts in force (unless asked)
+  if (!sizeToDevice) await page.addInitScript(() => localStorage.setItem('ssp.setup', 'full'));
   await page.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => {
@@ -474,6 +494,50 @@ async function checkpointRows(ids) {
   }
   return rows;
 }
+/**
+ * BENCH_PARTS=firstStep (issue 20): a newcomer's first minute without a GPU.
+ * A bare link (only the probe and kNN switched off, so the clock measures
+ * training), the page left to size the run to the device (the light setup on
+ * a CPU emulation), Train pressed as soon as it is enabled: ms from navigation
+ * start to the light-setup notice, to Train enabled and to the first and the
+ * fifth step on the page, and the median ms of steps 2–6.
+ */
+async function firstStepRow() {
+  const page = await openApp('', { sizeToDevice: true });
+  const at = () => page.evaluate(() => performance.now());
+  const noticeMs = await page.getByTestId('device-auto-light').waitFor({ timeout: 60_000 }).then(at, () => null);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="train-start"]')?.disabled, null, { timeout: 180_000 });
+  const enabledMs = await at();
+  await page.getByTestId('train-start').click();
+  await waitStep(page, 1, 600_000);
+  const firstStepMs = await at();
+  const steps = [];
+  for (let target = 2; target <= 6; target++) {
+    await waitStep(page, target, 600_000);
+    steps.push(await value(page, 'metric-step-ms'));
+  }
+  const fifthStepMs = await at();
+  await page.getByTestId('train-pause').click();
+  const config = new URL(page.url()).search;
+  const encoderPath = await page.getByTestId('metric-encoder-path').getAttribute('data-value');
+  await page.close();
+  steps.sort((a, b) => a - b);
+  return { config, encoderPath, noticeMs, enabledMs, firstStepMs, fifthStepMs, medianStepMs: steps[2] };
+}
+if (PARTS.includes('firstStep')) {
+  results.firstStep = await firstStepRow();
+  log('first step', results.firstStep);
+}
+if (PARTS.includes('kernels')) {
+  results.calibration = await runCheck('check=calibrate');
+  log('calibration', results.calibration);
+  results.stepProfiles = [];
+  for (const c of KERNEL_PROFILE_CASES) {
+    const out = await runCheck(`check=step-profile&backend=${c.backend}&kernels=${c.kernels}&${KERNEL_PROFILE_CONFIG}`, 3_600_000);
+    results.stepProfiles.push({ ...out, kernels: out.kernels.slice(0, 40), kernelsByName: out.kernelsByName.slice(0, 40) });
+    log('step profile', c, { stepMs: out.stepMs, phaseMs: out.phaseMs, leakedTensors: out.leakedTensors });
+  }
+}
 if (PARTS.includes('checkpoint')) results.checkpoint = await checkpointRows(METHOD_IDS);
 if (PARTS.includes('soak')) {
   results.soak = await soak();
@@ -632,6 +696,60 @@ if (results.checkpoint) {
     '| method | save ms | file MB | resume ms | leaked tensors |',
     '|---|---|---|---|---|',
     ...results.checkpoint.map((r) => `| ${r.method} | ${r.saveMs} | ${r.megabytes} | ${r.resumeMs} | ${r.leakedTensors} |`),
+    '',
+  );
+}
+if (results.stepProfiles) {
+  const cal = results.calibration;
+  const peak = cal.fma.flopsPerSecond;
+  const gflops = (x) => (x / 1e9).toFixed(x >= 1e10 ? 0 : 1);
+  const ms = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const first = results.stepProfiles[0];
+  lines.push(
+    '## Where a training step\'s time goes (issue 20)',
+    '',
+    `This adapter's peak (\`checks.html?check=calibrate\`): ${gflops(peak)} GFLOP/s from a register-tiled FMA kernel (${cal.fma.invocations.toLocaleString('en-US')} invocations × ${cal.fma.iterations} rounds of 16 vec4 FMAs, ${ms(cal.fma.ms)} ms), ${(cal.copy.bytesPerSecond / 1e9).toFixed(1)} GB/s from a vec4 copy of 64 MiB (${ms(cal.copy.ms)} ms). ` +
+      `One SimCLR step at the default config (\`checks.html?check=step-profile&${KERNEL_PROFILE_CONFIG}\`: 2N = ${first.views} views of ${first.options.size} px, width ${first.options.width}, z ${first.options.projectionDim}): the step's wall time (after a warm-up step; read-back of the loss included), its FLOPs counted from the layer shapes (conv and dense layers and NT-Xent's two matrix products, forward ${gflops(first.flops.forward)} + backward ${gflops(first.flops.backward)} GFLOP), and the achieved rate as a share of the peak. ` +
+      'Then a profiled step (tf.profile): kernel time by phase, GPU timestamps on webgpu (each program in its own pass) and on webgl the wall clock with a read-back after each kernel, so the phases add up to more than the plain step there.',
+    '',
+    '| backend | encoder kernels | ms/step | GFLOP/s | of peak | first step ms | augment ms | forward ms | backward ms | Adam ms | leaked tensors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...results.stepProfiles.map((r) => `| ${r.backend} | ${r.kernelPath} | ${ms(r.stepMs)} | ${gflops(r.achievedFlopsPerSecond)} | ${(100 * r.achievedFlopsPerSecond / peak).toFixed(1)}% | ${ms(r.firstStepMs)} | ${ms(r.phaseMs.augment)} | ${ms(r.phaseMs.forward)} | ${ms(r.phaseMs.backward)} | ${ms(r.phaseMs.optimizer)} | ${r.leakedTensors} |`),
+    '',
+  );
+  const find = (backend, path) => results.stepProfiles.find((r) => r.backend === backend && r.kernelPath === path);
+  const fused = find('webgpu', 'fused');
+  const stock = find('webgpu', 'stock');
+  const webgl = find('webgl', 'stock');
+  if (fused && stock) {
+    lines.push(
+      `Ratios on this adapter: webgpu with the project's encoder kernels is ${(stock.stepMs / fused.stepMs).toFixed(2)}× faster a step than with tfjs-webgpu's stock kernels` +
+        (webgl ? ` and ${(webgl.stepMs / fused.stepMs).toFixed(2)}× ${webgl.stepMs >= fused.stepMs ? 'faster' : 'the speed (slower)'} than webgl (stock webgpu vs webgl: ${(webgl.stepMs / stock.stepMs).toFixed(2)}×).` : '.'),
+      '',
+    );
+  }
+  for (const r of results.stepProfiles) {
+    lines.push(
+      `### Top kernels: ${r.backend}, ${r.kernelPath} encoder kernels (${r.timing})`,
+      '',
+      '| phase | kernel | input shapes | calls | ms | share of kernel time |',
+      '|---|---|---|---|---|---|',
+      ...r.kernels.slice(0, KERNEL_TOP).map((k) => `| ${k.phase} | ${k.name} | ${k.shapes} | ${k.calls} | ${ms(k.ms)} | ${(100 * k.share).toFixed(1)}% |`),
+      '',
+    );
+  }
+}
+if (results.firstStep) {
+  const r = results.firstStep;
+  const sec = (x) => (x === null ? '—' : (x / 1000).toFixed(1));
+  lines.push(
+    '## A newcomer without a GPU: page load to the first step (issue 20)',
+    '',
+    `A bare link (probe and kNN off), the page left to size the run to the device; Train pressed as soon as it is enabled. Seconds from navigation start; the settings that ran: \`${r.config}\`, encoder kernels: ${r.encoderPath || '—'}.`,
+    '',
+    '| light-setup notice | Train enabled | first step | fifth step | median ms of steps 2–6 |',
+    '|---|---|---|---|---|',
+    `| ${sec(r.noticeMs)} s | ${sec(r.enabledMs)} s | ${sec(r.firstStepMs)} s | ${sec(r.fifthStepMs)} s | ${Math.round(r.medianStepMs)} |`,
     '',
   );
 }

@@ -13,6 +13,11 @@
  *     reference, and the time of each stage of a round; n=, d=, k=
  *   ?check=generators  ms per DCGAN and VAE step (issue 19) per backend, the
  *     time to sample 256 images, leaked tensors; channels=, width=, steps=, warmup=
+ *   ?check=encoder-training  a seeded run with the fused encoder kernels and with
+ *     tfjs's stock ones: per-step losses and inference-mode h; steps=, width=
+ *   ?check=calibrate  this adapter's peak FLOP/s (register FMA) and bandwidth (copy)
+ *   ?check=step-profile  one SimCLR step kernel by kernel (tf.profile), by phase,
+ *     with its wall time and achieved FLOP/s; backend=, kernels=fused|stock, channels=, width=, zdim=
  * Parameters: seed, batch, size, repeats, preset, backends (comma-separated).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -22,6 +27,9 @@ import { presetPipeline, type PresetName } from '../core/pipeline';
 import { createRng } from '../core/random';
 import { kMeansMatches, kMeansTiming } from './kmeansChecks';
 import { generatorTiming } from './generatorChecks';
+import { calibrate } from './calibrationChecks';
+import { stepProfile } from './stepProfileChecks';
+import { encoderTrainingMatches } from './encoderChecks';
 import { fusedAccuracy, fusedAffinityMatches, fusedTrainingMatches, ntxentTiming, type NtXentCase } from './ntxentChecks';
 
 const params = new URLSearchParams(window.location.search);
@@ -163,21 +171,32 @@ async function generatorsCheck() {
 
 const statusEl = document.querySelector('[data-testid="check-status"]')!;
 const resultEl = document.querySelector('[data-testid="check-result"]')!;
+/** Each check by its `check=` name; a check module takes the page's URL parameters. */
+const CHECKS: Record<string, () => Promise<unknown>> = {
+  'augment-backends': augmentBackends,
+  'augment-throughput': augmentThroughput,
+  'ntxent-fused': ntxentFusedCheck,
+  'ntxent-timing': ntxentTimingCheck,
+  'ntxent-training': () => fusedTrainingMatches(Number(params.get('steps') ?? 8), seed),
+  kmeans: kMeansCheck,
+  'conv-kernels': async () => (await import('./convKernelChecks')).convKernelsCheck(params),
+  'conv-timing': async () => (await import('./convKernelChecks')).convTimingCheck(params),
+  'normpool-kernels': async () => (await import('./normPoolKernelChecks')).normPoolKernelsCheck(params),
+  'normpool-timing': async () => (await import('./normPoolKernelChecks')).normPoolTimingCheck(params),
+  generators: generatorsCheck,
+  calibrate,
+  'encoder-training': () => encoderTrainingMatches({
+    steps: Number(params.get('steps') ?? 20), seed, width: Number(params.get('width') ?? 3), size: Number(params.get('size') ?? 16), batch: Number(params.get('batch') ?? 8),
+  }),
+  'step-profile': () => stepProfile({
+    backend: params.get('backend') ?? 'webgpu', kernels: params.get('kernels') === 'stock' ? 'stock' : 'fused', batch, size, channels: Number(params.get('channels') ?? 1),
+    width: Number(params.get('width') ?? 32), projectionDim: Number(params.get('zdim') ?? 128), repeats: Number(params.get('repeats') ?? 1), seed,
+  }),
+};
 try {
-  const result =
-    check === 'augment-throughput'
-      ? await augmentThroughput()
-      : check === 'ntxent-fused'
-        ? await ntxentFusedCheck()
-        : check === 'ntxent-timing'
-          ? await ntxentTimingCheck()
-          : check === 'ntxent-training'
-            ? await fusedTrainingMatches(Number(params.get('steps') ?? 8), seed)
-            : check === 'kmeans'
-              ? await kMeansCheck()
-              : check === 'generators'
-                ? await generatorsCheck()
-                : await augmentBackends();
+  const run = CHECKS[check];
+  if (!run) throw new Error(`no check named “${check}”; the checks are ${Object.keys(CHECKS).join(', ')}`);
+  const result = await run();
   resultEl.textContent = JSON.stringify(result, null, 2);
   statusEl.textContent = 'done';
 } catch (error) {

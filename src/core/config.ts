@@ -27,6 +27,8 @@ export interface ExperimentConfig extends MethodSettings {
   encoderWidth: number;
   projectionHead: ProjectionHeadKind;
   projectionDim: number;
+  /** on webgpu, the encoder f's conv, batch norm + ReLU and pooling through the project's WGSL kernels (src/model/kernels) rather than tfjs's stock ones */
+  fusedEncoder: boolean;
   // loss & optimizer
   batchSize: number;
   temperature: number;
@@ -71,6 +73,10 @@ export const CONFIG_SCHEMA: { [K in keyof ExperimentConfig]: FieldSpec } = {
     ],
   },
   projectionDim: num('zdim', 'z dimensions', 'Output size of the projection head.', 2, 512, { integer: true, needsReset: true }),
+  fusedEncoder: {
+    kind: 'boolean', url: 'fusedf', label: 'Fused WebGPU encoder kernels', needsReset: false,
+    help: 'On webgpu: the encoder’s 3×3 convolutions (forward and both gradients), batch norm with ReLU and the pooling in purpose-built WGSL kernels. Off: tfjs’s stock kernels, for comparison. Same weights, same numbers within float32 rounding; other backends always use the stock kernels.',
+  },
   batchSize: num('batch', 'Batch size N', 'Images per batch; each gives two views, so the affinity matrix is 2N×2N.', 2, 512, { integer: true }),
   temperature: num('tau', 'Temperature τ', 'Divides the similarities before the softmax: small τ sharpens it.', 0, 100, { minExclusive: true, step: 0.05 }),
   normalize: { kind: 'boolean', url: 'l2', label: 'L2-normalize z', help: 'Cosine similarity when on, raw dot product when off.', needsReset: false },
@@ -102,6 +108,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
   encoderWidth: 32,
   projectionHead: 'mlp',
   projectionDim: 128,
+  fusedEncoder: true,
   batchSize: 256,
   temperature: 0.5,
   normalize: true,

@@ -41,6 +41,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { validateInputs, type NtXentOptions } from './ntxent';
+import { runProgram, type ProgramUniform } from '../model/kernels/webgpuProgram';
 
 /** Threads per workgroup; 2N need not be a multiple of it. */
 const WORKGROUP = 64;
@@ -451,8 +452,8 @@ function run(
   inputs: tf.Tensor[],
   uniforms: { type: string; data: number[] }[] = [],
 ): tf.Tensor {
-  const info = backend.runWebGPUProgram(fused, inputs, 'float32', uniforms);
-  return tf.engine().makeTensorFromTensorInfo(info);
+  // as a named engine kernel (src/model/kernels/webgpuProgram.ts): tf.profile then times each program by its name
+  return runProgram(backend as unknown as Parameters<typeof runProgram>[0], fused, inputs, uniforms as ProgramUniform[]);
 }
 
 /** ntXent's checks, plus what the kernels need: d ≤ MAX_FUSED_DIM and float32. */

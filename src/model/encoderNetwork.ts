@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, normal, type Rng } from '../core/random';
 import type { ProjectionHeadKind } from '../core/config';
+import { batchNormRelu, batchNormStatistics } from './kernels/batchNormRelu';
+import { conv3x3 } from './kernels/conv3x3';
+import { globalAveragePool, maxPool2x2 } from './kernels/pooling';
 
 /**
  * The encoder f and its projection head g, written with plain tf ops so a reader follows one
@@ -38,6 +41,24 @@ interface Dense {
 /** Momentum of the batch-norm running statistics (PyTorch's 0.1 update = 0.9 keep). */
 const BN_MOMENTUM = 0.9;
 const BN_EPSILON = 1e-5;
+
+/** Which kernels run f: the project's WGSL programs (src/model/kernels) or tfjs's stock ones. */
+export type EncoderKernelPath = 'fused' | 'stock';
+
+/**
+ * Whether f runs on the project's kernels where the backend is webgpu
+ * (config.fusedEncoder): one switch for every encoder in the worker (the
+ * online network, MoCo's key encoder, BYOL's target, CMC's second encoder),
+ * set by the trainer from the config in force.
+ */
+let fusedEncoderKernels = true;
+export function setFusedEncoderKernels(on: boolean): void {
+  fusedEncoderKernels = on;
+}
+/** The path the next encode takes: fused only on webgpu, where the WGSL programs run. */
+export function encoderKernelPath(): EncoderKernelPath {
+  return fusedEncoderKernels && tf.getBackend() === 'webgpu' ? 'fused' : 'stock';
+}
 
 /** tfjs registers variables by name globally: a counter keeps two models (trained and random-init baseline) apart. */
 let modelCounter = 0;
@@ -207,6 +228,18 @@ export class EncoderNetwork {
    * ones (as PyTorch's train mode); otherwise it uses the running statistics.
    */
   encode(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return encoderKernelPath() === 'fused' ? this.encodeFused(x, training) : this.encodeStock(x, training);
+  }
+
+  /** running ← m·running + (1−m)·batch, with the unbiased batch variance (as PyTorch's train mode). */
+  private followBatchStatistics(block: ConvBlock, mean: tf.Tensor, variance: tf.Tensor, count: number): void {
+    const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
+    block.movingMean.assign(tf.add(tf.mul(block.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
+    block.movingVariance.assign(tf.add(tf.mul(block.movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+  }
+
+  /** f on tfjs's stock ops: conv2d, moments, batchNorm, relu, maxPool, mean. */
+  private encodeStock(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     return tf.tidy(() => {
       let a: tf.Tensor4D = x;
       for (const block of this.blocks) {
@@ -215,11 +248,7 @@ export class EncoderNetwork {
         if (training) {
           const { mean, variance } = tf.moments(conv, [0, 1, 2]);
           normalized = tf.batchNorm(conv, mean, variance, block.beta, block.gamma, BN_EPSILON) as tf.Tensor4D;
-          // running ← m·running + (1−m)·batch, with the unbiased batch variance
-          const count = conv.size / conv.shape[3];
-          const unbiased = tf.mul(variance, count / Math.max(count - 1, 1));
-          block.movingMean.assign(tf.add(tf.mul(block.movingMean, BN_MOMENTUM), tf.mul(mean, 1 - BN_MOMENTUM)));
-          block.movingVariance.assign(tf.add(tf.mul(block.movingVariance, BN_MOMENTUM), tf.mul(unbiased, 1 - BN_MOMENTUM)));
+          this.followBatchStatistics(block, mean, variance, conv.size / conv.shape[3]);
         } else {
           normalized = tf.batchNorm(conv, block.movingMean, block.movingVariance, block.beta, block.gamma, BN_EPSILON) as tf.Tensor4D;
         }
@@ -227,6 +256,34 @@ export class EncoderNetwork {
         if (block.pool) a = tf.maxPool(a, 2, 2, 'same') as tf.Tensor4D;
       }
       return tf.mean(a, [1, 2]) as tf.Tensor2D; // global average pool → h
+    });
+  }
+
+  /**
+   * f on the project's WGSL kernels (src/model/kernels), the same function:
+   * conv3x3 as an implicit GEMM; the batch's per-channel mean and variance in
+   * one reduction (not on the tape: batchNormRelu's gradient already carries
+   * the path through them); normalization, γ, β and ReLU in one pass, and its
+   * backward in one reduction and one pass; max-pool and the global average
+   * pool with their own backward programs.
+   */
+  private encodeFused(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return tf.tidy(() => {
+      let a: tf.Tensor4D = x;
+      for (const block of this.blocks) {
+        const conv = conv3x3(a, block.kernel as tf.Tensor4D);
+        let statistics: tf.Tensor2D;
+        if (training) {
+          statistics = batchNormStatistics(conv);
+          const [mean, variance] = tf.unstack(statistics);
+          this.followBatchStatistics(block, mean, variance, conv.size / conv.shape[3]);
+        } else {
+          statistics = tf.stack([block.movingMean, block.movingVariance]) as tf.Tensor2D;
+        }
+        a = batchNormRelu(conv, statistics, block.gamma as tf.Tensor1D, block.beta as tf.Tensor1D, BN_EPSILON, training);
+        if (block.pool) a = maxPool2x2(a);
+      }
+      return globalAveragePool(a); // → h
     });
   }
 

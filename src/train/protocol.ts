@@ -18,6 +18,8 @@ import type { GeneratorConfig, GeneratorKind, StoredGeneratorInfo } from '../dat
 export type { GeneratorKind, StoredGeneratorInfo };
 
 export type { LossPath };
+import type { EncoderKernelPath } from '../model/encoderNetwork';
+export type { EncoderKernelPath };
 
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
 export type RunStatus = 'loading' | 'idle' | 'running' | 'paused' | 'probing' | 'evaluating' | 'error';
@@ -35,6 +37,8 @@ export interface StepMetrics {
   imagesPerSecond: number;
   batchSize: number;
   lossPath: LossPath;
+  /** which kernels ran the encoder f: the project's WGSL programs or tfjs's stock ones (absent in runs saved before issue 20) */
+  encoderPath?: EncoderKernelPath;
   /** live tensors and their bytes on the backend after the step: flat while training means no leak */
   tensors: number;
   tensorBytes: number;

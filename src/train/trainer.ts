@@ -7,7 +7,7 @@ import { fitLinearProbe } from '../eval/linearProbe';
 import { METHOD_CATALOG, type MethodId } from '../core/methods';
 import type { LossPath, MatrixInfo, MethodBatch, MethodForward, SslMethod } from '../methods/method';
 import { createMethod } from '../methods/registry';
-import { EncoderNetwork } from '../model/encoderNetwork';
+import { EncoderNetwork, encoderKernelPath, setFusedEncoderKernels } from '../model/encoderNetwork';
 import type { ExperimentConfig } from '../core/config';
 import type { AffinitySnapshot, KnnPoint, MethodMatrixSnapshot, ProbeKind, ProbePoint, StepMetrics } from './protocol';
 import { batchGeometry, rowGeometry } from './stepGeometry';
@@ -104,6 +104,7 @@ export class Trainer {
 
   constructor(readonly dataset: ImageDataset, config: ExperimentConfig) {
     this.config = config;
+    setFusedEncoderKernels(config.fusedEncoder);
     this.rng = createRng(config.seed);
     this.model = new EncoderNetwork(Trainer.modelConfig(dataset, config));
     const { imageSize, channels } = dataset;
@@ -138,6 +139,7 @@ export class Trainer {
         if (optimizer) (optimizer as unknown as { learningRate: number }).learningRate = config.learningRate;
       }
     }
+    setFusedEncoderKernels(config.fusedEncoder);
     this.config = config;
   }
 
@@ -230,6 +232,7 @@ export class Trainer {
     const started = options.started ?? performance.now();
     const { capture, lossPath } = options;
     const config = this.config;
+    const encoderPath = encoderKernelPath();
     let forward: MethodForward | undefined;
     const { value: loss, grads } = tf.variableGrads(() => {
       const out = this.method.forward(batch, { config, capture, lossPath });
@@ -281,6 +284,7 @@ export class Trainer {
         imagesPerSecond: (batch.n * 1000) / stepMs,
         batchSize: batch.n,
         lossPath,
+        encoderPath,
         tensors: memory.numTensors - handedOut.length,
         tensorBytes: memory.numBytes - handedOut.reduce((sum, t) => sum + 4 * t.size, 0),
         alignment,

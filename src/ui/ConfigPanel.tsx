@@ -10,7 +10,7 @@ const METHOD_ONLY = new Set<keyof ExperimentConfig>(['temperature', 'normalize',
 
 const GROUPS: { title: string; keys: (keyof ExperimentConfig)[] }[] = [
   { title: 'Loss and optimizer', keys: ['batchSize', 'temperature', 'normalize', 'fusedLoss', 'learningRate'] },
-  { title: 'Encoder f and head g', keys: ['imageSize', 'encoderWidth', 'projectionHead', 'projectionDim'] },
+  { title: 'Encoder f and head g', keys: ['imageSize', 'encoderWidth', 'projectionHead', 'projectionDim', 'fusedEncoder'] },
   { title: 'Linear probe and kNN', keys: ['probeEvery', 'probeTrainSize', 'probeTestSize', 'probeEpochs', 'knnEvery', 'knnK', 'knnTemperature'] },
   { title: 'Run', keys: ['seed', 'backend'] },
 ];

@@ -61,6 +61,10 @@ export function MetricsBar() {
         <span className="metric-label">loss kernels</span>
         <span className="metric-value">{step ? (step.lossPath === 'fused' ? 'fused WGSL' : 'tfjs ops') : '—'}</span>
       </div>
+      <div className="metric" data-testid="metric-encoder-path" data-value={step?.encoderPath ?? ''} title="Which kernels ran the encoder f in the last step: the project's WGSL programs (conv, batch norm + ReLU, pooling; webgpu only) or tfjs's stock kernels. Switch with “Fused WebGPU encoder kernels”.">
+        <span className="metric-label">encoder kernels</span>
+        <span className="metric-value">{step?.encoderPath ? (step.encoderPath === 'fused' ? 'fused WGSL' : 'tfjs stock') : '—'}</span>
+      </div>
       <Metric testId="metric-images-per-second" label="images / s" value={step?.imagesPerSecond} text={fixed(step?.imagesPerSecond, 0)} hint="N images (2N views) per second at the last step" />
       <Metric testId="metric-probe-acc" label="probe accuracy" value={probe?.testAccuracy} text={percent(probe?.testAccuracy)} hint={probeHint(probe)} />
       <Metric testId="metric-probe-baseline" label="random-init encoder" value={baseline?.testAccuracy} text={percent(baseline?.testAccuracy)} hint={`The same probe on an untrained encoder with the same seed: what ${method.label} must beat`} />
