@@ -87,7 +87,7 @@ test('a newcomer without a GPU: the light setup applied and said, progress durin
   const notice = page.getByTestId('device-auto-light');
   await expect(notice).toContainText('No GPU was found: SwiftShader runs the training on the processor');
   expect(Date.now() - opened).toBeLessThan(15_000);
-  for (const change of ['N 256 → 16', '28 → 16 px views', 'width 32 → 4', 'z 128 → 32', 'probe on 10,000 + 2,000 → 1,000 + 500 images', '300 → 100 probe iterations', 'about a step a second']) {
+  for (const change of ['N 256 → 16', '28 → 16 px views', 'width 32 → 4', 'z 128 → 32', 'probe on 10,000 + 2,000 → 1,000 + 500 images', '300 → 100 probe iterations', 'at least a step a second']) {
     await expect(notice).toContainText(change);
   }
   // the settings and the address bar say what runs; the offer by hand is not needed

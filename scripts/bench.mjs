@@ -17,13 +17,19 @@
  *              the longest main-thread task while training, with the app as a
  *              user sees it: every chart live and the linear probe (with its
  *              random-init and raw-pixel baselines) every 50 steps;
+ *  - firstStep: a bare link without a GPU: page load to the light-setup
+ *              notice, to Train enabled, to the first and fifth step;
+ *  - kernels:  one default-config step profiled kernel by kernel (webgpu with
+ *              the project's and with tfjs's stock encoder kernels, webgl),
+ *              against this adapter's calibrated peak FLOP/s and bandwidth;
  *  - soak:     (only on request: BENCH_PARTS=soak; about half an hour on
  *              SwiftShader) 2,000 steps of the light config with the probe,
  *              kNN and the affinity heatmap live: live tensors, GPU bytes and
  *              the JS heap of the page and of the worker at the start and
  *              every 500 steps, and the longest main-thread task in between.
  *
- * The suite is sized to finish within 10 minutes on SwiftShader: the trainStep
+ * The suite takes about 20 minutes on SwiftShader (12 of them the stock
+ * kernels' profiled steps at the default config): the trainStep
  * rows use a narrow encoder (width 4, so h has 32 dimensions) and the memory run
  * the e2e tests' tiny config. Options: BENCH_PARTS (comma-separated: ntxent,
  * accuracy, trainStep, augment, memory, methods, firstStep, kernels, pretext, families, generators, checkpoint, legacy, soak), BENCH_OUT (default
@@ -183,7 +189,8 @@ async function openApp(search, { probeEvery = 0, knnEvery = 0, sizeToDevice = fa
 
 async function runCheck(search, timeout = 600_000) {
   const page = await browser.newPage();
-  await page.goto(`${base}checks.html?${search}`);
+  // a webgl check runs on the page's own thread and can hold the load event back for minutes: wait for the navigation only
+  await page.goto(`${base}checks.html?${search}`, { waitUntil: 'commit' });
   await page.getByTestId('check-status').filter({ hasText: /done|failed/ }).waitFor({ timeout });
   const out = JSON.parse(await page.getByTestId('check-result').textContent());
   await page.close();

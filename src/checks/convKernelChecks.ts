@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { createRng, normal } from '../core/random';
 import { conv3x3, conv3x3BackpropFilter, conv3x3BackpropInput, conv3x3Forward, DEFAULT_TILING, filterSplit, type Conv3x3Tiling } from '../model/kernels/conv3x3';
+import { relativeError } from './relativeError';
 
 export interface ConvCase {
   batch: number;
@@ -57,17 +58,6 @@ export function parseTiling(text: string | null): Conv3x3Tiling {
 function seededValues(seed: number, count: number): Float32Array {
   const rng = createRng(seed);
   return Float32Array.from({ length: count }, () => normal(rng));
-}
-
-/** max |a − b| / max |b|: the error relative to the reference's scale (entries near 0 make per-entry ratios meaningless). */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return scale === 0 ? maxDiff : maxDiff / scale;
 }
 
 interface ConvValues {

@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG, type ExperimentConfig } from '../core/config';
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import { setFusedEncoderKernels } from '../model/encoderNetwork';
 import { Trainer } from '../train/trainer';
+import { relativeError } from './relativeError';
 
 export interface EncoderTrainingOptions {
   steps: number;
@@ -51,22 +52,13 @@ export async function encoderTrainingMatches(o: EncoderTrainingOptions) {
   setFusedEncoderKernels(true);
   const leakedTensors = tf.memory().numTensors - tensorsBefore;
   probeImages.dispose();
-  const relative = (a: number[], b: number[]) => {
-    let diff = 0;
-    let scale = 0;
-    a.forEach((x, i) => {
-      diff = Math.max(diff, Math.abs(x - b[i]));
-      scale = Math.max(scale, Math.abs(b[i]));
-    });
-    return scale === 0 ? diff : diff / scale;
-  };
   return {
     ...o,
     fused: { losses: fused.losses, paths: fused.paths },
     stock: { losses: stock.losses, paths: stock.paths },
     lossMaxRelativeDiff: Math.max(...fused.losses.map((l, i) => Math.abs(l - stock.losses[i]) / Math.abs(stock.losses[i]))),
     /** max |Δh| / max |h| of the trained encoders in inference mode */
-    featuresRelativeDiff: relative(fused.features, stock.features),
+    featuresRelativeDiff: relativeError(fused.features, stock.features),
     leakedTensors,
   };
 }

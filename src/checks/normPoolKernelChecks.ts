@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, normal, type Rng } from '../core/random';
 import { batchNormRelu, batchNormStatistics } from '../model/kernels/batchNormRelu';
 import { globalAveragePool, maxPool2x2 } from '../model/kernels/pooling';
+import { relativeError } from './relativeError';
 
 /** The encoder's batch-norm ε (src/model/encoderNetwork.ts). */
 const EPSILON = 1e-5;
@@ -219,19 +220,6 @@ async function statisticsGradientMaxAbs(d: CaseData): Promise<number> {
   const values = Array.from(await gradient.data());
   gradient.dispose();
   return values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-}
-
-/** max |a − b| / max |b|: the error relative to the reference's scale (entries near 0 make per-entry ratios meaningless). */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) return Number.POSITIVE_INFINITY;
-  let maxDiff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const diff = Math.abs(actual[i] - expected[i]);
-    maxDiff = Number.isNaN(diff) ? Number.POSITIVE_INFINITY : Math.max(maxDiff, diff);
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return scale === 0 ? maxDiff : maxDiff / scale;
 }
 
 async function useBackend(name: string): Promise<void> {

@@ -11,6 +11,7 @@ import { ntXentReference, ntXentReferenceGradient, referenceMetrics } from '../l
 import { generateSyntheticShapes } from '../data/syntheticShapes';
 import { DEFAULT_CONFIG } from '../core/config';
 import { Trainer } from '../train/trainer';
+import { relativeError } from './relativeError';
 
 export interface NtXentCase {
   twoN: number;
@@ -23,17 +24,6 @@ export interface NtXentCase {
 function randomRows(seed: number, rows: number, dim: number): number[][] {
   const rng = createRng(seed);
   return Array.from({ length: rows }, () => Array.from({ length: dim }, () => normal(rng)));
-}
-
-/** max |a − b| / max |b|: the error relative to the reference's scale (entries near 0 make per-entry ratios meaningless). */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return scale === 0 ? maxDiff : maxDiff / scale;
 }
 
 /**

@@ -41,7 +41,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { validateInputs, type NtXentOptions } from './ntxent';
-import { runProgram, type ProgramUniform } from '../model/kernels/webgpuProgram';
+import { runProgram, type KernelProgram, type ProgramUniform, type WebGpuBackendLike } from '../model/kernels/webgpuProgram';
 
 /** Threads per workgroup; 2N need not be a multiple of it. */
 const WORKGROUP = 64;
@@ -58,27 +58,8 @@ export const MAX_FUSED_DIM = 512;
 /** ‖z‖² is clamped to at least (1e-12)², as in ./ntxent.ts. */
 const MIN_SQUARED_NORM = '1e-24';
 
-/** The subset of tfjs-backend-webgpu's WebGPUProgram these programs fill in. */
-interface FusedProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  uniforms?: string;
-  getUserCode: () => string;
-}
-
-/** tfjs-backend-webgpu's WebGPUBackend, as far as these programs use it. */
-interface WebGpuBackendLike {
-  runWebGPUProgram(
-    program: FusedProgram,
-    inputs: tf.TensorInfo[],
-    outputDtype: tf.DataType,
-    programDefinedUniform?: { type: string; data: number[] }[],
-  ): tf.TensorInfo;
-}
+/** A WGSL program as tfjs-backend-webgpu runs it (the encoder's kernels share the type). */
+type FusedProgram = KernelProgram;
 
 function program(
   shaderKey: string,
@@ -453,7 +434,7 @@ function run(
   uniforms: { type: string; data: number[] }[] = [],
 ): tf.Tensor {
   // as a named engine kernel (src/model/kernels/webgpuProgram.ts): tf.profile then times each program by its name
-  return runProgram(backend as unknown as Parameters<typeof runProgram>[0], fused, inputs, uniforms as ProgramUniform[]);
+  return runProgram(backend, fused, inputs, uniforms as ProgramUniform[]);
 }
 
 /** ntXent's checks, plus what the kernels need: d ≤ MAX_FUSED_DIM and float32. */

@@ -99,7 +99,7 @@ export function DeviceAdvice() {
           {advice && stepMs !== undefined && ` ${advice.text}`}
         </span>
         {fullSetup && (
-          <button type="button" data-testid="device-full-setup" onClick={useFull} title={`Back to ${describeSetup(fullSetup)} and a new encoder${cleared}; on this device expect a minute or more a step`}>
+          <button type="button" data-testid="device-full-setup" onClick={useFull} title={`Back to ${describeSetup(fullSetup)} and a new encoder${cleared}; on this device expect seconds to minutes a step`}>
             Use the full setup
           </button>
         )}

@@ -112,7 +112,7 @@ describe('the light setup at start, when no GPU is found', () => {
     const light = { ...DEFAULT_CONFIG, ...LIGHT_SETUP };
     const swap = { light: LIGHT_SETUP, full: FULL };
     expect(autoLightNotice(describeDevice('webgpu', SWIFTSHADER_WEBGPU), light, swap)).toBe(
-      'No GPU was found: SwiftShader runs the training on the processor, emulating a GPU. So that it trains about a step a second, the settings you had not set were made lighter: N 256 → 16, 28 → 16 px views, width 32 → 4, z 128 → 32, probe on 10,000 + 2,000 → 1,000 + 500 images, 300 → 100 probe iterations. The method, data, augmentations and loss are the same.',
+      'No GPU was found: SwiftShader runs the training on the processor, emulating a GPU. So that it trains at least a step a second, the settings you had not set were made lighter: N 256 → 16, 28 → 16 px views, width 32 → 4, z 128 → 32, probe on 10,000 + 2,000 → 1,000 + 500 images, 300 → 100 probe iterations. The method, data, augmentations and loss are the same.',
     );
     const onCpuBackend = autoLightNotice(describeDevice('cpu', null), { ...light, batchSize: 64 }, { light: { imageSize: 16 }, full: { imageSize: 28 } });
     expect(onCpuBackend).toMatch(/^No GPU was found: tfjs’s CPU backend runs the training on the processor\./);

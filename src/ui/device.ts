@@ -50,7 +50,7 @@ export function describeDevice(backend: BackendName, device: DeviceInfo | null |
 }
 
 /**
- * The light setup: small enough to train about a step a second on a CPU
+ * The light setup: small enough to train at least a step a second on a CPU
  * emulation (measured with `npm run bench`), and still the same experiment:
  * same method, data, augmentations and loss, fewer and smaller views, a
  * narrower encoder, and probes on fewer images.
@@ -177,7 +177,7 @@ export function autoLightNotice(description: DeviceDescription, light: Experimen
     ? `${description.emulator} runs the training on the processor, emulating a GPU`
     : 'tfjs’s CPU backend runs the training on the processor';
   const before = { ...light, ...change.full };
-  return `No GPU was found: ${runner}. So that it trains about a step a second, the settings you had not set were made lighter: ${describeChange(before, change.light)}. The method, data, augmentations and loss are the same.`;
+  return `No GPU was found: ${runner}. So that it trains at least a step a second, the settings you had not set were made lighter: ${describeChange(before, change.light)}. The method, data, augmentations and loss are the same.`;
 }
 
 /** "0.4 s", "12 s", "3 min", "1 h 20 min" */
@@ -230,7 +230,7 @@ export function deviceAdvice(description: DeviceDescription, stepMs: number | un
   if (!description.onCpu) return null;
   return {
     text: offerLight
-      ? 'Training runs on the processor, tens to hundreds of times slower than on a GPU. The default settings are sized for a GPU: expect a minute or more a step, and a first step that also compiles every kernel.'
+      ? 'Training runs on the processor, tens to hundreds of times slower than on a GPU. The default settings are sized for a GPU: expect seconds (a CPU emulation of WebGPU, about 9 s on 2 cores) to minutes (tfjs’s CPU backend) a step, and a first step that also compiles every kernel.'
       : 'Training runs on the processor, tens to hundreds of times slower than on a GPU: expect seconds a step, and a first step that also compiles every kernel.',
     offerLight,
   };

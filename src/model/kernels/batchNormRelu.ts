@@ -21,7 +21,7 @@
  * shaderKey names them), so index arithmetic divides by constants.
  */
 import * as tf from '@tensorflow/tfjs';
-import { foldDispatch, runProgram, webgpuBackend, withoutTape, type KernelProgram, type WebGpuBackendLike } from './webgpuProgram';
+import { describeTensor as describe, foldDispatch, runProgram, validateActivations, webgpuBackend, withoutTape, type KernelProgram, type WebGpuBackendLike } from './webgpuProgram';
 
 /** Invocations per workgroup: two 32-wide warps or one 64-wide wavefront on a GPU, sixteen 4-wide SIMD groups on SwiftShader. */
 const WORKGROUP = 64;
@@ -352,17 +352,6 @@ function inputGradientProgram(shape: number[], vectors: ChannelVectors, statisti
 /** The largest channel count: one merge workgroup per channel vector, at most 65,535 along a dispatch dimension. */
 const MAX_CHANNELS = 65535;
 
-function describe(t: tf.Tensor): string {
-  return `[${t.shape.join(', ')}] ${t.dtype}`;
-}
-
-function validateActivations(caller: string, x: tf.Tensor): void {
-  if (x.rank !== 4) throw new Error(`${caller}: x must be NHWC [batch, height, width, channels], got ${describe(x)}`);
-  if (x.dtype !== 'float32') throw new Error(`${caller}: x must be float32, got ${describe(x)}`);
-  if (x.size === 0) throw new Error(`${caller}: x is empty, ${describe(x)}`);
-  if ((x.shape[3] ?? 0) > MAX_CHANNELS) throw new Error(`${caller}: at most ${MAX_CHANNELS} channels, got x ${describe(x)}`);
-}
-
 /**
  * Per channel, the mean and the biased variance of x over its B·H·W rows:
  * [2, C] = [μ; σ²], as tf.moments(x, [0, 1, 2]). Not differentiable: it makes
@@ -371,7 +360,7 @@ function validateActivations(caller: string, x: tf.Tensor): void {
  */
 export function batchNormStatistics(x: tf.Tensor4D): tf.Tensor2D {
   const caller = 'batchNormStatistics';
-  validateActivations(caller, x);
+  validateActivations(caller, x, MAX_CHANNELS);
   const backend = webgpuBackend(caller);
   return withoutTape(() => statisticsOf(backend, x));
 }
@@ -412,7 +401,7 @@ export function batchNormRelu(
   statisticsFromBatch: boolean,
 ): tf.Tensor4D {
   const caller = 'batchNormRelu';
-  validateActivations(caller, x);
+  validateActivations(caller, x, MAX_CHANNELS);
   const channels = x.shape[3];
   const expectShape = (name: string, t: tf.Tensor, shape: number[]) => {
     if (!tf.util.arraysEqual(t.shape, shape) || t.dtype !== 'float32') {

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { channelVectors, type ChannelVectors } from './batchNormRelu';
-import { foldDispatch, runProgram, webgpuBackend, type KernelProgram } from './webgpuProgram';
+import { foldDispatch, runProgram, validateActivations, webgpuBackend, type KernelProgram } from './webgpuProgram';
 
 /** Invocations per workgroup (as the batch-norm programs). */
 const WORKGROUP = 64;
@@ -39,16 +39,6 @@ function program(
     outputComponent: vectors.components,
     getUserCode: () => body,
   };
-}
-
-function describe(t: tf.Tensor): string {
-  return `[${t.shape.join(', ')}] ${t.dtype}`;
-}
-
-function validateActivations(caller: string, x: tf.Tensor): void {
-  if (x.rank !== 4) throw new Error(`${caller}: x must be NHWC [batch, height, width, channels], got ${describe(x)}`);
-  if (x.dtype !== 'float32') throw new Error(`${caller}: x must be float32, got ${describe(x)}`);
-  if (x.size === 0) throw new Error(`${caller}: x is empty, ${describe(x)}`);
 }
 
 /**

@@ -147,3 +147,16 @@ export function withoutTape<T>(f: () => T): T {
     state.kernelDepth--;
   }
 }
+
+/** "[2, 28, 28, 32] float32": a tensor's shape and dtype, for messages. */
+export function describeTensor(t: tf.Tensor): string {
+  return `[${t.shape.join(', ')}] ${t.dtype}`;
+}
+
+/** Refuses what an NHWC activation kernel cannot take, naming the caller and the tensor. */
+export function validateActivations(caller: string, x: tf.Tensor, maxChannels = Infinity): void {
+  if (x.rank !== 4) throw new Error(`${caller}: x must be NHWC [batch, height, width, channels], got ${describeTensor(x)}`);
+  if (x.dtype !== 'float32') throw new Error(`${caller}: x must be float32, got ${describeTensor(x)}`);
+  if (x.size === 0) throw new Error(`${caller}: x is empty, ${describeTensor(x)}`);
+  if ((x.shape[3] ?? 0) > maxChannels) throw new Error(`${caller}: at most ${maxChannels} channels, got x ${describeTensor(x)}`);
+}
