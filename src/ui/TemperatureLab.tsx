@@ -23,6 +23,17 @@ interface Panel {
 }
 
 /**
+ * Where the positive's marker label goes: above the chart, centred on the
+ * line; but near the left edge (a trained encoder ranks the positive first)
+ * a centred label would sit on the y axis's top tick, so it goes inside the
+ * plot, starting at the line.
+ */
+export function positiveLabelPosition(positiveRank: number, candidates: number): 'top' | 'insideTopLeft' {
+  const fromLeft = (positiveRank - 1) / Math.max(1, candidates - 1);
+  return fromLeft < 0.15 ? 'insideTopLeft' : 'top';
+}
+
+/**
  * One anchor's candidates, sorted by similarity (rank 1 = most similar), with
  * softmax(s/τ) for several τ; and the entropy of that softmax against τ.
  */
@@ -50,7 +61,7 @@ function SoftmaxPanel({ panel, trainingTau, twoN, testId }: { panel: Panel; trai
           <YAxis domain={PROBABILITY_AXIS.domain} ticks={PROBABILITY_AXIS.ticks} tickFormatter={PROBABILITY_AXIS.format} width={PROBABILITY_AXIS.width} tick={AXIS_TICK} label={yAxisTitle('probability')} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(r) => `candidate #${r}`} />
           <Legend {...LEGEND_PROPS} />
-          <ReferenceLine x={panel.positiveRank} stroke="#16a34a" strokeDasharray="4 3" label={{ value: 'positive', fill: '#16a34a', fontSize: 11, position: 'top' }} />
+          <ReferenceLine x={panel.positiveRank} stroke="#16a34a" strokeDasharray="4 3" label={{ value: 'positive', fill: '#16a34a', fontSize: 11, position: positiveLabelPosition(panel.positiveRank, rows.length) }} />
           {panel.temperatures.map((tau, t) => (
             <Line key={tau} dataKey={`τ=${tau}`} stroke={COLOURS[t % COLOURS.length]} dot={false} isAnimationActive={false} />
           ))}
