@@ -10,6 +10,7 @@ const TEST_IDS: Partial<Record<keyof ExperimentConfig, string>> = {
   temperature: 'config-temperature',
   normalize: 'config-normalize',
   fusedLoss: 'config-fused-loss',
+  fusedEncoder: 'config-fused-encoder',
   learningRate: 'config-lr',
 };
 

@@ -68,7 +68,8 @@ export function channelVectors(channels: number): ChannelVectors {
     : { components: 1, groups: channels, type: 'f32' };
 }
 
-function program(
+/** A flat program over channel vectors (every input and the output read as vec4 where C allows): the batch-norm and pooling programs' shape. */
+export function channelVectorProgram(
   shaderKey: string,
   variableNames: string[],
   outputShape: number[],
@@ -129,7 +130,7 @@ function statisticsPartialsProgram(rows: number, vectors: ChannelVectors, partia
       result[partial * ${groups} + vector] = pivot + meanShift;
       result[(${partials} + partial) * ${groups} + vector] = max(sumSquares - sum * meanShift, ${type}(0.0));
     }`;
-  return program(
+  return channelVectorProgram(
     `bnStatisticsPartials_${rows}_${groups}_${vectors.components}_${partials}`,
     ['x'],
     [2, partials, groups * vectors.components],
@@ -193,7 +194,7 @@ function statisticsMergeProgram(rows: number, vectors: ChannelVectors, partials:
     }`;
   const channels = groups * vectors.components;
   return {
-    ...program(`bnStatisticsMerge_${rows}_${groups}_${vectors.components}_${partials}`, ['partials'], [2, channels], vectors, 1, 'rows : i32,', body),
+    ...channelVectorProgram(`bnStatisticsMerge_${rows}_${groups}_${vectors.components}_${partials}`, ['partials'], [2, channels], vectors, 1, 'rows : i32,', body),
     // one workgroup per channel vector (groups ≤ 65,535: validate caps C)
     dispatch: [groups, 1, 1],
     workgroupSize: [threads, 1, 1],
@@ -226,7 +227,7 @@ function forwardProgram(shape: number[], vectors: ChannelVectors): KernelProgram
         }
       }
     }`;
-  return program(
+  return channelVectorProgram(
     `bnReluForward_${rows}_${groups}_${vectors.components}`,
     ['x', 'statistics', 'gamma', 'beta'],
     shape,
@@ -265,7 +266,7 @@ function gradientPartialsProgram(rows: number, vectors: ChannelVectors, partials
       result[partial * ${groups} + vector] = sumDz;
       result[(${partials} + partial) * ${groups} + vector] = sumDzXHat;
     }`;
-  return program(
+  return channelVectorProgram(
     `bnReluGradientPartials_${rows}_${groups}_${vectors.components}_${partials}`,
     ['x', 'dy', 'statistics', 'gamma', 'beta'],
     [2, partials, groups * vectors.components],
@@ -302,7 +303,7 @@ function gradientMergeProgram(vectors: ChannelVectors, partials: number, which: 
       if (t == 0) { result[vector] = mergedSum[0]; }
     }`;
   return {
-    ...program(`bnReluGradientMerge_${groups}_${vectors.components}_${partials}_${which}`, ['partials'], [groups * vectors.components], vectors, 1, 'partials : i32,', body),
+    ...channelVectorProgram(`bnReluGradientMerge_${groups}_${vectors.components}_${partials}_${which}`, ['partials'], [groups * vectors.components], vectors, 1, 'partials : i32,', body),
     dispatch: [groups, 1, 1],
     workgroupSize: [threads, 1, 1],
   };
@@ -338,7 +339,7 @@ function inputGradientProgram(shape: number[], vectors: ChannelVectors, statisti
         }
       }
     }`;
-  return program(
+  return channelVectorProgram(
     `bnReluInputGradient_${rows}_${groups}_${vectors.components}_${statisticsFromBatch ? 'batch' : 'fixed'}`,
     inputs,
     shape,

@@ -12,33 +12,15 @@
  * lane as vec4 where C is a multiple of 4, one per lane otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
-import { channelVectors, type ChannelVectors } from './batchNormRelu';
-import { foldDispatch, runProgram, validateActivations, webgpuBackend, type KernelProgram } from './webgpuProgram';
+import { channelVectorProgram, channelVectors, type ChannelVectors } from './batchNormRelu';
+import { runProgram, validateActivations, webgpuBackend, type KernelProgram } from './webgpuProgram';
 
 /** Invocations per workgroup (as the batch-norm programs). */
 const WORKGROUP = 64;
 
-/** One invocation per output vector: `count` work items, the bound read from the uniforms. */
-function program(
-  shaderKey: string,
-  variableNames: string[],
-  outputShape: number[],
-  vectors: ChannelVectors,
-  count: number,
-  body: string,
-): KernelProgram {
-  return {
-    variableNames,
-    outputShape,
-    shaderKey,
-    dispatchLayout: { x: [0] },
-    dispatch: foldDispatch(Math.ceil(count / WORKGROUP)),
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'count : i32,',
-    variableComponents: variableNames.map(() => vectors.components),
-    outputComponent: vectors.components,
-    getUserCode: () => body,
-  };
+/** One invocation per output vector: `count` work items, the bound read from the uniforms (`count`). */
+function program(shaderKey: string, variableNames: string[], outputShape: number[], vectors: ChannelVectors, count: number, body: string): KernelProgram {
+  return channelVectorProgram(shaderKey, variableNames, outputShape, vectors, Math.ceil(count / WORKGROUP), 'count : i32,', body);
 }
 
 /**
